@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the npm package in www/dist from a fresh machine: installs the wasm target, the
+# wasm-bindgen CLI matching Cargo.toml's pin, and the npm dependencies, only when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WB_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' Cargo.toml)
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION" ]; then
+  # No --locked: the registry mirror lacks one pinned transitive version (see PLATFORM.md).
+  cargo install wasm-bindgen-cli --version "$WB_VERSION"
+fi
+if [ ! -d www/node_modules ] || [ www/package-lock.json -nt www/node_modules/.package-lock.json ]; then
+  (cd www && npm ci --no-audit --no-fund)
+fi
+
+cargo build --release --target wasm32-unknown-unknown
+rm -rf www/pkg && wasm-bindgen --target web --out-dir www/pkg --no-typescript \
+  target/wasm32-unknown-unknown/release/entra_edge.wasm
+
+mkdir -p www/dist
+www/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  www/pkg/entra_edge_bg.wasm -o www/dist/entra_edge_bg.wasm
+
+cd www
+ESBUILD=node_modules/.bin/esbuild
+COMMON=(--bundle --platform=neutral --target=es2022 --external:./entra_edge_bg.wasm --external:node:* --log-level=warning)
+$ESBUILD src/entry-workerd.js "${COMMON[@]}" --format=esm --outfile=dist/workerd.js
+$ESBUILD src/entry-node.js "${COMMON[@]}" --format=esm --outfile=dist/node.mjs
+# CommonJS has no import.meta; point it at this file's own URL instead.
+$ESBUILD src/entry-node.js "${COMMON[@]}" --format=cjs --outfile=dist/node.cjs \
+  --define:import.meta.url=__entraEdgeUrl \
+  --banner:js='const __entraEdgeUrl = require("node:url").pathToFileURL(__filename).href;'
+cp index.d.ts dist/index.d.ts
+
+raw=$(stat -c %s dist/entra_edge_bg.wasm)
+gz=$(gzip -9 -c dist/entra_edge_bg.wasm | wc -c)
+echo "built www/dist: wasm ${raw} bytes (${gz} gzipped)"

@@ -1,0 +1,300 @@
+//! Where tokens come from: an Entra authority (`https://<cloud host>/<tenant>`) or any OAuth 2.0
+//! token endpoint, with the https rule (http only on loopback, for local servers and tests).
+
+use crate::error::Error;
+
+/// Tenants that name no single directory; the client-credentials flow needs one (AADSTS9001023).
+const TENANTLESS: [&str; 3] = ["common", "organizations", "consumers"];
+
+/// A validated token source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authority {
+    /// The URL token requests are POSTed to.
+    pub token_endpoint: String,
+    /// The Entra tenant (id or domain), `None` for generic OAuth servers.
+    pub tenant: Option<String>,
+    /// Value of the assertion `aud` claim: the token endpoint, or a generic server's issuer.
+    pub audience: String,
+}
+
+impl Authority {
+    /// True for Entra authorities, which get Entra's scope and credential rules.
+    pub fn is_entra(&self) -> bool {
+        self.tenant.is_some()
+    }
+
+    /// Parses `auth.authority`: `https://<host>/<tenant>`, any host (sovereign clouds included).
+    ///
+    /// # Errors
+    /// `invalid_authority` for a malformed URL or a path that is not one tenant segment,
+    /// `tenant_required` for common/organizations/consumers, `insecure_url` for http off loopback.
+    pub fn entra(authority: &str) -> Result<Self, Error> {
+        let url = Url::parse("auth.authority", authority)?;
+        if url.query.is_some() {
+            return Err(invalid_authority(authority));
+        }
+        let path = url.path.trim_end_matches('/');
+        let tenant = path.strip_prefix('/').unwrap_or(path);
+        if tenant.is_empty() || tenant.contains('/') || !tenant.chars().all(tenant_char) {
+            return Err(invalid_authority(authority));
+        }
+        if TENANTLESS.contains(&tenant.to_ascii_lowercase().as_str()) {
+            return Err(Error::config(
+                "tenant_required",
+                format!(
+                    "auth.authority must name a tenant: \"{tenant}\" does not work with the client \
+                     credentials flow (AADSTS9001023). Use https://{}/<tenant id or domain>",
+                    url.host
+                ),
+            ));
+        }
+        let token_endpoint = format!("{}/{tenant}/oauth2/v2.0/token", url.origin());
+        Ok(Authority {
+            audience: token_endpoint.clone(),
+            token_endpoint,
+            tenant: Some(tenant.to_owned()),
+        })
+    }
+
+    /// Parses `auth.tokenEndpoint` (RFC 6749 §3.2) and the optional `auth.issuer` used as the
+    /// assertion audience by servers that want it (RFC 7523bis).
+    ///
+    /// # Errors
+    /// `invalid_token_endpoint` / `invalid_issuer` for malformed URLs, `insecure_url` for http
+    /// off loopback.
+    pub fn generic(token_endpoint: &str, issuer: Option<&str>) -> Result<Self, Error> {
+        Url::parse("auth.tokenEndpoint", token_endpoint)?;
+        if let Some(issuer) = issuer {
+            Url::parse("auth.issuer", issuer)?;
+        }
+        Ok(Authority {
+            token_endpoint: token_endpoint.to_owned(),
+            tenant: None,
+            audience: issuer.unwrap_or(token_endpoint).to_owned(),
+        })
+    }
+}
+
+/// The admin-consent URL for an app in a tenant (Entra v2 `adminconsent` endpoint), asking
+/// for the app's configured Graph application permissions.
+///
+/// # Errors
+/// `invalid_config` when `tenant` or `client_id` is empty or `redirect_uri` is not a URL.
+pub fn admin_consent_url(
+    tenant: &str,
+    client_id: &str,
+    redirect_uri: Option<&str>,
+) -> Result<String, Error> {
+    if tenant.is_empty() || !tenant.chars().all(tenant_char) {
+        return Err(Error::config(
+            "invalid_config",
+            "tenant must be a tenant ID or domain, e.g. \"contoso.onmicrosoft.com\"",
+        ));
+    }
+    if client_id.trim().is_empty() {
+        return Err(Error::config(
+            "invalid_config",
+            "clientId is required: the application (client) ID",
+        ));
+    }
+    let mut url = format!(
+        "https://login.microsoftonline.com/{tenant}/v2.0/adminconsent?client_id={}&scope={}",
+        crate::request::form_encode(client_id),
+        crate::request::form_encode("https://graph.microsoft.com/.default"),
+    );
+    if let Some(uri) = redirect_uri {
+        Url::parse("redirectUri", uri)?;
+        url.push_str("&redirect_uri=");
+        url.push_str(&crate::request::form_encode(uri));
+    }
+    Ok(url)
+}
+
+fn tenant_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')
+}
+
+fn invalid_authority(authority: &str) -> Error {
+    Error::config(
+        "invalid_authority",
+        format!(
+            "auth.authority must look like https://login.microsoftonline.com/<tenant id or domain>, \
+             got \"{authority}\"",
+        ),
+    )
+}
+
+/// Just enough URL structure to enforce our rules; the runtime's fetch does the real parsing.
+struct Url<'a> {
+    scheme: &'a str,
+    host: &'a str,
+    port: Option<&'a str>,
+    path: &'a str,
+    query: Option<&'a str>,
+}
+
+impl<'a> Url<'a> {
+    fn parse(field: &str, raw: &'a str) -> Result<Self, Error> {
+        let bad = |why: &str| {
+            let code = match field {
+                "auth.authority" => "invalid_authority",
+                "auth.issuer" => "invalid_issuer",
+                "redirectUri" => "invalid_config",
+                _ => "invalid_token_endpoint",
+            };
+            Error::config(
+                code,
+                format!("{field} must be an absolute https URL ({why}), got \"{raw}\""),
+            )
+        };
+        let (scheme, rest) = raw.split_once("://").ok_or_else(|| bad("no scheme"))?;
+        let scheme_ok = scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http");
+        if !scheme_ok {
+            return Err(bad("scheme must be https"));
+        }
+        if raw.contains('#') || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("no fragment or whitespace allowed"));
+        }
+        let (authority, path_and_query) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        if authority.contains('@') {
+            return Err(bad("no user name or password allowed"));
+        }
+        let (host, port) = split_port(authority).ok_or_else(|| bad("bad port"))?;
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let url = Url {
+            scheme,
+            host,
+            port,
+            path,
+            query,
+        };
+        if !scheme.eq_ignore_ascii_case("https") && !url.is_loopback() {
+            return Err(Error::config(
+                "insecure_url",
+                format!(
+                    "{field} must use https (http is allowed only for 127.0.0.1, localhost and [::1]), \
+                     got \"{raw}\""
+                ),
+            ));
+        }
+        Ok(url)
+    }
+
+    fn is_loopback(&self) -> bool {
+        let host = self.host.to_ascii_lowercase();
+        host == "localhost" || host == "[::1]" || host.starts_with("127.")
+    }
+
+    fn origin(&self) -> String {
+        match self.port {
+            Some(port) => format!(
+                "{}://{}:{port}",
+                self.scheme.to_ascii_lowercase(),
+                self.host
+            ),
+            None => format!("{}://{}", self.scheme.to_ascii_lowercase(), self.host),
+        }
+    }
+}
+
+/// Splits `host[:port]`, keeping IPv6 brackets on the host.
+fn split_port(authority: &str) -> Option<(&str, Option<&str>)> {
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']')? + 1;
+        let (host, rest) = authority.split_at(end);
+        match rest {
+            "" => (host, None),
+            _ => (host, Some(rest.strip_prefix(':')?)),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    match port {
+        Some(p) if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) => None,
+        _ => Some((host, port)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entra_token_endpoint_and_tenant() {
+        let a =
+            Authority::entra("https://login.microsoftonline.us/contoso.onmicrosoft.com/").unwrap();
+        assert_eq!(
+            a.token_endpoint,
+            "https://login.microsoftonline.us/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
+        assert_eq!(a.tenant.as_deref(), Some("contoso.onmicrosoft.com"));
+        assert_eq!(a.audience, a.token_endpoint);
+    }
+
+    #[test]
+    fn loopback_http_allowed_elsewhere_refused() {
+        assert!(Authority::entra("http://127.0.0.1:8080/t1").is_ok());
+        assert!(Authority::entra("http://[::1]:8080/t1").is_ok());
+        let err = Authority::entra("http://login.microsoftonline.com/t1").unwrap_err();
+        assert_eq!(err.code(), "insecure_url");
+    }
+
+    #[test]
+    fn tenantless_and_malformed() {
+        let err = Authority::entra("https://login.microsoftonline.com/Common").unwrap_err();
+        assert_eq!(err.code(), "tenant_required");
+        for bad in [
+            "login.microsoftonline.com/t",
+            "https://login.microsoftonline.com",
+            "https://login.microsoftonline.com/t/extra",
+            "https://u:p@login.microsoftonline.com/t",
+            "https://login.microsoftonline.com:x/t",
+            "ftp://login.microsoftonline.com/t",
+        ] {
+            assert_eq!(
+                Authority::entra(bad).unwrap_err().code(),
+                "invalid_authority",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn consent_url() {
+        assert_eq!(
+            admin_consent_url("contoso.com", "abc", Some("https://app.example/done")).unwrap(),
+            "https://login.microsoftonline.com/contoso.com/v2.0/adminconsent?client_id=abc\
+             &scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&redirect_uri=https%3A%2F%2Fapp.example%2Fdone"
+        );
+        assert_eq!(
+            admin_consent_url("", "abc", None).unwrap_err().code(),
+            "invalid_config"
+        );
+    }
+
+    #[test]
+    fn generic_audience_prefers_issuer() {
+        let a =
+            Authority::generic("https://idp.example/token", Some("https://idp.example")).unwrap();
+        assert_eq!(a.audience, "https://idp.example");
+        assert!(!a.is_entra());
+        assert_eq!(
+            Authority::generic("https://idp.example/token", Some("nope"))
+                .unwrap_err()
+                .code(),
+            "invalid_issuer"
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! Cache policy: the cache key, the cached token, and when a token is served, refreshed
+//! ahead or dropped. Times are milliseconds since the epoch, passed in by the caller.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::authority::Authority;
+use crate::response::TokenResponse;
+use crate::scope::Scopes;
+use crate::secret::AccessToken;
+
+/// Tokens living at least this long get `refreshOn` at half-life when the server sends no
+/// `refresh_in` (MSAL's rule).
+const HALF_LIFE_REFRESH_FROM_MS: u64 = 2 * 3600 * 1000;
+/// Memory entries are swept for expired ones each time the map grows past a multiple of this.
+const SWEEP_EVERY: usize = 1024;
+
+/// Where a result came from (`AuthenticationResult.tokenSource`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// A token request was made for this result.
+    IdentityProvider,
+    /// The in-memory cache.
+    Memory,
+    /// `cache.store`.
+    Store,
+}
+
+impl TokenSource {
+    /// The JavaScript string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenSource::IdentityProvider => "identityProvider",
+            TokenSource::Memory => "memory",
+            TokenSource::Store => "store",
+        }
+    }
+}
+
+/// A token and what is known about its lifetime.
+#[derive(Debug, Clone)]
+pub struct CachedToken {
+    /// The token.
+    pub access_token: AccessToken,
+    /// `token_type`.
+    pub token_type: String,
+    /// Absolute expiry.
+    pub expires_on_ms: u64,
+    /// Absolute extended expiry.
+    pub ext_expires_on_ms: Option<u64>,
+    /// When a background refresh should start.
+    pub refresh_on_ms: Option<u64>,
+    /// Scopes the token is for.
+    pub scopes: Vec<String>,
+    /// Tenant of the authority.
+    pub tenant_id: Option<String>,
+}
+
+impl CachedToken {
+    /// Builds the cache entry for a fresh response received at `now_ms`.
+    pub fn from_response(
+        resp: TokenResponse,
+        now_ms: u64,
+        scopes: &Scopes,
+        authority: &Authority,
+    ) -> Self {
+        let lifetime_ms = resp.expires_in * 1000;
+        let refresh_on_ms = match resp.refresh_in {
+            Some(r) => Some(now_ms + r * 1000),
+            None if lifetime_ms >= HALF_LIFE_REFRESH_FROM_MS => Some(now_ms + lifetime_ms / 2),
+            None => None,
+        };
+        CachedToken {
+            access_token: resp.access_token,
+            token_type: resp.token_type,
+            expires_on_ms: now_ms + lifetime_ms,
+            ext_expires_on_ms: resp.ext_expires_in.map(|e| now_ms + e * 1000),
+            refresh_on_ms,
+            scopes: scopes.list.clone(),
+            tenant_id: authority.tenant.clone(),
+        }
+    }
+
+    /// How this token may be used at `now_ms` with the configured expiry buffer.
+    pub fn freshness(&self, now_ms: u64, buffer_ms: u64) -> Freshness {
+        if now_ms.saturating_add(buffer_ms) >= self.expires_on_ms {
+            Freshness::Expired
+        } else if self.refresh_on_ms.is_some_and(|r| now_ms >= r) {
+            Freshness::RefreshDue
+        } else {
+            Freshness::Fresh
+        }
+    }
+}
+
+/// The cache policy's verdict on a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Serve it.
+    Fresh,
+    /// Serve it, and refresh in the background.
+    RefreshDue,
+    /// Do not serve it: within the expiry buffer or past expiry.
+    Expired,
+}
+
+/// The cache key: SHA-256 over everything that makes a token different, hex-encoded, so a store
+/// key reveals neither tenant nor client nor scope.
+pub fn cache_key(authority: &Authority, client_id: &str, scopes: &Scopes) -> String {
+    let material = format!(
+        "v1\n{}\n{}\n{}\n{}",
+        authority.token_endpoint,
+        authority.tenant.as_deref().unwrap_or_default(),
+        client_id,
+        scopes.canonical()
+    );
+    hex(&Sha256::digest(material.as_bytes()))
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The per-app in-memory level.
+#[derive(Debug, Default)]
+pub struct MemoryCache {
+    entries: HashMap<String, CachedToken>,
+}
+
+impl MemoryCache {
+    /// The token under `key`, if it may still be served; an expired one is dropped.
+    pub fn get(
+        &mut self,
+        key: &str,
+        now_ms: u64,
+        buffer_ms: u64,
+    ) -> Option<(CachedToken, Freshness)> {
+        let token = self.entries.get(key)?;
+        match token.freshness(now_ms, buffer_ms) {
+            Freshness::Expired => {
+                self.entries.remove(key);
+                None
+            }
+            f => Some((token.clone(), f)),
+        }
+    }
+
+    /// Stores a token, sweeping expired entries now and then so long-lived processes stay bounded.
+    pub fn put(&mut self, key: String, token: CachedToken, now_ms: u64) {
+        self.entries.insert(key, token);
+        if self.entries.len() % SWEEP_EVERY == 0 {
+            self.entries.retain(|_, t| t.expires_on_ms > now_ms);
+        }
+    }
+
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(expires_in: u64, refresh_in: Option<u64>, now: u64) -> CachedToken {
+        let authority = Authority::entra("https://login.microsoftonline.com/t").unwrap();
+        let scopes =
+            Scopes::parse(&["https://graph.microsoft.com/.default".to_owned()], true).unwrap();
+        let resp = TokenResponse {
+            access_token: AccessToken::new("at"),
+            token_type: "Bearer".into(),
+            expires_in,
+            ext_expires_in: None,
+            refresh_in,
+        };
+        CachedToken::from_response(resp, now, &scopes, &authority)
+    }
+
+    #[test]
+    fn buffer_boundaries() {
+        let t = token(3600, None, 0);
+        assert_eq!(
+            t.refresh_on_ms, None,
+            "1 h tokens have no half-life refresh"
+        );
+        assert_eq!(t.freshness(3_299_999, 300_000), Freshness::Fresh);
+        assert_eq!(t.freshness(3_300_000, 300_000), Freshness::Expired);
+    }
+
+    #[test]
+    fn refresh_on_from_refresh_in_or_half_life() {
+        let t = token(86_400, Some(3_600), 1_000);
+        assert_eq!(t.refresh_on_ms, Some(3_601_000));
+        assert_eq!(t.freshness(3_600_999, 300_000), Freshness::Fresh);
+        assert_eq!(t.freshness(3_601_000, 300_000), Freshness::RefreshDue);
+        assert_eq!(token(7_200, None, 0).refresh_on_ms, Some(3_600_000));
+    }
+
+    #[test]
+    fn keys_differ_by_tenant_client_and_scope_not_order() {
+        let a = Authority::entra("https://login.microsoftonline.com/t1").unwrap();
+        let b = Authority::entra("https://login.microsoftonline.com/t2").unwrap();
+        let s = |v: &[&str]| {
+            Scopes::parse(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>(), false).unwrap()
+        };
+        let k = cache_key(&a, "c", &s(&["x", "y"]));
+        assert_eq!(k.len(), 64);
+        assert_eq!(k, cache_key(&a, "c", &s(&["y", "x"])));
+        assert_ne!(k, cache_key(&b, "c", &s(&["x", "y"])));
+        assert_ne!(k, cache_key(&a, "c2", &s(&["x", "y"])));
+        assert_ne!(k, cache_key(&a, "c", &s(&["x"])));
+    }
+
+    #[test]
+    fn memory_drops_expired() {
+        let mut m = MemoryCache::default();
+        m.put("k".into(), token(3600, None, 0), 0);
+        assert!(m.get("k", 0, 300_000).is_some());
+        assert!(m.get("k", 3_400_000, 300_000).is_none());
+        assert!(m.is_empty());
+    }
+}

@@ -1,0 +1,230 @@
+//! The acquire-token flow as pure steps. The shell drives them in this order:
+//!
+//! 1. [`Client::prepare`] validates a request (no I/O yet; errors reject the promise).
+//! 2. [`Client::lookup`] consults the memory level at `now`.
+//! 3. On a miss, the shell builds the request with [`Client::token_request`], sends it, and
+//!    hands the answer to [`Client::complete`], which caches the token.
+//!
+//! Single-flight, waiting and randomness belong to the shell; the policy lives here.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::cache::{cache_key, CachedToken, Freshness, MemoryCache};
+use crate::config::{ClientConfig, Credential, Present};
+use crate::error::Error;
+use crate::request::{token_request, HttpRequest, TokenRequestInput};
+use crate::response::{parse_token_response, HttpResponse};
+use crate::scope::Scopes;
+
+/// `acquireTokenByClientCredential(request)`, as given.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct RawRequest {
+    pub scopes: Option<Vec<String>>,
+    pub skip_cache: Option<bool>,
+    pub claims: Option<String>,
+    pub correlation_id: Option<String>,
+    pub wait_until: Option<Present>,
+}
+
+/// A validated request.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Cache key (hex SHA-256).
+    pub key: String,
+    /// Validated scopes.
+    pub scopes: Scopes,
+    /// The `claims` parameter to send, merged with client capabilities.
+    pub claims: Option<String>,
+    /// Skip the cache lookup: `skipCache`, or a claims challenge.
+    pub bypass_cache: bool,
+    /// The `client-request-id`.
+    pub correlation_id: String,
+}
+
+/// The core of one `ConfidentialClientApplication`: validated config plus the memory level.
+#[derive(Debug)]
+pub struct Client {
+    config: ClientConfig,
+    memory: MemoryCache,
+}
+
+impl Client {
+    /// Wraps a validated config.
+    pub fn new(config: ClientConfig) -> Self {
+        Client {
+            config,
+            memory: MemoryCache::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Validates a request. `fresh_correlation_id` is used when the caller gave none.
+    ///
+    /// # Errors
+    /// `empty_scopes`, `invalid_scope`, `invalid_request` (claims or correlation id malformed).
+    pub fn prepare(
+        &self,
+        raw: RawRequest,
+        fresh_correlation_id: String,
+    ) -> Result<Prepared, Error> {
+        let scopes = Scopes::parse(
+            raw.scopes.as_deref().unwrap_or_default(),
+            self.config.authority.is_entra(),
+        )?;
+        let correlation_id = match raw.correlation_id {
+            Some(id) if id.is_empty() || id.len() > 128 || !id.chars().all(|c| c.is_ascii_graphic()) => {
+                return Err(Error::config(
+                    "invalid_request",
+                    "correlationId must be 1 to 128 visible ASCII characters (it is sent as the client-request-id header), e.g. a UUID",
+                ))
+            }
+            Some(id) => id,
+            None => fresh_correlation_id,
+        };
+        let user_claims = raw.claims.filter(|c| !c.trim().is_empty());
+        let bypass_cache = raw.skip_cache.unwrap_or(false) || user_claims.is_some();
+        let claims = merge_claims(user_claims.as_deref(), &self.config.client_capabilities)?;
+        Ok(Prepared {
+            key: cache_key(&self.config.authority, &self.config.client_id, &scopes),
+            scopes,
+            claims,
+            bypass_cache,
+            correlation_id,
+        })
+    }
+
+    /// The memory level's answer at `now_ms`, unless the request bypasses the cache.
+    pub fn lookup(&mut self, p: &Prepared, now_ms: u64) -> Option<(CachedToken, Freshness)> {
+        if p.bypass_cache || !self.config.memory {
+            return None;
+        }
+        self.memory
+            .get(&p.key, now_ms, self.config.expiry_buffer_ms)
+    }
+
+    /// The token request. `assertion` is required when the credential is an assertion callback.
+    pub fn token_request(&self, p: &Prepared, assertion: Option<&str>) -> HttpRequest {
+        let assertion = match &self.config.credential {
+            Credential::StaticAssertion(a) => Some(a.secret()),
+            _ => assertion,
+        };
+        token_request(
+            &self.config,
+            &TokenRequestInput {
+                scopes: &p.scopes,
+                claims: p.claims.as_deref(),
+                correlation_id: &p.correlation_id,
+                assertion,
+            },
+        )
+    }
+
+    /// Processes the token endpoint's answer received at `now_ms`, caching a success in memory.
+    /// A claims-challenge token replaces the regular entry: the challenged one was revoked.
+    ///
+    /// # Errors
+    /// As [`parse_token_response`].
+    pub fn complete(
+        &mut self,
+        p: &Prepared,
+        resp: &HttpResponse,
+        now_ms: u64,
+    ) -> Result<CachedToken, Error> {
+        let secrets = self.secrets();
+        let parsed = parse_token_response(resp, &secrets, now_ms)?;
+        let token = CachedToken::from_response(parsed, now_ms, &p.scopes, &self.config.authority);
+        self.remember(p, token.clone(), now_ms);
+        Ok(token)
+    }
+
+    /// Puts a token into the memory level (also used for tokens read from the store).
+    pub fn remember(&mut self, p: &Prepared, token: CachedToken, now_ms: u64) {
+        if self.config.memory {
+            self.memory.put(p.key.clone(), token, now_ms);
+        }
+    }
+
+    /// Empties the memory level.
+    pub fn clear_memory(&mut self) {
+        self.memory.clear();
+    }
+
+    /// Everything that must never appear in server text we keep.
+    fn secrets(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        match &self.config.credential {
+            Credential::Secret { secret, .. } | Credential::StaticAssertion(secret) => {
+                out.push(secret.secret())
+            }
+            Credential::AssertionCallback => {}
+        }
+        if let Some(k) = &self.config.encryption_key {
+            out.push(k.secret());
+        }
+        out
+    }
+}
+
+/// Merges a claims challenge with `xms_cc` client capabilities, as MSAL does.
+///
+/// # Errors
+/// `invalid_request` when `claims` is not a JSON object.
+pub fn merge_claims(
+    claims: Option<&str>,
+    capabilities: &[String],
+) -> Result<Option<String>, Error> {
+    let mut root = match claims {
+        None => Map::new(),
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => map,
+            _ => {
+                return Err(Error::config(
+                    "invalid_request",
+                    "claims must be a JSON object, as decoded from the WWW-Authenticate claims challenge",
+                ))
+            }
+        },
+    };
+    if !capabilities.is_empty() {
+        let access = root
+            .entry("access_token")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(access) = access {
+            access.insert(
+                "xms_cc".to_owned(),
+                serde_json::json!({ "values": capabilities }),
+            );
+        }
+    }
+    Ok((!root.is_empty()).then(|| Value::Object(root).to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_merge_into_claims() {
+        let merged = merge_claims(
+            Some(r#"{"access_token":{"nbf":{"essential":true}}}"#),
+            &["cp1".into()],
+        )
+        .unwrap();
+        assert_eq!(
+            merged.as_deref(),
+            Some(r#"{"access_token":{"nbf":{"essential":true},"xms_cc":{"values":["cp1"]}}}"#)
+        );
+        assert_eq!(merge_claims(None, &[]).unwrap(), None);
+        assert_eq!(
+            merge_claims(Some("[1]"), &[]).unwrap_err().code(),
+            "invalid_request"
+        );
+    }
+}

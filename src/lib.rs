@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+//!
+//! # Layout
+//! The core modules below do no I/O and read no clock or randomness: `now` and random bytes are
+//! parameters. `wasm` (wasm32 only) is the thin shell that binds them to `fetch`, KV, WebCrypto
+//! and JavaScript.
+
+pub mod authority;
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod flow;
+pub mod request;
+pub mod response;
+pub mod scope;
+pub mod secret;
+
+// Exports are reached through wasm-bindgen, not Rust paths.
+#[cfg(target_arch = "wasm32")]
+#[allow(unreachable_pub)]
+mod wasm;
+
+pub use error::{Error, ErrorClass};
+pub use flow::Client;

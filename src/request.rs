@@ -1,0 +1,171 @@
+//! The token request as plain data (RFC 6749 §4.4.2): the shell hands it to `fetch` as is.
+
+use std::fmt;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
+use crate::config::{AuthMethod, ClientConfig, Credential};
+use crate::scope::Scopes;
+
+/// `client_assertion_type` for JWT assertions (RFC 7523 §2.2).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// `x-client-SKU`: lets Entra's telemetry tell this library apart.
+pub const SKU: &str = "entra-edge";
+/// `x-client-Ver`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// An HTTP request. `Debug` omits the body and the Authorization header: both carry the secret.
+#[derive(Clone)]
+pub struct HttpRequest {
+    /// Always `POST` for token requests.
+    pub method: &'static str,
+    /// The token endpoint.
+    pub url: String,
+    /// Header names and values, in send order.
+    pub headers: Vec<(String, String)>,
+    /// `application/x-www-form-urlencoded` body.
+    pub body: String,
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("header_names", &names)
+            .field(
+                "body",
+                &format_args!("[{} bytes, redacted]", self.body.len()),
+            )
+            .finish()
+    }
+}
+
+/// What varies per token request.
+#[derive(Debug)]
+pub struct TokenRequestInput<'a> {
+    /// Validated scopes.
+    pub scopes: &'a Scopes,
+    /// `claims` request parameter (already merged with client capabilities).
+    pub claims: Option<&'a str>,
+    /// Sent as `client-request-id`.
+    pub correlation_id: &'a str,
+    /// The client assertion for this request, when the credential is an assertion.
+    pub assertion: Option<&'a str>,
+}
+
+/// Builds the client-credentials token request.
+pub fn token_request(config: &ClientConfig, input: &TokenRequestInput<'_>) -> HttpRequest {
+    let mut headers = vec![
+        (
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded;charset=utf-8".to_owned(),
+        ),
+        ("accept".to_owned(), "application/json".to_owned()),
+        (
+            "client-request-id".to_owned(),
+            input.correlation_id.to_owned(),
+        ),
+        ("return-client-request-id".to_owned(), "true".to_owned()),
+        ("x-client-sku".to_owned(), SKU.to_owned()),
+        ("x-client-ver".to_owned(), VERSION.to_owned()),
+        (
+            "x-ms-lib-capability".to_owned(),
+            "retry-after, h429".to_owned(),
+        ),
+    ];
+    let mut form = vec![("grant_type", "client_credentials"), ("scope", "")];
+    let scope = input.scopes.joined();
+    form[1].1 = &scope;
+    match &config.credential {
+        Credential::Secret {
+            secret,
+            method: AuthMethod::Post,
+        } => {
+            form.push(("client_id", &config.client_id));
+            form.push(("client_secret", secret.secret()));
+        }
+        Credential::Secret {
+            secret,
+            method: AuthMethod::Basic,
+        } => {
+            // RFC 6749 §2.3.1: each part is form-encoded before base64, so ':' in a secret survives.
+            let pair = format!(
+                "{}:{}",
+                form_encode(&config.client_id),
+                form_encode(secret.secret())
+            );
+            headers.push((
+                "authorization".to_owned(),
+                format!("Basic {}", STANDARD.encode(pair)),
+            ));
+        }
+        Credential::StaticAssertion(_) | Credential::AssertionCallback => {
+            form.push(("client_id", &config.client_id));
+            form.push(("client_assertion_type", JWT_BEARER));
+            form.push(("client_assertion", input.assertion.unwrap_or_default()));
+        }
+    }
+    if let Some(claims) = input.claims {
+        form.push(("claims", claims));
+    }
+    HttpRequest {
+        method: "POST",
+        url: config.authority.token_endpoint.clone(),
+        headers,
+        body: form_body(&form),
+    }
+}
+
+/// `application/x-www-form-urlencoded` serialization (WHATWG URL §5.2).
+pub fn form_body(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The form-urlencoded byte serializer: space becomes `+`, `*-._` and alphanumerics stay.
+pub fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_encoding_matches_urlsearchparams() {
+        // Expected values from `new URLSearchParams({k: v}).toString()` in Node 20.
+        assert_eq!(form_encode("s3cr+t %:~/é"), "s3cr%2Bt+%25%3A%7E%2F%C3%A9");
+        assert_eq!(form_body(&[("a b", "*-._")]), "a+b=*-._");
+    }
+
+    #[test]
+    fn debug_hides_body() {
+        let r = HttpRequest {
+            method: "POST",
+            url: "u".into(),
+            headers: vec![("authorization".into(), "Basic c2VjcmV0".into())],
+            body: "client_secret=canary".into(),
+        };
+        let dbg = format!("{r:?}");
+        assert!(
+            !dbg.contains("canary") && !dbg.contains("c2VjcmV0"),
+            "{dbg}"
+        );
+    }
+}

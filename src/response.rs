@@ -1,0 +1,310 @@
+//! Token responses (RFC 6749 §5.1) and error responses (§5.2, plus Entra's fields) as data.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, ServerDetails};
+use crate::secret::{redact, AccessToken};
+
+/// Largest body read from a token endpoint. Entra's answers are under 8 KiB.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Longest accepted `expires_in`: ten years. Anything longer is a broken server, not a token.
+const MAX_LIFETIME_SECONDS: u64 = 10 * 365 * 24 * 3600;
+
+/// An HTTP response as the shell read it.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers, names lowercase.
+    pub headers: Vec<(String, String)>,
+    /// The body, at most [`MAX_BODY_BYTES`].
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header with this (lowercase) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A successful token response.
+#[derive(Debug, Clone)]
+pub struct TokenResponse {
+    /// The token.
+    pub access_token: AccessToken,
+    /// `token_type`, `Bearer` normalized to that spelling.
+    pub token_type: String,
+    /// Lifetime in seconds.
+    pub expires_in: u64,
+    /// Entra's extended lifetime (used during outages), seconds.
+    pub ext_expires_in: Option<u64>,
+    /// Entra's advice on when to refresh, seconds.
+    pub refresh_in: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct RawSuccess {
+    access_token: Option<Value>,
+    token_type: Option<Value>,
+    expires_in: Option<Value>,
+    ext_expires_in: Option<Value>,
+    refresh_in: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawError {
+    error: Option<String>,
+    error_description: Option<String>,
+    #[serde(default)]
+    error_codes: Vec<Value>,
+    trace_id: Option<String>,
+    timestamp: Option<String>,
+    error_uri: Option<String>,
+    correlation_id: Option<String>,
+}
+
+/// Turns a token endpoint's answer into a token or an error.
+///
+/// `secrets` are scrubbed from any server text kept in the error; `now_ms` resolves an
+/// HTTP-date `Retry-After`.
+///
+/// # Errors
+/// [`Error::Server`] for non-2xx answers, [`Error::Network`] (`invalid_response`,
+/// `response_too_large`, `redirect_refused`) for answers that cannot be used.
+pub fn parse_token_response(
+    resp: &HttpResponse,
+    secrets: &[&str],
+    now_ms: u64,
+) -> Result<TokenResponse, Error> {
+    if resp.body.len() > MAX_BODY_BYTES {
+        return Err(Error::network(
+            "response_too_large",
+            format!("the token endpoint sent more than {MAX_BODY_BYTES} bytes; stopped reading (HTTP {})", resp.status),
+        ));
+    }
+    if (300..400).contains(&resp.status) {
+        return Err(Error::network(
+            "redirect_refused",
+            format!(
+                "the token endpoint answered HTTP {} (a redirect), which is not followed: a credential must not be \
+                 re-sent elsewhere. Check auth.authority / auth.tokenEndpoint",
+                resp.status
+            ),
+        ));
+    }
+    if !(200..300).contains(&resp.status) {
+        return Err(server_error(resp, secrets, now_ms));
+    }
+    // A 2xx body holds the token: never quote it in an error.
+    let raw: RawSuccess = serde_json::from_slice(&resp.body).map_err(|_| {
+        Error::network(
+            "invalid_response",
+            format!(
+                "the token endpoint answered HTTP {} with a body that is not a JSON object",
+                resp.status
+            ),
+        )
+    })?;
+    let access_token = match raw.access_token {
+        Some(Value::String(t)) if !t.is_empty() => AccessToken::new(t),
+        _ => return Err(invalid("access_token is missing or not a non-empty string")),
+    };
+    let token_type = match raw.token_type {
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => "Bearer".to_owned(),
+        Some(Value::String(t)) if !t.is_empty() => t,
+        _ => return Err(invalid("token_type is missing (RFC 6749 §5.1 requires it)")),
+    };
+    let expires_in = match seconds("expires_in", raw.expires_in)? {
+        Some(0) | None => return Err(invalid("expires_in must be a positive number of seconds")),
+        Some(s) => s,
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type,
+        expires_in,
+        ext_expires_in: seconds("ext_expires_in", raw.ext_expires_in)?,
+        refresh_in: seconds("refresh_in", raw.refresh_in)?,
+    })
+}
+
+fn invalid(what: &str) -> Error {
+    Error::network(
+        "invalid_response",
+        format!("the token response is unusable: {what}"),
+    )
+}
+
+/// A lifetime field: a JSON number or a numeric string (Entra has sent both).
+fn seconds(field: &str, v: Option<Value>) -> Result<Option<u64>, Error> {
+    let n = match &v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        Some(_) => None,
+    };
+    match n {
+        Some(n) if n.is_finite() && n >= 0.0 && n <= MAX_LIFETIME_SECONDS as f64 => {
+            Ok(Some(n as u64))
+        }
+        _ => {
+            let shown = match v {
+                Some(Value::String(s)) => format!("{:?}", s.chars().take(24).collect::<String>()),
+                Some(other) => other.to_string().chars().take(24).collect(),
+                None => String::new(),
+            };
+            Err(invalid(&format!(
+                "{field} must be a number of seconds from 0 to {MAX_LIFETIME_SECONDS}, got {shown}"
+            )))
+        }
+    }
+}
+
+fn server_error(resp: &HttpResponse, secrets: &[&str], now_ms: u64) -> Error {
+    let raw: Option<RawError> = serde_json::from_slice(&resp.body).ok();
+    let parsed = raw.as_ref().is_some_and(|r| r.error.is_some());
+    let raw = raw.unwrap_or_default();
+    let scrub = |s: Option<String>| s.map(|s| redact(&s, secrets));
+    let error_codes: Vec<u64> = raw.error_codes.iter().filter_map(Value::as_u64).collect();
+    let error = scrub(raw.error);
+    let description = scrub(raw.error_description);
+    let retry_after_ms = resp
+        .header("retry-after")
+        .and_then(|v| retry_after_ms(v, now_ms));
+    let is_retryable = matches!(resp.status, 408 | 429 | 500..=599)
+        || error.as_deref() == Some("temporarily_unavailable")
+        || error_codes.iter().any(|c| TRANSIENT_CODES.contains(c));
+    let hint = error_codes.iter().find_map(|c| hint(*c));
+    let summary = match (&error, &description) {
+        (Some(e), Some(d)) => format!("{e}: {}", d.lines().next().unwrap_or_default().trim()),
+        (Some(e), None) => e.clone(),
+        (None, _) => {
+            let text = String::from_utf8_lossy(&resp.body);
+            let snippet: String = redact(&text, secrets).chars().take(120).collect();
+            let ct = resp.header("content-type").unwrap_or("no content-type");
+            format!("not an OAuth error body ({ct}): {:?}", snippet.trim())
+        }
+    };
+    let mut message = format!(
+        "the token endpoint answered HTTP {}: {summary}",
+        resp.status
+    );
+    if let Some(h) = hint {
+        message.push_str(". Hint: ");
+        message.push_str(h);
+    }
+    let code = match (&error, parsed) {
+        (Some(e), true) => e.clone(),
+        _ if resp.status == 429 => "throttled".to_owned(),
+        _ => "http_error".to_owned(),
+    };
+    Error::Server {
+        code,
+        message,
+        details: Box::new(ServerDetails {
+            status: resp.status,
+            error,
+            error_description: description,
+            error_codes,
+            trace_id: raw.trace_id,
+            timestamp: raw.timestamp,
+            error_uri: raw.error_uri,
+            correlation_id: raw.correlation_id,
+            is_retryable,
+            retry_after_ms,
+            hint,
+        }),
+    }
+}
+
+/// AADSTS codes Entra's error-code reference lists as transient: 90006 ExternalServerRetryableError,
+/// 90033 MsodsServiceUnavailable.
+const TRANSIENT_CODES: [u64; 2] = [90006, 90033];
+
+/// The fix for well-known AADSTS codes: what users most often got wrong.
+pub fn hint(code: u64) -> Option<&'static str> {
+    Some(match code {
+        7000215 => "the client secret is wrong. Use the secret's Value from Certificates & secrets, not its Secret ID",
+        7000222 => "the client secret has expired. Create a new one under Certificates & secrets and update auth.clientSecret",
+        700016 => "the app (auth.clientId) is not registered in this tenant. Check the client ID and the tenant in auth.authority, or have an admin consent the app there",
+        90002 => "the tenant in auth.authority does not exist. Use the directory (tenant) ID or a verified domain",
+        70011 => "the scope is invalid. Use exactly one <resource>/.default, e.g. https://graph.microsoft.com/.default",
+        1002012 => "client credentials need a scope ending in /.default, e.g. https://graph.microsoft.com/.default",
+        700022 => "request one resource per token: scopes must be a single <resource>/.default",
+        9001023 => "the client credentials flow needs a tenant. Use https://login.microsoftonline.com/<tenant id or domain>",
+        50196 => "Entra detected a request loop. Reuse cached tokens: do not pass skipCache on every call",
+        700024 => "the client assertion is outside its valid time range. Check the clock, and do not reuse assertions",
+        700027 => "the client assertion signature did not verify. Upload this certificate to the app registration, or check thumbprint/x5c",
+        5002738 => "Entra accepts only RSA certificates for client assertions. Use an RSA key",
+        _ => return None,
+    })
+}
+
+/// `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date, as milliseconds from `now_ms`.
+pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(seconds.saturating_mul(1000));
+    }
+    let at = http_date_ms(value)?;
+    Some(at.saturating_sub(now_ms))
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only format servers must send.
+fn http_date_ms(s: &str) -> Option<u64> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| m == month)? as u64 + 1;
+    let (day, year): (u64, u64) = (day.parse().ok()?, year.parse().ok()?);
+    let hms: Vec<u64> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, m, sec] = hms.as_slice() else {
+        return None;
+    };
+    if !(1..=31).contains(&day) || year < 1970 || *h > 23 || *m > 59 || *sec > 60 {
+        return None;
+    }
+    Some((days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec) * 1000)
+}
+
+/// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_date() {
+        // RFC 9110's example; 784111777 s since the epoch.
+        assert_eq!(
+            http_date_ms("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777_000)
+        );
+        assert_eq!(
+            retry_after_ms("Sun, 06 Nov 1994 08:49:47 GMT", 784_111_777_000),
+            Some(10_000)
+        );
+        assert_eq!(retry_after_ms("120", 0), Some(120_000));
+        assert_eq!(retry_after_ms("soon", 0), None);
+    }
+}

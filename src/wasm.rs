@@ -1,0 +1,7 @@
+//! The shell: binds the pure core to JavaScript. Only this module touches `js_sys`,
+//! `wasm_bindgen` and the runtime (fetch, clock, randomness, callbacks).
+
+mod app;
+mod errors;
+mod http;
+mod js;

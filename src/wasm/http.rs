@@ -1,0 +1,153 @@
+//! Sends a core [`HttpRequest`] with the runtime's `fetch` and reads the answer into a core
+//! [`HttpResponse`]: per-attempt timeout, redirects not followed, body read with a size cap.
+
+use js_sys::{Function, Object, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::js::{call_method, get, resolve, set};
+use crate::error::Error;
+use crate::request::HttpRequest;
+use crate::response::{HttpResponse, MAX_BODY_BYTES};
+
+/// Response headers the core reads.
+const HEADERS: [&str; 3] = ["content-type", "retry-after", "www-authenticate"];
+
+/// Sends `req`; `fetch` is `system.fetch` or the global one.
+///
+/// # Errors
+/// `Network` with `timeout` (as `Err.0`) or `fetch_failed`; the JS cause travels in `Err.1`.
+pub(crate) async fn send(
+    fetch: Option<&Function>,
+    req: &HttpRequest,
+    timeout_ms: u64,
+) -> Result<HttpResponse, (Error, Option<JsValue>)> {
+    let controller = web_sys::AbortController::new()
+        .map_err(|e| (fetch_failed("AbortController is unavailable"), Some(e)))?;
+    let init = Object::new();
+    set(&init, "method", req.method);
+    let headers = Object::new();
+    for (name, value) in &req.headers {
+        set(&headers, name, value.as_str());
+    }
+    set(&init, "headers", headers);
+    set(&init, "body", req.body.as_str());
+    // A token endpoint that redirects must not receive our credential twice.
+    set(&init, "redirect", "manual");
+    set(&init, "signal", controller.signal());
+
+    let timer = start_timer(&controller, timeout_ms);
+    let result = exchange(fetch, &req.url, &init).await;
+    clear_timer(timer);
+    result.map_err(|cause| {
+        if controller.signal().aborted() {
+            (
+                Error::network(
+                    "timeout",
+                    format!("the token endpoint did not answer within {timeout_ms} ms (system.timeoutMs)"),
+                ),
+                None,
+            )
+        } else {
+            (fetch_failed(&describe(&cause)), Some(cause))
+        }
+    })?
+}
+
+async fn exchange(
+    fetch: Option<&Function>,
+    url: &str,
+    init: &Object,
+) -> Result<Result<HttpResponse, (Error, Option<JsValue>)>, JsValue> {
+    let global = js_sys::global();
+    let promise = match fetch {
+        Some(f) => f.call2(&JsValue::UNDEFINED, &url.into(), init)?,
+        // The global fetch must be called with globalThis as `this` in some runtimes.
+        None => call_method(&global, "fetch", &[url.into(), init.into()])?,
+    };
+    let response = resolve(promise).await?;
+    let status = get(&response, "status").as_f64().unwrap_or(0.0) as u16;
+    let header_obj = get(&response, "headers");
+    let mut headers = Vec::new();
+    for name in HEADERS {
+        if let Ok(v) = call_method(&header_obj, "get", &[name.into()]) {
+            if let Some(v) = v.as_string() {
+                headers.push((name.to_owned(), v));
+            }
+        }
+    }
+    let body = match read_capped(&response).await? {
+        Some(body) => body,
+        None => {
+            return Ok(Err((
+                Error::network(
+                    "response_too_large",
+                    format!("the token endpoint sent more than {MAX_BODY_BYTES} bytes; stopped reading (HTTP {status})"),
+                ),
+                None,
+            )))
+        }
+    };
+    Ok(Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    }))
+}
+
+/// Reads the body stream up to the cap; `None` when it is larger (the stream is cancelled).
+async fn read_capped(response: &JsValue) -> Result<Option<Vec<u8>>, JsValue> {
+    let stream = get(response, "body");
+    if stream.is_null() || stream.is_undefined() {
+        return Ok(Some(Vec::new()));
+    }
+    let reader = call_method(&stream, "getReader", &[])?;
+    let mut body = Vec::new();
+    loop {
+        let chunk =
+            JsFuture::from(call_method(&reader, "read", &[])?.unchecked_into::<js_sys::Promise>())
+                .await?;
+        if get(&chunk, "done").is_truthy() {
+            return Ok(Some(body));
+        }
+        let bytes: Uint8Array = get(&chunk, "value").dyn_into()?;
+        if body.len() + bytes.length() as usize > MAX_BODY_BYTES {
+            let _ = call_method(&reader, "cancel", &[]);
+            return Ok(None);
+        }
+        body.extend_from_slice(&bytes.to_vec());
+    }
+}
+
+fn start_timer(controller: &web_sys::AbortController, ms: u64) -> JsValue {
+    let controller = controller.clone();
+    let abort = wasm_bindgen::closure::Closure::once_into_js(move || controller.abort());
+    call_method(
+        &js_sys::global(),
+        "setTimeout",
+        &[abort, JsValue::from(ms as f64)],
+    )
+    .unwrap_or(JsValue::UNDEFINED)
+}
+
+fn clear_timer(timer: JsValue) {
+    let _ = call_method(&js_sys::global(), "clearTimeout", &[timer]);
+}
+
+fn fetch_failed(why: &str) -> Error {
+    Error::network(
+        "fetch_failed",
+        format!("the token request failed before an answer arrived: {why}"),
+    )
+}
+
+/// A short description of a JS error: its message and, for Node's undici, its cause's code.
+fn describe(err: &JsValue) -> String {
+    let message = get(err, "message")
+        .as_string()
+        .unwrap_or_else(|| "unknown error".to_owned());
+    match get(&get(err, "cause"), "code").as_string() {
+        Some(code) => format!("{message} ({code})"),
+        None => message,
+    }
+}

@@ -1,0 +1,95 @@
+//! Small, duck-typed JavaScript helpers: property access, method calls, promises, clock and
+//! randomness. Nothing here runs at import time.
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::error::Error;
+
+/// `obj[name]`, `undefined` when `obj` is not an object or lacks it.
+pub(crate) fn get(obj: &JsValue, name: &str) -> JsValue {
+    if !obj.is_object() && !obj.is_function() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `obj.a.b...`, `undefined` when any step is missing.
+pub(crate) fn get_path(obj: &JsValue, path: &[&str]) -> JsValue {
+    path.iter().fold(obj.clone(), |o, name| get(&o, name))
+}
+
+/// Sets `obj[name] = value` on a fresh plain object we own, where it cannot fail.
+pub(crate) fn set(obj: &JsValue, name: &str, value: impl Into<JsValue>) {
+    let _ = Reflect::set(obj, &JsValue::from_str(name), &value.into());
+}
+
+/// An optional callback option: absent, or a function, or a configuration error naming it.
+pub(crate) fn optional_function(obj: &JsValue, path: &[&str]) -> Result<Option<Function>, Error> {
+    let value = get_path(obj, path);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.dyn_into::<Function>().map(Some).map_err(|_| {
+        Error::config(
+            "invalid_config",
+            format!("{} must be a function", path.join(".")),
+        )
+    })
+}
+
+/// `obj.name(...args)`.
+pub(crate) fn call_method(obj: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = get(obj, name)
+        .dyn_into()
+        .map_err(|_| JsValue::from_str(&format!("{name} is not a function")))?;
+    let array: js_sys::Array = args.iter().collect();
+    f.apply(obj, &array)
+}
+
+/// Awaits a value that may or may not be a promise (callbacks may be sync or async).
+pub(crate) async fn resolve(value: JsValue) -> Result<JsValue, JsValue> {
+    match value.dyn_into::<Promise>() {
+        Ok(p) => JsFuture::from(p).await,
+        Err(v) => Ok(v),
+    }
+}
+
+/// A v4 UUID from `crypto.getRandomValues`, for correlation ids.
+pub(crate) fn uuid() -> String {
+    let mut b = [0u8; 16];
+    // Only fails where crypto is missing; a zero id then still correlates this request.
+    let _ = getrandom::fill(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = crate::cache::hex(&b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// The clock: `system.now()` when configured, else `Date.now()`.
+pub(crate) fn now_ms(now: Option<&Function>) -> Result<u64, Error> {
+    let ms = match now {
+        None => js_sys::Date::now(),
+        Some(f) => f
+            .call0(&JsValue::UNDEFINED)
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(f64::NAN),
+    };
+    if ms.is_finite() && ms >= 0.0 {
+        Ok(ms as u64)
+    } else {
+        Err(Error::config(
+            "invalid_config",
+            "system.now must return milliseconds since the epoch (a number)",
+        ))
+    }
+}

@@ -1,0 +1,49 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code, missing_docs, unreachable_pub)]
+
+use entra_edge::config::ClientConfig;
+use entra_edge::flow::{Client, Prepared, RawRequest};
+use entra_edge::response::HttpResponse;
+
+/// A secret with every character that needs encoding, used as a canary for leaks.
+pub const CANARY: &str = "CANARY+s3cr%t: ~x";
+
+pub fn client(json: &str) -> Client {
+    Client::new(ClientConfig::from_json(json).expect("valid config"))
+}
+
+pub fn entra_secret_client() -> Client {
+    client(&format!(
+        r#"{{"auth":{{"clientId":"00000000-0000-0000-0000-000000000001","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":{}}}}}"#,
+        serde_json::to_string(CANARY).unwrap()
+    ))
+}
+
+pub fn graph_request(client: &Client) -> Prepared {
+    let raw = RawRequest {
+        scopes: Some(vec!["https://graph.microsoft.com/.default".into()]),
+        ..Default::default()
+    };
+    client
+        .prepare(raw, "11111111-2222-4333-8444-555555555555".into())
+        .expect("valid request")
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture exists")
+}
+
+pub fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        body: body.to_vec(),
+    }
+}

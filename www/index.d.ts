@@ -1,0 +1,141 @@
+// Types of the public API (see README and ../shared/API.md). Stable: names and fields are only added.
+
+/** A Workers KV namespace, or any object with this shape. */
+export interface KvLike {
+  get(key: string): Promise<string | null>;
+  put(key: string, value: string, options: { expirationTtl: number }): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+export interface ClientCertificate {
+  /** PEM: PKCS#8, PKCS#1 (RSA) or SEC1 (EC P-256). */
+  privateKey: string;
+  /** Hex SHA-256 thumbprint; RSA keys then sign PS256 with `x5t#S256`. */
+  thumbprintSha256?: string;
+  /** Hex SHA-1 thumbprint; RSA keys then sign RS256 with `x5t` (legacy). */
+  thumbprint?: string;
+  /** PEM certificate chain, leaf first. */
+  x5c?: string;
+  /** `kid` header for generic servers. */
+  keyId?: string;
+}
+
+export interface AssertionContext {
+  clientId: string;
+  tokenEndpoint: string;
+}
+
+export type LogLevel = "error" | "warning" | "info" | "verbose";
+
+export interface Configuration {
+  auth: {
+    clientId: string;
+    /** Entra: `https://login.microsoftonline.com/<tenant id or domain>`. Exactly one of authority / tokenEndpoint. */
+    authority?: string;
+    /** Any OAuth 2.0 server's token endpoint. */
+    tokenEndpoint?: string;
+    /** Generic servers: the assertion `aud` when the server wants its issuer. */
+    issuer?: string;
+    clientSecret?: string;
+    clientCertificate?: ClientCertificate;
+    clientAssertion?: string | ((ctx: AssertionContext) => string | Promise<string>);
+    /** Default `client_secret_post`. */
+    clientAuthMethod?: "client_secret_post" | "client_secret_basic";
+    sendX5C?: boolean;
+    /** e.g. `["cp1"]` to declare continuous access evaluation support. */
+    clientCapabilities?: string[];
+  };
+  cache?: {
+    store?: KvLike | null;
+    /** Default `"entra-edge:"`. */
+    keyPrefix?: string;
+    /** Secret that seals stored tokens; default derived from the credential. */
+    encryptionKey?: string;
+    /** In-isolate / in-process cache in front of the store; default true. */
+    memory?: boolean;
+  };
+  system?: {
+    fetch?: typeof fetch;
+    /** Per attempt; default 10000. */
+    timeoutMs?: number;
+    maxRetries?: number;
+    /** A token this close to expiry is not served; default 300. */
+    expiryBufferSeconds?: number;
+    logger?: (level: LogLevel, message: string, containsPii: boolean) => void;
+    /** Milliseconds since the epoch; tests inject a clock. */
+    now?: () => number;
+  };
+}
+
+export interface ClientCredentialRequest {
+  /** Entra: exactly one `"<resource>/.default"`. */
+  scopes: string[];
+  skipCache?: boolean;
+  /** Claims challenge JSON; bypasses the cache. */
+  claims?: string;
+  /** Sent as `client-request-id`; a fresh UUID when absent. */
+  correlationId?: string;
+  /** Workers: `ctx.waitUntil.bind(ctx)`. */
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
+
+export type TokenSource = "identityProvider" | "memory" | "store";
+
+export interface AuthenticationResult {
+  accessToken: string;
+  tokenType: string;
+  expiresOn: Date;
+  extExpiresOn: Date | null;
+  refreshOn: Date | null;
+  scopes: string[];
+  tenantId: string | null;
+  fromCache: boolean;
+  tokenSource: TokenSource;
+  correlationId: string;
+}
+
+export declare class ConfidentialClientApplication {
+  /** @throws {ClientConfigurationError} on bad configuration, before any network call. */
+  constructor(configuration: Configuration);
+  acquireTokenByClientCredential(request: ClientCredentialRequest): Promise<AuthenticationResult>;
+  /** Same as acquireTokenByClientCredential (MSAL.NET / MSAL Python naming). */
+  acquireTokenForClient(request: ClientCredentialRequest): Promise<AuthenticationResult>;
+  clearCache(): Promise<void>;
+}
+
+export declare class AuthError extends Error {
+  readonly errorCode: string;
+  /** Same as `message` (msal-node's name). */
+  readonly errorMessage: string;
+  readonly correlationId: string | null;
+}
+
+export declare class ClientConfigurationError extends AuthError {}
+
+export declare class ServerError extends AuthError {
+  readonly status: number;
+  readonly error: string | null;
+  readonly errorDescription: string | null;
+  /** AADSTS codes. */
+  readonly errorCodes: number[];
+  readonly traceId: string | null;
+  readonly timestamp: string | null;
+  readonly errorUri: string | null;
+  readonly isRetryable: boolean;
+  readonly retryAfterMs: number | null;
+  /** What to do about well-known AADSTS codes. */
+  readonly hint: string | null;
+}
+
+export declare class ThrottledError extends ServerError {
+  readonly retryAfterMs: number | null;
+}
+
+export declare class NetworkError extends AuthError {
+  readonly cause?: unknown;
+}
+
+/** `"https://database.windows.net/"` -> `"https://database.windows.net//.default"`. */
+export declare function scopeForResource(resource: string): string;
+
+export declare function adminConsentUrl(options: { tenant: string; clientId: string; redirectUri?: string }): string;

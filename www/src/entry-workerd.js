@@ -1,0 +1,7 @@
+// Workers (wrangler/workerd) and other runtimes that import .wasm as a compiled module.
+import wasmModule from "./entra_edge_bg.wasm";
+import { setModuleLoader } from "./client.js";
+
+setModuleLoader(() => wasmModule);
+
+export * from "./client.js";

@@ -1,0 +1,51 @@
+// Error classes of the public API. The wasm core rejects with tagged plain objects; `toError`
+// turns them into these classes so `instanceof` and the documented fields work in every runtime.
+
+export class AuthError extends Error {
+  constructor(payload) {
+    super(payload.message);
+    this.name = payload.name ?? "AuthError";
+    this.errorCode = payload.errorCode;
+    // msal-node's name for the message; kept so migrated daemons keep logging it.
+    this.errorMessage = payload.message;
+    this.correlationId = payload.correlationId ?? null;
+  }
+}
+
+export class ClientConfigurationError extends AuthError {}
+
+export class ServerError extends AuthError {
+  constructor(payload) {
+    super(payload);
+    this.status = payload.status;
+    this.error = payload.error;
+    this.errorDescription = payload.errorDescription;
+    this.errorCodes = payload.errorCodes ?? [];
+    this.traceId = payload.traceId;
+    this.timestamp = payload.timestamp;
+    this.errorUri = payload.errorUri;
+    this.isRetryable = payload.isRetryable;
+    this.retryAfterMs = payload.retryAfterMs;
+    this.hint = payload.hint;
+  }
+}
+
+export class ThrottledError extends ServerError {}
+
+export class NetworkError extends AuthError {
+  constructor(payload) {
+    super(payload);
+    if (payload.cause !== undefined) this.cause = payload.cause;
+  }
+}
+
+const CLASSES = { ClientConfigurationError, ServerError, ThrottledError, NetworkError };
+
+/** Turns a tagged payload from wasm into its class; anything else passes through untouched. */
+export function toError(e) {
+  if (e && typeof e === "object" && e.__entraEdgeError === true) {
+    const Class = CLASSES[e.name] ?? AuthError;
+    return new Class(e);
+  }
+  return e;
+}
