@@ -13,6 +13,8 @@ use crate::secret::AccessToken;
 /// Tokens living at least this long get `refreshOn` at half-life when the server sends no
 /// `refresh_in` (MSAL's rule).
 const HALF_LIFE_REFRESH_FROM_MS: u64 = 2 * 3600 * 1000;
+/// Upper bound of refresh jitter.
+const MAX_JITTER_MS: u64 = 5 * 60 * 1000;
 /// Memory entries are swept for expired ones each time the map grows past a multiple of this.
 const SWEEP_EVERY: usize = 1024;
 
@@ -80,6 +82,17 @@ impl CachedToken {
             scopes: scopes.list.clone(),
             tenant_id: authority.tenant.clone(),
         }
+    }
+
+    /// Moves `refresh_on_ms` earlier by `random / u32::MAX` of a tenth of the lifetime, at most
+    /// five minutes.
+    pub fn with_jitter(mut self, random: u32) -> Self {
+        if let Some(refresh_on) = self.refresh_on_ms {
+            let span = ((self.expires_on_ms.saturating_sub(refresh_on)) / 10).min(MAX_JITTER_MS);
+            let shift = span * u64::from(random) / u64::from(u32::MAX);
+            self.refresh_on_ms = Some(refresh_on - shift);
+        }
+        self
     }
 
     /// How this token may be used at `now_ms` with the configured expiry buffer.
@@ -152,6 +165,13 @@ impl MemoryCache {
         self.entries.insert(key, token);
         if self.entries.len() % SWEEP_EVERY == 0 {
             self.entries.retain(|_, t| t.expires_on_ms > now_ms);
+        }
+    }
+
+    /// Postpones the background refresh of `key` to `at_ms` (never past expiry).
+    pub fn defer_refresh(&mut self, key: &str, at_ms: u64) {
+        if let Some(t) = self.entries.get_mut(key) {
+            t.refresh_on_ms = Some(at_ms.min(t.expires_on_ms));
         }
     }
 

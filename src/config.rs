@@ -6,6 +6,7 @@ use serde::de::{Deserializer, IgnoredAny};
 use serde::Deserialize;
 
 use crate::authority::Authority;
+use crate::credential::{CertificateCredential, RawCertificate};
 use crate::error::Error;
 use crate::secret::ClientSecret;
 
@@ -49,7 +50,7 @@ pub struct RawAuth {
     pub token_endpoint: Option<String>,
     pub issuer: Option<String>,
     pub client_secret: Option<String>,
-    pub client_certificate: Option<Present>,
+    pub client_certificate: Option<RawCertificate>,
     pub client_assertion: Option<Present>,
     pub client_auth_method: Option<String>,
     #[serde(rename = "sendX5C")]
@@ -100,6 +101,8 @@ pub enum Credential {
         /// How it is sent.
         method: AuthMethod,
     },
+    /// `auth.clientCertificate`: the core builds the assertion, the shell signs RSA.
+    Certificate(Box<CertificateCredential>),
     /// `auth.clientAssertion` as a string.
     StaticAssertion(ClientSecret),
     /// `auth.clientAssertion` as a callback, called by the shell per token request.
@@ -124,6 +127,8 @@ pub struct ClientConfig {
     pub authority: Authority,
     /// The credential.
     pub credential: Credential,
+    /// `auth.sendX5C`.
+    pub send_x5c: bool,
     /// `auth.clientCapabilities`, e.g. `["cp1"]`.
     pub client_capabilities: Vec<String>,
     /// `cache.keyPrefix`.
@@ -203,11 +208,17 @@ impl ClientConfig {
                 ))
             }
         };
-        let credential = credential(&auth, assertion)?;
-        if auth.send_x5c == Some(true) {
+        let credential = credential(&auth, assertion, authority.is_entra())?;
+        let send_x5c = auth.send_x5c.unwrap_or(false);
+        let has_chain = auth
+            .client_certificate
+            .as_ref()
+            .is_some_and(|c| c.x5c.is_some());
+        if send_x5c && !has_chain {
             return Err(Error::config(
                 "invalid_credential",
-                "auth.sendX5C needs auth.clientCertificate: remove it or configure a certificate",
+                "auth.sendX5C sends the certificate chain, and auth.clientCertificate.x5c is not set: add the \
+                 certificate PEM as x5c or remove sendX5C",
             ));
         }
         let client_capabilities = auth.client_capabilities.unwrap_or_default();
@@ -245,10 +256,22 @@ impl ClientConfig {
             ));
         }
 
+        if store
+            && cache.encryption_key.is_none()
+            && matches!(credential, Credential::AssertionCallback)
+        {
+            return Err(Error::config(
+                "invalid_config",
+                "cache.encryptionKey is required with cache.store when auth.clientAssertion is a function: there is \
+                 no stable secret to derive the sealing key from",
+            ));
+        }
+
         Ok(ClientConfig {
             client_id: client_id.to_owned(),
             authority,
             credential,
+            send_x5c,
             client_capabilities,
             key_prefix,
             memory: cache.memory.unwrap_or(true),
@@ -270,7 +293,11 @@ impl ClientConfig {
     }
 }
 
-fn credential(auth: &RawAuth, assertion: Option<AssertionInput>) -> Result<Credential, Error> {
+fn credential(
+    auth: &RawAuth,
+    assertion: Option<AssertionInput>,
+    entra: bool,
+) -> Result<Credential, Error> {
     let given = [
         auth.client_secret.is_some(),
         auth.client_certificate.is_some(),
@@ -310,11 +337,10 @@ fn credential(auth: &RawAuth, assertion: Option<AssertionInput>) -> Result<Crede
             method,
         });
     }
-    if auth.client_certificate.is_some() {
-        return Err(Error::config(
-            "unsupported_credential",
-            "auth.clientCertificate is not supported by this build yet: use auth.clientSecret or auth.clientAssertion",
-        ));
+    if let Some(cert) = &auth.client_certificate {
+        return Ok(Credential::Certificate(Box::new(
+            CertificateCredential::parse(cert, entra)?,
+        )));
     }
     match assertion {
         Some(AssertionInput::Static(s)) if s.secret().is_empty() => Err(Error::config(

@@ -12,6 +12,8 @@ use serde_json::{Map, Value};
 
 use crate::cache::{cache_key, CachedToken, Freshness, MemoryCache};
 use crate::config::{ClientConfig, Credential, Present};
+use crate::credential::JwsAlg;
+use crate::envelope::{self, OpenError, SealingKey, NONCE_LEN};
 use crate::error::Error;
 use crate::request::{token_request, HttpRequest, TokenRequestInput};
 use crate::response::{parse_token_response, HttpResponse};
@@ -44,19 +46,48 @@ pub struct Prepared {
     pub correlation_id: String,
 }
 
+/// A sealed entry to put into the store.
+#[derive(Debug)]
+pub struct StoreWrite {
+    /// Store key (`cache.keyPrefix` + hex hash).
+    pub key: String,
+    /// The envelope.
+    pub value: String,
+    /// KV `expirationTtl`, seconds, at least 60.
+    pub ttl_seconds: u64,
+}
+
+/// After a failed background refresh, the next one waits at least this long.
+const REFRESH_RETRY_MS: u64 = 30_000;
+
 /// The core of one `ConfidentialClientApplication`: validated config plus the memory level.
 #[derive(Debug)]
 pub struct Client {
     config: ClientConfig,
     memory: MemoryCache,
+    sealing: Option<SealingKey>,
 }
 
 impl Client {
-    /// Wraps a validated config.
+    /// Wraps a validated config, deriving the store's sealing key when a store is configured.
     pub fn new(config: ClientConfig) -> Self {
+        let sealing = config.store.then(|| {
+            let material = match (&config.encryption_key, &config.credential) {
+                (Some(k), _) => k.secret().as_bytes().to_vec(),
+                (None, Credential::Secret { secret, .. })
+                | (None, Credential::StaticAssertion(secret)) => {
+                    secret.secret().as_bytes().to_vec()
+                }
+                (None, Credential::Certificate(cert)) => cert.key_material(),
+                // Config validation requires cache.encryptionKey here; this keeps the match total.
+                (None, Credential::AssertionCallback) => config.client_id.as_bytes().to_vec(),
+            };
+            SealingKey::derive(&material, &config.client_id)
+        });
         Client {
             config,
             memory: MemoryCache::default(),
+            sealing,
         }
     }
 
@@ -109,6 +140,22 @@ impl Client {
             .get(&p.key, now_ms, self.config.expiry_buffer_ms)
     }
 
+    /// For certificate credentials: the signing input of a fresh assertion and its algorithm.
+    /// `jti` must be fresh randomness per token request.
+    pub fn assertion_to_sign(&self, now_ms: u64, jti: &str) -> Option<(String, JwsAlg)> {
+        let Credential::Certificate(cert) = &self.config.credential else {
+            return None;
+        };
+        let input = cert.signing_input(
+            &self.config.client_id,
+            &self.config.authority.audience,
+            now_ms / 1000,
+            jti,
+            self.config.send_x5c,
+        );
+        Some((input, cert.alg()))
+    }
+
     /// The token request. `assertion` is required when the credential is an assertion callback.
     pub fn token_request(&self, p: &Prepared, assertion: Option<&str>) -> HttpRequest {
         let assertion = match &self.config.credential {
@@ -131,15 +178,20 @@ impl Client {
     ///
     /// # Errors
     /// As [`parse_token_response`].
+    ///
+    /// `jitter` (any random u32) moves `refreshOn` earlier by up to a tenth of the lifetime
+    /// (5 minutes at most) so isolates sharing a store do not all refresh at once.
     pub fn complete(
         &mut self,
         p: &Prepared,
         resp: &HttpResponse,
         now_ms: u64,
+        jitter: u32,
     ) -> Result<CachedToken, Error> {
         let secrets = self.secrets();
         let parsed = parse_token_response(resp, &secrets, now_ms)?;
-        let token = CachedToken::from_response(parsed, now_ms, &p.scopes, &self.config.authority);
+        let token = CachedToken::from_response(parsed, now_ms, &p.scopes, &self.config.authority)
+            .with_jitter(jitter);
         self.remember(p, token.clone(), now_ms);
         Ok(token)
     }
@@ -148,6 +200,62 @@ impl Client {
     pub fn remember(&mut self, p: &Prepared, token: CachedToken, now_ms: u64) {
         if self.config.memory {
             self.memory.put(p.key.clone(), token, now_ms);
+        }
+    }
+
+    /// After a background refresh failed, keeps serving the cached token and waits before the
+    /// next attempt (the server's `Retry-After` when longer).
+    pub fn defer_refresh(&mut self, p: &Prepared, now_ms: u64, retry_after_ms: Option<u64>) {
+        let wait = retry_after_ms.unwrap_or(0).max(REFRESH_RETRY_MS);
+        self.memory.defer_refresh(&p.key, now_ms + wait);
+    }
+
+    /// The store key for a request.
+    pub fn store_key(&self, p: &Prepared) -> String {
+        format!("{}{}", self.config.key_prefix, p.key)
+    }
+
+    /// The sealed entry for `token`, or `None` when no store is configured or the token's
+    /// servable life is under KV's 60-second floor.
+    pub fn seal(
+        &self,
+        p: &Prepared,
+        token: &CachedToken,
+        now_ms: u64,
+        nonce: [u8; NONCE_LEN],
+    ) -> Option<StoreWrite> {
+        let sealing = self.sealing.as_ref()?;
+        let ttl_seconds = envelope::ttl_seconds(token, now_ms, self.config.expiry_buffer_ms)?;
+        let key = self.store_key(p);
+        let value = envelope::seal(sealing, &key, token, nonce);
+        Some(StoreWrite {
+            key,
+            value,
+            ttl_seconds,
+        })
+    }
+
+    /// Opens a value read from the store; a servable token is also put into memory.
+    /// `Ok(None)` means it opened but can no longer be served.
+    ///
+    /// # Errors
+    /// An [`OpenError`] for values that do not open: a miss, to be overwritten.
+    pub fn open_stored(
+        &mut self,
+        p: &Prepared,
+        value: &str,
+        now_ms: u64,
+    ) -> Result<Option<(CachedToken, Freshness)>, OpenError> {
+        let Some(sealing) = &self.sealing else {
+            return Ok(None);
+        };
+        let token = envelope::open(sealing, &self.store_key(p), value)?;
+        match token.freshness(now_ms, self.config.expiry_buffer_ms) {
+            Freshness::Expired => Ok(None),
+            f => {
+                self.remember(p, token.clone(), now_ms);
+                Ok(Some((token, f)))
+            }
         }
     }
 
@@ -163,7 +271,7 @@ impl Client {
             Credential::Secret { secret, .. } | Credential::StaticAssertion(secret) => {
                 out.push(secret.secret())
             }
-            Credential::AssertionCallback => {}
+            Credential::AssertionCallback | Credential::Certificate(_) => {}
         }
         if let Some(k) = &self.config.encryption_key {
             out.push(k.secret());

@@ -8,6 +8,9 @@
 pub mod authority;
 pub mod cache;
 pub mod config;
+pub mod credential;
+pub mod der;
+pub mod envelope;
 pub mod error;
 pub mod flow;
 pub mod request;

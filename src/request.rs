@@ -102,7 +102,9 @@ pub fn token_request(config: &ClientConfig, input: &TokenRequestInput<'_>) -> Ht
                 format!("Basic {}", STANDARD.encode(pair)),
             ));
         }
-        Credential::StaticAssertion(_) | Credential::AssertionCallback => {
+        Credential::StaticAssertion(_)
+        | Credential::AssertionCallback
+        | Credential::Certificate(_) => {
             form.push(("client_id", &config.client_id));
             form.push(("client_assertion_type", JWT_BEARER));
             form.push(("client_assertion", input.assertion.unwrap_or_default()));

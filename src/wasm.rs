@@ -5,3 +5,4 @@ mod app;
 mod errors;
 mod http;
 mod js;
+mod store;

@@ -33,7 +33,7 @@ fn server_echoing_the_request_is_scrubbed() {
     let echo_text = format!("bad request {} {}", req.body, CANARY);
     for (status, body) in [(400, echo_json.into_bytes()), (500, echo_text.into_bytes())] {
         let err = c
-            .complete(&p, &response(status, &[], &body), 0)
+            .complete(&p, &response(status, &[], &body), 0, 0)
             .unwrap_err();
         assert_clean("message", err.message());
         assert_clean("error Debug", &format!("{err:?}"));
@@ -78,6 +78,6 @@ fn unusable_success_never_quotes_the_token() {
     let mut c = entra_secret_client();
     let p = graph_request(&c);
     let body = br#"{"access_token":"SECRET-TOKEN","token_type":"Bearer","expires_in":"soon"}"#;
-    let err = c.complete(&p, &response(200, &[], body), 0).unwrap_err();
+    let err = c.complete(&p, &response(200, &[], body), 0, 0).unwrap_err();
     assert!(!format!("{err:?}").contains("SECRET-TOKEN"));
 }

@@ -13,7 +13,12 @@ fn success_numbers() {
     let mut c = entra_secret_client();
     let p = graph_request(&c);
     let t = c
-        .complete(&p, &response(200, &[], &fixture("entra_success.json")), NOW)
+        .complete(
+            &p,
+            &response(200, &[], &fixture("entra_success.json")),
+            NOW,
+            0,
+        )
         .unwrap();
     assert_eq!(t.expires_on_ms, NOW + 3_599_000);
     assert_eq!(t.ext_expires_on_ms, Some(NOW + 3_599_000));
@@ -32,6 +37,7 @@ fn success_numeric_strings_and_refresh_in() {
             &p,
             &response(200, &[], &fixture("entra_success_strings.json")),
             NOW,
+            0,
         )
         .unwrap();
     assert_eq!(t.expires_on_ms, NOW + 86_399_000);
@@ -88,7 +94,7 @@ fn entra_errors_map_codes_fields_and_hints() {
         let mut c = entra_secret_client();
         let p = graph_request(&c);
         let err = c
-            .complete(&p, &response(status, &[], &fixture(file)), NOW)
+            .complete(&p, &response(status, &[], &fixture(file)), NOW, 0)
             .unwrap_err();
         assert_eq!(err.code(), code, "{file}");
         assert_eq!(err.class(), ErrorClass::Server, "{file}");
@@ -123,6 +129,7 @@ fn invalid_secret_message_verbatim() {
             &p,
             &response(401, &[], &fixture("entra_invalid_secret.json")),
             NOW,
+            0,
         )
         .unwrap_err();
     assert_eq!(
@@ -149,6 +156,7 @@ fn throttling_and_retryable() {
                 b"{\"error\":\"too_many_requests\"}",
             ),
             NOW,
+            0,
         )
         .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Throttled);
@@ -164,6 +172,7 @@ fn throttling_and_retryable() {
                 b"<html>Service Unavailable</html>",
             ),
             NOW,
+            0,
         )
         .unwrap_err();
     assert_eq!(html.code(), "http_error");
@@ -189,7 +198,9 @@ fn unusable_success_answers() {
     for (body, message) in cases {
         let mut c = entra_secret_client();
         let p = graph_request(&c);
-        let err = c.complete(&p, &response(200, &[], body), NOW).unwrap_err();
+        let err = c
+            .complete(&p, &response(200, &[], body), NOW, 0)
+            .unwrap_err();
         assert_eq!(err.class(), ErrorClass::Network);
         assert_eq!(err.message(), message);
     }
@@ -204,12 +215,13 @@ fn redirects_and_oversized_bodies() {
             &p,
             &response(302, &[("location", "https://evil.example/")], b""),
             NOW,
+            0,
         )
         .unwrap_err();
     assert_eq!(err.code(), "redirect_refused");
     let big = vec![b' '; entra_edge::response::MAX_BODY_BYTES + 1];
     assert_eq!(
-        c.complete(&p, &response(200, &[], &big), NOW)
+        c.complete(&p, &response(200, &[], &big), NOW, 0)
             .unwrap_err()
             .code(),
         "response_too_large"

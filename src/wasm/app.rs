@@ -1,21 +1,26 @@
-//! The exported client: drives the core's steps with fetch, the clock and randomness, and
-//! shares one token request among concurrent callers (single-flight).
+//! The exported client: drives the core's steps with fetch, the store, the clock and
+//! randomness. Concurrent callers for one key share one load (single-flight); a token past
+//! `refreshOn` is served at once and refreshed in the background.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 
 use super::errors::to_js;
 use super::http::send;
-use super::js::{call_method, get, get_path, now_ms, optional_function, resolve, set, uuid};
-use crate::cache::{CachedToken, TokenSource};
+use super::js::{
+    call_method, get, get_path, now_ms, optional_function, random_u32, resolve, set, uuid,
+};
+use super::store::Store;
+use crate::cache::{CachedToken, Freshness, TokenSource};
 use crate::config::{from_deserializer, AssertionInput, ClientConfig, Credential};
 use crate::error::Error;
-use crate::flow::{Client, Prepared, RawRequest};
+use crate::flow::{Client, Prepared, RawRequest, StoreWrite};
 use crate::secret::ClientSecret;
 
 /// The wasm side of `ConfidentialClientApplication`.
@@ -26,12 +31,15 @@ pub struct WasmClient {
 
 struct Inner {
     core: RefCell<Client>,
+    store: Option<Store>,
     fetch: Option<Function>,
     now: Option<Function>,
     logger: Option<Function>,
     assertion: Option<Function>,
-    /// In-progress token requests by flight key; removed when they settle.
+    /// In-progress loads and background refreshes by flight key; removed when they settle.
     flights: RefCell<HashMap<String, Promise>>,
+    /// Store keys this app has read or written, for `clearCache`.
+    store_keys: RefCell<HashSet<String>>,
 }
 
 #[wasm_bindgen]
@@ -52,11 +60,22 @@ impl WasmClient {
         future_to_promise(async move { inner.acquire(request).await })
     }
 
-    /// Empties the memory level.
+    /// Empties the memory level and deletes the store entries this app has used.
     #[wasm_bindgen(js_name = clearCache)]
     pub fn clear_cache(&self) -> Promise {
-        self.inner.core.borrow_mut().clear_memory();
-        Promise::resolve(&JsValue::UNDEFINED)
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            inner.core.borrow_mut().clear_memory();
+            let keys: Vec<String> = inner.store_keys.borrow_mut().drain().collect();
+            if let Some(store) = &inner.store {
+                for key in keys {
+                    if let Err(why) = store.delete(&key).await {
+                        inner.log("warning", &why);
+                    }
+                }
+            }
+            Ok(JsValue::UNDEFINED)
+        })
     }
 }
 
@@ -108,61 +127,104 @@ impl Inner {
             ));
         };
         let core = ClientConfig::from_raw(raw, assertion)?;
-        if core.store {
-            return Err(Error::config(
-                "unsupported_option",
-                "cache.store is not supported by this build yet: remove it (the memory cache is on by default)",
-            ));
-        }
         Ok(Inner {
             core: RefCell::new(Client::new(core)),
+            store: Store::from_config(config)?,
             fetch: optional_function(config, &["system", "fetch"])?,
             now: optional_function(config, &["system", "now"])?,
             logger: optional_function(config, &["system", "logger"])?,
             assertion: optional_function(config, &["auth", "clientAssertion"])?,
             flights: RefCell::new(HashMap::new()),
+            store_keys: RefCell::new(HashSet::new()),
         })
     }
 
     async fn acquire(self: Rc<Self>, request: JsValue) -> Result<JsValue, JsValue> {
-        let (prepared, wait_until) = self.prepare(&request).map_err(|e| to_js(&e, None, None))?;
-        let corr = prepared.correlation_id.clone();
-        let now = now_ms(self.now.as_ref()).map_err(|e| to_js(&e, Some(&corr), None))?;
-        let hit = self.core.borrow_mut().lookup(&prepared, now);
-        if let Some((token, _freshness)) = hit {
+        let (p, wait_until) = self.prepare(&request).map_err(|e| to_js(&e, None, None))?;
+        let now =
+            now_ms(self.now.as_ref()).map_err(|e| to_js(&e, Some(&p.correlation_id), None))?;
+        let hit = self.core.borrow_mut().lookup(&p, now);
+        if let Some((token, freshness)) = hit {
             self.log("verbose", "token served from the memory cache");
-            return Ok(result(&token, TokenSource::Memory, &corr));
+            if freshness == Freshness::RefreshDue {
+                self.refresh_in_background(&p, wait_until.clone());
+            }
+            return Ok(result(&token, TokenSource::Memory, &p.correlation_id));
         }
         // Claims requests never share a flight with plain ones: the tokens differ.
-        let flight_key = format!(
-            "{}|{}",
-            prepared.key,
-            prepared.claims.as_deref().unwrap_or_default()
-        );
-        let existing = self.flights.borrow().get(&flight_key).cloned();
-        let flight = match existing {
-            Some(p) => p,
-            None => {
-                let me = self.clone();
-                let key = flight_key.clone();
-                let p = future_to_promise(async move {
-                    let out = me.fetch_token(&prepared).await;
-                    me.flights.borrow_mut().remove(&key);
-                    out
-                });
-                self.flights.borrow_mut().insert(flight_key, p.clone());
-                if let Some(wait_until) = wait_until {
-                    // Keeps the request alive in Workers even if its caller's response finishes first.
-                    // The caller sees rejections through its own await; waitUntil gets a settled copy.
-                    let ignore = Closure::once_into_js(|_: JsValue| ());
-                    if let Ok(settled) = call_method(&p, "catch", &[ignore]) {
-                        let _ = wait_until.call1(&JsValue::UNDEFINED, &settled);
+        let key = format!("load|{}|{}", p.key, p.claims.as_deref().unwrap_or_default());
+        let me = self.clone();
+        let keep_alive = wait_until.clone();
+        let flight = self.flight(key, keep_alive.as_ref(), async move {
+            if !p.bypass_cache {
+                if let Some((token, freshness)) = me.read_store(&p).await {
+                    if freshness == Freshness::RefreshDue {
+                        me.refresh_in_background(&p, wait_until.clone());
                     }
+                    return Ok(result(&token, TokenSource::Store, &p.correlation_id));
                 }
-                p
             }
-        };
+            me.fetch_token(&p, wait_until.as_ref()).await
+        });
         JsFuture::from(flight).await
+    }
+
+    /// Joins the flight under `key`, or starts `work` as it. The flight is handed to
+    /// `waitUntil` so that, in Workers, it completes even if the request that started it
+    /// finishes first, and other requests awaiting it are not left hanging.
+    fn flight<F>(self: &Rc<Self>, key: String, wait_until: Option<&Function>, work: F) -> Promise
+    where
+        F: Future<Output = Result<JsValue, JsValue>> + 'static,
+    {
+        if let Some(existing) = self.flights.borrow().get(&key) {
+            return existing.clone();
+        }
+        let me = self.clone();
+        let k = key.clone();
+        let promise = future_to_promise(async move {
+            let out = work.await;
+            me.flights.borrow_mut().remove(&k);
+            out
+        });
+        self.flights.borrow_mut().insert(key, promise.clone());
+        // Marks the flight handled (a background refresh has no awaiting caller) and gives
+        // waitUntil a promise that never rejects.
+        let ignore = Closure::once_into_js(|_: JsValue| ());
+        if let Ok(settled) = call_method(&promise, "catch", &[ignore]) {
+            if let Some(wait_until) = wait_until {
+                let _ = wait_until.call1(&JsValue::UNDEFINED, &settled);
+            }
+        }
+        promise
+    }
+
+    /// Refreshes a still-valid token past its `refreshOn`, one refresh per key at a time. A
+    /// failure keeps the cached token and postpones the next attempt.
+    fn refresh_in_background(self: &Rc<Self>, p: &Prepared, wait_until: Option<Function>) {
+        let mut p = p.clone();
+        p.bypass_cache = true;
+        let me = self.clone();
+        let key = format!("refresh|{}", p.key);
+        let keep_alive = wait_until.clone();
+        // Nobody awaits a background refresh; `flight` already marked it handled.
+        let _ = self.flight(key, keep_alive.as_ref(), async move {
+            me.log(
+                "info",
+                "token is past refreshOn: refreshing in the background",
+            );
+            let out = me.fetch_token(&p, wait_until.as_ref()).await;
+            if let Err(e) = &out {
+                let retry_after = get(e, "retryAfterMs").as_f64().map(|v| v as u64);
+                let now = now_ms(me.now.as_ref()).unwrap_or(0);
+                me.core.borrow_mut().defer_refresh(&p, now, retry_after);
+                let message = get(e, "message").as_string().unwrap_or_default();
+                me.log(
+                    "warning",
+                    &format!("background refresh failed, serving the cached token: {message}"),
+                );
+            }
+            out
+        });
     }
 
     fn prepare(&self, request: &JsValue) -> Result<(Prepared, Option<Function>), Error> {
@@ -191,7 +253,44 @@ impl Inner {
         Ok((prepared, wait_until))
     }
 
-    async fn fetch_token(&self, p: &Prepared) -> Result<JsValue, JsValue> {
+    /// The store's entry for `p`, opened; failures and bad values are logged misses.
+    async fn read_store(&self, p: &Prepared) -> Option<(CachedToken, Freshness)> {
+        let store = self.store.as_ref()?;
+        let key = self.core.borrow().store_key(p);
+        self.store_keys.borrow_mut().insert(key.clone());
+        let value = match store.get(&key).await {
+            Ok(v) => v?,
+            Err(why) => {
+                self.log(
+                    "warning",
+                    &format!("{why}; asking the identity provider instead"),
+                );
+                return None;
+            }
+        };
+        let now = now_ms(self.now.as_ref()).ok()?;
+        let opened = self.core.borrow_mut().open_stored(p, &value, now);
+        match opened {
+            Ok(Some(hit)) => {
+                self.log("verbose", "token served from cache.store");
+                Some(hit)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                self.log(
+                    "warning",
+                    &format!("{}; it will be overwritten", e.describe()),
+                );
+                None
+            }
+        }
+    }
+
+    async fn fetch_token(
+        &self,
+        p: &Prepared,
+        wait_until: Option<&Function>,
+    ) -> Result<JsValue, JsValue> {
         let corr = p.correlation_id.as_str();
         let fail = |e: Error, cause: Option<JsValue>| to_js(&e, Some(corr), cause);
         let assertion = self
@@ -213,16 +312,48 @@ impl Inner {
         let token = self
             .core
             .borrow_mut()
-            .complete(p, &resp, sent_at)
+            .complete(p, &resp, sent_at, random_u32())
             .map_err(|e| {
-                self.log(
-                    "warning",
-                    &format!("token request failed: {} ({})", e.message(), e.code()),
-                );
+                self.log("warning", &format!("token request failed: {}", e.message()));
                 fail(e, None)
             })?;
         self.log("info", "token acquired from the identity provider");
+        let mut nonce = [0u8; crate::envelope::NONCE_LEN];
+        let _ = getrandom::fill(&mut nonce);
+        let write = self.core.borrow().seal(p, &token, sent_at, nonce);
+        if let Some(write) = write {
+            self.write_store(write, wait_until);
+        }
         Ok(result(&token, TokenSource::IdentityProvider, corr))
+    }
+
+    /// Writes in the background (through `waitUntil` when given): a caller never waits for KV.
+    fn write_store(&self, write: StoreWrite, wait_until: Option<&Function>) {
+        let Some(store) = &self.store else { return };
+        self.store_keys.borrow_mut().insert(write.key.clone());
+        let handle = Store::clone_handle(store);
+        let logger = self.logger.clone();
+        let work = async move {
+            if let Err(why) = handle
+                .put(&write.key, &write.value, write.ttl_seconds)
+                .await
+            {
+                log_to(
+                    logger.as_ref(),
+                    "warning",
+                    &format!("{why}; the token stays cached in memory"),
+                );
+            }
+            Ok(JsValue::UNDEFINED)
+        };
+        match wait_until {
+            Some(wait_until) => {
+                let _ = wait_until.call1(&JsValue::UNDEFINED, &future_to_promise(work));
+            }
+            None => spawn_local(async move {
+                let _ = work.await;
+            }),
+        }
     }
 
     /// Calls the `clientAssertion` callback, once per token request (assertions are never reused).
@@ -230,54 +361,55 @@ impl Inner {
         let Some(callback) = &self.assertion else {
             return Ok(None);
         };
-        let core = self.core.borrow();
-        if !matches!(core.config().credential, Credential::AssertionCallback) {
-            return Ok(None);
-        }
         let ctx = Object::new();
-        set(&ctx, "clientId", core.config().client_id.as_str());
-        set(
-            &ctx,
-            "tokenEndpoint",
-            core.config().authority.token_endpoint.as_str(),
-        );
-        drop(core);
-        let bad = || {
+        {
+            let core = self.core.borrow();
+            if !matches!(core.config().credential, Credential::AssertionCallback) {
+                return Ok(None);
+            }
+            set(&ctx, "clientId", core.config().client_id.as_str());
+            set(
+                &ctx,
+                "tokenEndpoint",
+                core.config().authority.token_endpoint.as_str(),
+            );
+        }
+        let failed = || {
             Error::config(
                 "invalid_credential",
-                "auth.clientAssertion callback must return a non-empty string (a signed JWT)",
+                "auth.clientAssertion callback threw or rejected",
             )
         };
-        let value = match callback.call1(&JsValue::UNDEFINED, &ctx) {
-            Ok(v) => resolve(v).await.map_err(|_| {
-                Error::config(
-                    "invalid_credential",
-                    "auth.clientAssertion callback threw or rejected",
-                )
-            })?,
-            Err(_) => {
-                return Err(Error::config(
-                    "invalid_credential",
-                    "auth.clientAssertion callback threw or rejected",
-                ))
-            }
-        };
+        let value = resolve(
+            callback
+                .call1(&JsValue::UNDEFINED, &ctx)
+                .map_err(|_| failed())?,
+        )
+        .await
+        .map_err(|_| failed())?;
         match value.as_string() {
             Some(s) if !s.is_empty() => Ok(Some(ClientSecret::new(s))),
-            _ => Err(bad()),
+            _ => Err(Error::config(
+                "invalid_credential",
+                "auth.clientAssertion callback must return a non-empty string (a signed JWT)",
+            )),
         }
     }
 
     fn log(&self, level: &str, message: &str) {
-        if let Some(logger) = &self.logger {
-            // A throwing logger must not fail an acquisition.
-            let _ = logger.call3(
-                &JsValue::UNDEFINED,
-                &level.into(),
-                &message.into(),
-                &JsValue::FALSE,
-            );
-        }
+        log_to(self.logger.as_ref(), level, message);
+    }
+}
+
+fn log_to(logger: Option<&Function>, level: &str, message: &str) {
+    if let Some(logger) = logger {
+        // A throwing logger must not fail an acquisition.
+        let _ = logger.call3(
+            &JsValue::UNDEFINED,
+            &level.into(),
+            &message.into(),
+            &JsValue::FALSE,
+        );
     }
 }
 

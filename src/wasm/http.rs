@@ -141,13 +141,17 @@ fn fetch_failed(why: &str) -> Error {
     )
 }
 
-/// A short description of a JS error: its message and, for Node's undici, its cause's code.
+/// A short description of a JS error: its message and, for Node's undici, its cause.
 fn describe(err: &JsValue) -> String {
     let message = get(err, "message")
         .as_string()
         .unwrap_or_else(|| "unknown error".to_owned());
-    match get(&get(err, "cause"), "code").as_string() {
-        Some(code) => format!("{message} ({code})"),
+    let cause = get(err, "cause");
+    match get(&cause, "code")
+        .as_string()
+        .or_else(|| get(&cause, "message").as_string())
+    {
+        Some(detail) => format!("{message} ({detail})"),
         None => message,
     }
 }

@@ -74,6 +74,13 @@ pub(crate) fn uuid() -> String {
     )
 }
 
+/// A random u32 for jitter; zero (no jitter) where crypto is missing.
+pub(crate) fn random_u32() -> u32 {
+    let mut b = [0u8; 4];
+    let _ = getrandom::fill(&mut b);
+    u32::from_le_bytes(b)
+}
+
 /// The clock: `system.now()` when configured, else `Date.now()`.
 pub(crate) fn now_ms(now: Option<&Function>) -> Result<u64, Error> {
     let ms = match now {

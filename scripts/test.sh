@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test from a fresh machine: builds the package (installing what is missing), then
+# the Rust core tests, lints, and the JavaScript tests in Node and in workerd (Miniflare).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/build.sh
+
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -- -D warnings
+cargo test
+
+cd www
+node --test --test-concurrency=1 test/

@@ -1,0 +1,79 @@
+//! `cache.store`: a Workers KV namespace or any object with `get`, `put` and `delete`, called
+//! duck-typed. Failures are returned as text for the logger: a store never fails an acquisition.
+
+use js_sys::{Function, Object};
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::js::{call_method, get, resolve, set};
+use crate::error::Error;
+
+/// The configured store.
+pub(crate) struct Store {
+    handle: JsValue,
+}
+
+impl Store {
+    /// Reads `cache.store`; `None` when absent or null.
+    pub(crate) fn from_config(config: &JsValue) -> Result<Option<Store>, Error> {
+        let handle = get(&get(config, "cache"), "store");
+        if handle.is_undefined() || handle.is_null() {
+            return Ok(None);
+        }
+        for method in ["get", "put", "delete"] {
+            if get(&handle, method).dyn_ref::<Function>().is_none() {
+                return Err(Error::config(
+                    "invalid_config",
+                    format!(
+                        "cache.store must be a KV namespace or an object with get, put and delete methods; {method} is missing"
+                    ),
+                ));
+            }
+        }
+        Ok(Some(Store { handle }))
+    }
+
+    /// A second handle on the same store, for writes that outlive the call.
+    pub(crate) fn clone_handle(store: &Store) -> Store {
+        Store {
+            handle: store.handle.clone(),
+        }
+    }
+
+    /// `get(key)`: the stored string, `None` when absent.
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<String>, String> {
+        let value = self.call("get", &[key.into()]).await?;
+        if value.is_null() || value.is_undefined() {
+            return Ok(None);
+        }
+        value
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| "get returned neither a string nor null".to_owned())
+    }
+
+    /// `put(key, value, { expirationTtl })`.
+    pub(crate) async fn put(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<(), String> {
+        let options = Object::new();
+        set(&options, "expirationTtl", ttl_seconds as f64);
+        self.call("put", &[key.into(), value.into(), options.into()])
+            .await
+            .map(|_| ())
+    }
+
+    /// `delete(key)`.
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), String> {
+        self.call("delete", &[key.into()]).await.map(|_| ())
+    }
+
+    async fn call(&self, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+        let describe = |e: JsValue| {
+            let message = get(&e, "message").as_string().or_else(|| e.as_string());
+            format!(
+                "cache.store.{method} failed: {}",
+                message.unwrap_or_else(|| "unknown error".to_owned())
+            )
+        };
+        let value = call_method(&self.handle, method, args).map_err(describe)?;
+        resolve(value).await.map_err(describe)
+    }
+}

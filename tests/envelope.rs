@@ -1,0 +1,102 @@
+//! Stored entries: sealing, opening, every way an entry fails to open, and KV TTL arithmetic.
+
+use entra_edge::cache::CachedToken;
+use entra_edge::envelope::{open, seal, ttl_seconds, OpenError, SealingKey};
+use entra_edge::secret::AccessToken;
+
+fn token(expires_on_ms: u64) -> CachedToken {
+    CachedToken {
+        access_token: AccessToken::new("eyJ.secret-token.sig"),
+        token_type: "Bearer".into(),
+        expires_on_ms,
+        ext_expires_on_ms: Some(expires_on_ms + 1000),
+        refresh_on_ms: None,
+        scopes: vec!["https://graph.microsoft.com/.default".into()],
+        tenant_id: Some("t".into()),
+    }
+}
+
+fn key() -> SealingKey {
+    SealingKey::derive(b"client secret value", "client-id")
+}
+
+#[test]
+fn round_trip_hides_everything() {
+    let sealed = seal(&key(), "entra-edge:abc", &token(5_000_000), [7; 12]);
+    assert!(sealed.starts_with("ee1."));
+    for hidden in ["secret-token", "graph", "Bearer"] {
+        assert!(!sealed.contains(hidden), "{hidden} visible in {sealed}");
+    }
+    let opened = open(&key(), "entra-edge:abc", &sealed).unwrap();
+    assert_eq!(opened.access_token.secret(), "eyJ.secret-token.sig");
+    assert_eq!(opened.expires_on_ms, 5_000_000);
+    assert_eq!(opened.ext_expires_on_ms, Some(5_001_000));
+    assert_eq!(opened.tenant_id.as_deref(), Some("t"));
+}
+
+#[test]
+fn same_nonce_and_input_give_same_bytes() {
+    let a = seal(&key(), "k", &token(1), [1; 12]);
+    assert_eq!(a, seal(&key(), "k", &token(1), [1; 12]));
+    assert_ne!(a, seal(&key(), "k", &token(1), [2; 12]));
+}
+
+#[test]
+fn failures_are_misses_with_reasons() {
+    let sealed = seal(&key(), "k1", &token(1), [9; 12]);
+    let other_key = SealingKey::derive(b"another secret", "client-id");
+    let other_client = SealingKey::derive(b"client secret value", "other-client");
+    assert_eq!(
+        open(&other_key, "k1", &sealed).unwrap_err(),
+        OpenError::Authentication
+    );
+    assert_eq!(
+        open(&other_client, "k1", &sealed).unwrap_err(),
+        OpenError::Authentication
+    );
+    assert_eq!(
+        open(&key(), "k2", &sealed).unwrap_err(),
+        OpenError::Authentication,
+        "moved entry"
+    );
+
+    let mut tampered = sealed.clone().into_bytes();
+    let last = tampered.len() - 5;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    assert_eq!(
+        open(&key(), "k1", &tampered).unwrap_err(),
+        OpenError::Authentication
+    );
+
+    assert_eq!(
+        open(&key(), "k1", "ee0.abc").unwrap_err(),
+        OpenError::Version
+    );
+    assert_eq!(
+        open(&key(), "k1", "{\"access_token\":\"x\"}").unwrap_err(),
+        OpenError::Version
+    );
+    assert_eq!(
+        open(&key(), "k1", "ee1.!!!").unwrap_err(),
+        OpenError::Encoding
+    );
+    assert_eq!(
+        open(&key(), "k1", "ee1.AAAA").unwrap_err(),
+        OpenError::Encoding
+    );
+}
+
+#[test]
+fn ttl_boundaries() {
+    let buffer = 300_000;
+    // Servable until expiry - buffer; KV needs at least 60 s.
+    assert_eq!(ttl_seconds(&token(360_000), 0, buffer), Some(60));
+    assert_eq!(ttl_seconds(&token(359_999), 0, buffer), None);
+    assert_eq!(ttl_seconds(&token(3_600_000), 0, buffer), Some(3_300));
+    assert_eq!(
+        ttl_seconds(&token(100), 5_000, buffer),
+        None,
+        "already past expiry"
+    );
+}
