@@ -12,7 +12,6 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
-use p256::pkcs8::DecodePrivateKey;
 use serde::Deserialize;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -24,6 +23,8 @@ use crate::error::Error;
 const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 /// id-ecPublicKey, 1.2.840.10045.2.1.
 const OID_EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+/// prime256v1 (P-256), 1.2.840.10045.3.1.7.
+const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 /// Smallest RSA modulus accepted; Entra and NIST require 2048.
 const MIN_RSA_BITS: usize = 2048;
 /// Assertion lifetime: Entra accepts up to 10 minutes.
@@ -311,10 +312,7 @@ fn parse_private_key(pem: &str) -> Result<PrivateKey, Error> {
         "ENCRYPTED PRIVATE KEY" => Err(encrypted()),
         "PRIVATE KEY" => pkcs8_key(&der).ok_or_else(unreadable)?,
         "RSA PRIVATE KEY" => rsa_from_pkcs1(&der).ok_or_else(unreadable)?,
-        "EC PRIVATE KEY" => p256::SecretKey::from_sec1_der(&der).map(|k| PrivateKey::Ec(k.into())).map_err(|_| {
-            bad("auth.clientCertificate.privateKey is an EC key that is not on curve P-256, or is malformed: \
-                 only P-256 (prime256v1) is supported")
-        }),
+        "EC PRIVATE KEY" => ec_from_sec1(&der, None).ok_or_else(unreadable)?,
         _ => Err(unreadable()),
     }
 }
@@ -334,14 +332,37 @@ fn pkcs8_key(der_bytes: &[u8]) -> Option<Result<PrivateKey, Error>> {
         let modulus = rsa_modulus(pkcs1.value)?;
         Some(rsa_key(der_bytes.to_vec(), modulus))
     } else if oid.value == OID_EC {
-        Some(SigningKey::from_pkcs8_der(der_bytes).map(PrivateKey::Ec).map_err(|_| {
-            bad("auth.clientCertificate.privateKey is an EC key that is not on curve P-256: only P-256 is supported")
-        }))
+        let curve = alg.get(1).map(|c| c.value);
+        let sec1 = parts.get(2).filter(|p| p.tag == tag::OCTET_STRING)?;
+        ec_from_sec1(sec1.value, curve)
     } else {
         Some(Err(bad(format!(
             "auth.clientCertificate.privateKey has an unsupported key type: expected an RSA or EC P-256 key ({KEY_FORMATS})"
         ))))
     }
+}
+
+/// A SEC1 ECPrivateKey { 1, d, [0] curve?, [1] public? }; the curve comes from `[0]` or,
+/// inside PKCS#8, from the algorithm parameters.
+fn ec_from_sec1(sec1: &[u8], outer_curve: Option<&[u8]>) -> Option<Result<PrivateKey, Error>> {
+    let seq = der::read_exact(sec1, tag::SEQUENCE)?;
+    let fields = der::children(seq.value)?;
+    let d = fields.get(1).filter(|f| f.tag == tag::OCTET_STRING)?;
+    let inner_curve = fields
+        .iter()
+        .find(|f| f.tag == tag::CONTEXT_0)
+        .and_then(|c| der::read_exact(c.value, tag::OID))
+        .map(|o| o.value);
+    if inner_curve.or(outer_curve) != Some(OID_P256) {
+        return Some(Err(bad(
+            "auth.clientCertificate.privateKey is an EC key that is not on curve P-256: only P-256 (prime256v1) is supported",
+        )));
+    }
+    Some(
+        SigningKey::from_slice(d.value)
+            .map(PrivateKey::Ec)
+            .map_err(|_| bad("auth.clientCertificate.privateKey is not a valid P-256 private key")),
+    )
 }
 
 fn rsa_from_pkcs1(pkcs1: &[u8]) -> Option<Result<PrivateKey, Error>> {

@@ -156,6 +156,22 @@ impl Client {
         Some((input, cert.alg()))
     }
 
+    /// An ES256 signature over `input` with the certificate's EC key.
+    pub fn sign_es256(&self, input: &str) -> Option<Vec<u8>> {
+        match &self.config.credential {
+            Credential::Certificate(cert) => cert.sign_es256(input),
+            _ => None,
+        }
+    }
+
+    /// The PKCS#8 DER of the certificate's RSA key, for the shell's WebCrypto import.
+    pub fn rsa_pkcs8(&self) -> Option<Vec<u8>> {
+        match &self.config.credential {
+            Credential::Certificate(cert) => cert.rsa_pkcs8().map(<[u8]>::to_vec),
+            _ => None,
+        }
+    }
+
     /// The token request. `assertion` is required when the credential is an assertion callback.
     pub fn token_request(&self, p: &Prepared, assertion: Option<&str>) -> HttpRequest {
         let assertion = match &self.config.credential {

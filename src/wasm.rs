@@ -6,3 +6,4 @@ mod errors;
 mod http;
 mod js;
 mod store;
+mod webcrypto;

@@ -186,6 +186,12 @@ fn bad_keys_have_clear_errors() {
     )
     .contains("does not belong"));
     assert!(err(cert(&key("ec.pkcs8.pem"), None), true).contains("AADSTS5002738"));
+    for p384 in ["ec384.sec1.pem", "ec384.pkcs8.pem"] {
+        assert_eq!(
+            err(cert(&key(p384), None), false),
+            "auth.clientCertificate.privateKey is an EC key that is not on curve P-256: only P-256 (prime256v1) is supported"
+        );
+    }
     assert!(err(cert(&key("rsa2048.pkcs8.pem"), None), true).contains("thumbprintSha256"));
     let mut wrong_thumb = cert(&key("rsa2048.pkcs8.pem"), Some(&key("rsa2048.cert.pem")));
     wrong_thumb.thumbprint_sha256 = Some("00".repeat(32));

@@ -17,8 +17,10 @@ use super::js::{
     call_method, get, get_path, now_ms, optional_function, random_u32, resolve, set, uuid,
 };
 use super::store::Store;
+use super::webcrypto::RsaSigner;
 use crate::cache::{CachedToken, Freshness, TokenSource};
 use crate::config::{from_deserializer, AssertionInput, ClientConfig, Credential};
+use crate::credential::{finish_jwt, JwsAlg};
 use crate::error::Error;
 use crate::flow::{Client, Prepared, RawRequest, StoreWrite};
 use crate::secret::ClientSecret;
@@ -36,6 +38,7 @@ struct Inner {
     now: Option<Function>,
     logger: Option<Function>,
     assertion: Option<Function>,
+    rsa: RsaSigner,
     /// In-progress loads and background refreshes by flight key; removed when they settle.
     flights: RefCell<HashMap<String, Promise>>,
     /// Store keys this app has read or written, for `clearCache`.
@@ -134,6 +137,7 @@ impl Inner {
             now: optional_function(config, &["system", "now"])?,
             logger: optional_function(config, &["system", "logger"])?,
             assertion: optional_function(config, &["auth", "clientAssertion"])?,
+            rsa: RsaSigner::default(),
             flights: RefCell::new(HashMap::new()),
             store_keys: RefCell::new(HashSet::new()),
         })
@@ -293,10 +297,13 @@ impl Inner {
     ) -> Result<JsValue, JsValue> {
         let corr = p.correlation_id.as_str();
         let fail = |e: Error, cause: Option<JsValue>| to_js(&e, Some(corr), cause);
-        let assertion = self
-            .assertion_for_request()
-            .await
-            .map_err(|e| fail(e, None))?;
+        let assertion = match self.signed_assertion().await.map_err(|e| fail(e, None))? {
+            Some(jwt) => Some(jwt),
+            None => self
+                .assertion_for_request()
+                .await
+                .map_err(|e| fail(e, None))?,
+        };
         let (req, timeout_ms) = {
             let core = self.core.borrow();
             (
@@ -354,6 +361,28 @@ impl Inner {
                 let _ = work.await;
             }),
         }
+    }
+
+    /// A fresh certificate assertion (new `jti` every time), for certificate credentials.
+    async fn signed_assertion(&self) -> Result<Option<ClientSecret>, Error> {
+        let now = now_ms(self.now.as_ref())?;
+        let Some((input, alg)) = self.core.borrow().assertion_to_sign(now, &uuid()) else {
+            return Ok(None);
+        };
+        let signature = match alg {
+            JwsAlg::Es256 => self.core.borrow().sign_es256(&input),
+            JwsAlg::Ps256 | JwsAlg::Rs256 => {
+                let pkcs8 = self.core.borrow().rsa_pkcs8();
+                match pkcs8 {
+                    Some(der) => Some(self.rsa.sign(&der, alg, &input).await?),
+                    None => None,
+                }
+            }
+        };
+        let signature = signature.ok_or_else(|| {
+            Error::config("invalid_certificate", "no signing key for this credential")
+        })?;
+        Ok(Some(ClientSecret::new(finish_jwt(&input, &signature))))
     }
 
     /// Calls the `clientAssertion` callback, once per token request (assertions are never reused).
