@@ -2,7 +2,7 @@
 //! into [`ClientConfig`]. Every message names the field and the fix, and never echoes a value
 //! that could be a secret.
 
-use serde::de::{Deserializer, IgnoredAny};
+use serde::de::{DeserializeOwned, Deserializer, IgnoredAny};
 use serde::Deserialize;
 
 use crate::authority::Authority;
@@ -18,6 +18,12 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_KEY_PREFIX: &str = "entra-edge:";
 /// Longest `cache.keyPrefix`: KV keys are at most 512 bytes and the hashed part takes 64.
 pub const MAX_KEY_PREFIX_LEN: usize = 256;
+
+/// What the shell's JSON serialization writes in place of a function, so function-valued
+/// options stay visible to the unknown-option check.
+pub const FUNCTION_MARK: &str = "\u{0}function";
+/// What it writes in place of a non-plain object (a KV binding, a Redis client).
+pub const OBJECT_MARK: &str = "\u{0}object";
 
 /// A config field holding a JavaScript function or object: the core notes its presence, the
 /// shell reads the value. Deserializes from anything without looking at it.
@@ -153,15 +159,20 @@ impl ClientConfig {
     /// # Errors
     /// As [`ClientConfig::from_raw`], plus `invalid_config` for malformed JSON.
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        let mut de = serde_json::Deserializer::from_str(json);
-        let raw = from_deserializer(&mut de)?;
+        let raw: RawConfig = parse_json(json, "invalid_config")?;
         let value: serde_json::Value = serde_json::from_str(json)
             .map_err(|_| Error::config("invalid_config", "config must be a JSON object"))?;
         let assertion = match value.pointer("/auth/clientAssertion") {
+            Some(serde_json::Value::String(s)) if s == FUNCTION_MARK => {
+                Some(AssertionInput::Callback)
+            }
             Some(serde_json::Value::String(s)) => {
                 Some(AssertionInput::Static(ClientSecret::new(s.clone())))
             }
-            Some(_) => Some(AssertionInput::Callback),
+            Some(_) => return Err(Error::config(
+                "invalid_credential",
+                "auth.clientAssertion must be a string (a signed JWT) or a function returning one",
+            )),
             None => None,
         };
         Self::from_raw(raw, assertion)
@@ -352,12 +363,21 @@ fn credential(
     }
 }
 
-/// Deserializes a [`RawConfig`], turning serde errors into messages that name the field
-/// without quoting the value (a PEM in the wrong field must not reach an error).
+/// Deserializes JSON into `T`, turning serde errors into messages that name the field without
+/// quoting the value (a PEM in the wrong field must not reach an error). `code` is the error
+/// code: `invalid_config` or `invalid_request`.
 ///
 /// # Errors
-/// `invalid_config` naming the field.
-pub fn from_deserializer<'de, D: Deserializer<'de>>(de: D) -> Result<RawConfig, Error> {
+/// `code`, naming the field.
+pub fn parse_json<T: DeserializeOwned>(json: &str, code: &'static str) -> Result<T, Error> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    from_deserializer(&mut de, code)
+}
+
+fn from_deserializer<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    de: D,
+    code: &'static str,
+) -> Result<T, Error> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let full = e.inner().to_string();
@@ -366,7 +386,7 @@ pub fn from_deserializer<'de, D: Deserializer<'de>>(de: D) -> Result<RawConfig, 
         let what = if let Some(rest) = inner.strip_prefix("unknown field ") {
             let name = rest.split(',').next().unwrap_or(rest).trim_matches('`');
             return Error::config(
-                "invalid_config",
+                code,
                 format!(
                     "unknown option {}: check its spelling against the documented options",
                     join_path(&path, name)
@@ -379,12 +399,12 @@ pub fn from_deserializer<'de, D: Deserializer<'de>>(de: D) -> Result<RawConfig, 
         } else {
             "has an invalid value".to_owned()
         };
-        let path = if path == "." {
-            "config".to_owned()
-        } else {
-            path
+        let path = match path.as_str() {
+            "." if code == "invalid_request" => "request".to_owned(),
+            "." => "config".to_owned(),
+            _ => path,
         };
-        Error::config("invalid_config", format!("{path} {what}"))
+        Error::config(code, format!("{path} {what}"))
     })
 }
 

@@ -14,12 +14,12 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use super::errors::to_js;
 use super::http::send;
 use super::js::{
-    call_method, get, get_path, now_ms, optional_function, random_u32, resolve, set, uuid,
+    call_method, get, now_ms, optional_function, random_u32, resolve, set, to_json, uuid,
 };
 use super::store::Store;
 use super::webcrypto::RsaSigner;
 use crate::cache::{CachedToken, Freshness, TokenSource};
-use crate::config::{from_deserializer, AssertionInput, ClientConfig, Credential};
+use crate::config::{parse_json, ClientConfig, Credential};
 use crate::credential::{finish_jwt, JwsAlg};
 use crate::error::Error;
 use crate::flow::{Client, Prepared, RawRequest, StoreWrite};
@@ -115,21 +115,7 @@ impl Inner {
                 "config must be an object: { auth: { clientId, authority, clientSecret } }",
             ));
         }
-        let raw = from_deserializer(serde_wasm_bindgen::Deserializer::from(config.clone()))?;
-        let assertion_value = get_path(config, &["auth", "clientAssertion"]);
-        let assertion = if assertion_value.is_undefined() {
-            None
-        } else if let Some(s) = assertion_value.as_string() {
-            Some(AssertionInput::Static(ClientSecret::new(s)))
-        } else if assertion_value.is_function() {
-            Some(AssertionInput::Callback)
-        } else {
-            return Err(Error::config(
-                "invalid_credential",
-                "auth.clientAssertion must be a string (a signed JWT) or a function returning one",
-            ));
-        };
-        let core = ClientConfig::from_raw(raw, assertion)?;
+        let core = ClientConfig::from_json(&to_json(config, "invalid_config")?)?;
         Ok(Inner {
             core: RefCell::new(Client::new(core)),
             store: Store::from_config(config)?,
@@ -238,20 +224,7 @@ impl Inner {
                 "request must be an object: { scopes: [\"https://graph.microsoft.com/.default\"] }",
             ));
         }
-        let raw: RawRequest = serde_path_to_error::deserialize(
-            serde_wasm_bindgen::Deserializer::from(request.clone()),
-        )
-        .map_err(|e| {
-            let inner = e.inner().to_string();
-            let what = match inner.strip_prefix("unknown field ") {
-                Some(rest) => format!(
-                    "unknown option {}",
-                    rest.split(',').next().unwrap_or(rest).trim_matches('`')
-                ),
-                None => format!("request.{} has the wrong type", e.path()),
-            };
-            Error::config("invalid_request", what)
-        })?;
+        let raw: RawRequest = parse_json(&to_json(request, "invalid_request")?, "invalid_request")?;
         let wait_until = optional_function(request, &["waitUntil"])?;
         let prepared = self.core.borrow().prepare(raw, uuid())?;
         Ok((prepared, wait_until))

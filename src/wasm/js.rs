@@ -2,6 +2,7 @@
 //! randomness. Nothing here runs at import time.
 
 use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -35,6 +36,38 @@ pub(crate) fn optional_function(obj: &JsValue, path: &[&str]) -> Result<Option<F
         Error::config(
             "invalid_config",
             format!("{} must be a function", path.join(".")),
+        )
+    })
+}
+
+/// Serializes a config or request object to JSON for the core's parser. Functions and
+/// non-plain objects (KV bindings, clients) become markers, so every key the user wrote reaches
+/// the unknown-option check and nothing foreign is traversed.
+pub(crate) fn to_json(value: &JsValue, code: &'static str) -> Result<String, Error> {
+    let plain = js_sys::Object::get_prototype_of(&js_sys::Object::new().into());
+    let replacer =
+        Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(move |key: JsValue, v: JsValue| {
+            let is_root = key.as_string().is_some_and(|k| k.is_empty());
+            if v.is_function() {
+                JsValue::from_str(crate::config::FUNCTION_MARK)
+            } else if !is_root && v.is_object() && !js_sys::Array::is_array(&v) {
+                let proto = js_sys::Object::get_prototype_of(&v);
+                if proto.is_null() || JsValue::from(proto.clone()) == JsValue::from(plain.clone()) {
+                    v
+                } else {
+                    JsValue::from_str(crate::config::OBJECT_MARK)
+                }
+            } else {
+                v
+            }
+        });
+    let text = js_sys::JSON::stringify_with_replacer(value, replacer.as_ref())
+        .ok()
+        .and_then(|s| s.as_string());
+    text.ok_or_else(|| {
+        Error::config(
+            code,
+            "options must be plain data: no cycles or BigInt values",
         )
     })
 }

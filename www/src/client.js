@@ -1,25 +1,9 @@
-// The public API over the wasm core. Runtime entries (entry-*.js) register how to obtain the
-// compiled wasm module; it is instantiated on first use, so importing does no work at all.
-import { WasmClient, adminConsentUrl as wasmConsentUrl, initSync, scopeForResource as wasmScope } from "../pkg/entra_edge.js";
+// The public API over the wasm core: results get Dates, rejections get error classes.
+import { WasmClient, adminConsentUrl as wasmConsentUrl, scopeForResource as wasmScope } from "../pkg/entra_edge.js";
 import { toError } from "./errors.js";
+import { ensureWasm } from "./loader.js";
 
 export { AuthError, ClientConfigurationError, NetworkError, ServerError, ThrottledError } from "./errors.js";
-
-let loadModule = () => {
-  throw new Error("entra-edge: no wasm loader registered; import the package entry, not src/client.js");
-};
-let ready = false;
-
-export function setModuleLoader(loader) {
-  loadModule = loader;
-}
-
-function ensureWasm() {
-  if (!ready) {
-    initSync({ module: loadModule() });
-    ready = true;
-  }
-}
 
 function toDate(ms) {
   return ms == null ? null : new Date(ms);

@@ -1,6 +1,6 @@
 // Workers (wrangler/workerd) and other runtimes that import .wasm as a compiled module.
 import wasmModule from "./entra_edge_bg.wasm";
-import { setModuleLoader } from "./client.js";
+import { setModuleLoader } from "./loader.js";
 
 setModuleLoader(() => wasmModule);
 
