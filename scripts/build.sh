@@ -35,7 +35,9 @@ $ESBUILD src/entry-node.js "${COMMON[@]}" --format=esm --outfile=dist/node.mjs
 $ESBUILD src/entry-node.js "${COMMON[@]}" --format=cjs --outfile=dist/node.cjs \
   --define:import.meta.url=__entraEdgeUrl \
   --banner:js='const __entraEdgeUrl = require("node:url").pathToFileURL(__filename).href;'
-cp index.d.ts dist/index.d.ts
+$ESBUILD src/entry-stores.js "${COMMON[@]}" --platform=node --format=esm --outfile=dist/stores.mjs
+$ESBUILD src/entry-stores.js "${COMMON[@]}" --platform=node --format=cjs --outfile=dist/stores.cjs
+cp index.d.ts stores.d.ts dist/
 
 raw=$(stat -c %s dist/entra_edge_bg.wasm)
 gz=$(gzip -9 -c dist/entra_edge_bg.wasm | wc -c)

@@ -52,6 +52,7 @@ export function claimsChallenge(req, claims) {
  * @param {string} options.issuer expected `iss`
  * @param {string} options.audience expected `aud`
  * @param {string} [options.requiredRole] needed in the token's `roles` or `scope`
+ * @param {object[]} [options.users] what GET /v1.0/users lists (honours $top)
  */
 export async function startGraphFake({ jwksUri, issuer, audience, requiredRole = "User.Read.All", users = USERS }) {
   const jwks = createRemoteJWKSet(new URL(jwksUri));

@@ -1,0 +1,269 @@
+// The two-level cache: memory in front of a KV-shaped store. Sealed entries, single-flight,
+// refresh-ahead, store failures that never fail an acquisition, and the Node store adapters.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfidentialClientApplication } from "entra-edge";
+import { FileStore, RedisStore } from "entra-edge/stores";
+import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
+import { FakeKv } from "./support/fake-kv.mjs";
+
+const GRAPH = ["https://graph.microsoft.com/.default"];
+
+let fake;
+before(async () => (fake = await startEntraFake()));
+after(() => fake.close());
+
+function app({ store, now, logs, ...rest } = {}) {
+  return new ConfidentialClientApplication({
+    auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET },
+    cache: { store, ...rest.cache },
+    system: {
+      ...(now ? { now } : {}),
+      ...(logs ? { logger: (level, message) => logs.push([level, message]) } : {}),
+    },
+  });
+}
+
+test("a second app over the same store gets the token from the store, sealed", async () => {
+  const kv = new FakeKv();
+  const first = await app({ store: kv }).acquireTokenByClientCredential({ scopes: GRAPH });
+  await kv.settled();
+  assert.equal(kv.count("put"), 1);
+  const [[key, entry]] = [...kv.map];
+  assert.match(key, /^entra-edge:[0-9a-f]{64}$/);
+  assert.ok(entry.value.startsWith("ee1."));
+  for (const hidden of [first.accessToken.slice(0, 20), TENANT, "graph"]) assert.ok(!entry.value.includes(hidden));
+  const ttl = kv.calls.find((c) => c[0] === "put")[2];
+  assert.ok(ttl > 3200 && ttl <= 3299, `expirationTtl ${ttl} = lifetime - 300 s buffer`);
+
+  const n = fake.requests.length;
+  const second = await app({ store: kv }).acquireTokenByClientCredential({ scopes: GRAPH });
+  assert.equal(second.tokenSource, "store");
+  assert.equal(second.fromCache, true);
+  assert.equal(second.accessToken, first.accessToken);
+  assert.equal(second.expiresOn.getTime(), first.expiresOn.getTime());
+  assert.equal(fake.requests.length, n, "no token request");
+});
+
+test("200 concurrent cold calls make one token request and one store read", async () => {
+  const kv = new FakeKv();
+  const a = app({ store: kv });
+  const n = fake.requests.length;
+  const results = await Promise.all(Array.from({ length: 200 }, () => a.acquireTokenByClientCredential({ scopes: GRAPH })));
+  assert.equal(fake.requests.length, n + 1);
+  assert.equal(kv.count("get"), 1);
+  assert.equal(new Set(results.map((r) => r.accessToken)).size, 1);
+});
+
+test("writes go through waitUntil and the caller does not wait for them", async () => {
+  const kv = new FakeKv();
+  kv.hold();
+  const waited = [];
+  const r = await app({ store: kv }).acquireTokenByClientCredential({ scopes: GRAPH, waitUntil: (p) => waited.push(p) });
+  assert.equal(r.tokenSource, "identityProvider");
+  assert.equal(kv.map.size, 0, "resolved while the write is still held");
+  assert.ok(waited.length >= 1);
+  kv.release();
+  await Promise.all(waited);
+  assert.equal(kv.map.size, 1);
+});
+
+test("a value sealed under another key, tampered, or garbage is a logged miss and is overwritten", async () => {
+  const kv = new FakeKv();
+  await app({ store: kv, cache: { encryptionKey: "first-key-0123456789" } }).acquireTokenByClientCredential({ scopes: GRAPH });
+  await kv.settled();
+  const [key] = kv.map.keys();
+  const sealed = kv.map.get(key).value;
+  let offset = 0;
+  for (const [label, value] of [["other key", sealed], ["tampered", sealed.slice(0, -4) + "AAAA"], ["garbage", "{\"access_token\":\"x\"}"]]) {
+    // KV allows one write per key per second: step the fake's clock past that before each case.
+    offset += 2000;
+    const at = Date.now() + offset;
+    kv.now = () => at;
+    kv.map.set(key, { value, expiresAt: at + 60_000 });
+    const logs = [];
+    const n = fake.requests.length;
+    const r = await app({ store: kv, logs, cache: { encryptionKey: "second-key-0123456789" } }).acquireTokenByClientCredential({ scopes: GRAPH });
+    await kv.settled();
+    assert.equal(r.tokenSource, "identityProvider", label);
+    assert.equal(fake.requests.length, n + 1, label);
+    assert.ok(logs.some(([level, m]) => level === "warning" && /stored value/.test(m)), `${label}: ${JSON.stringify(logs)}`);
+    assert.notEqual(kv.map.get(key).value, value, `${label}: overwritten`);
+  }
+});
+
+test("store failures never fail an acquisition and are logged", async () => {
+  const kv = new FakeKv();
+  kv.failGet = new Error("KV GET failed: 500");
+  kv.failPut = new Error("KV PUT failed: 429 Too Many Requests");
+  const logs = [];
+  const r = await app({ store: kv, logs }).acquireTokenByClientCredential({ scopes: GRAPH });
+  await kv.settled();
+  assert.equal(r.tokenSource, "identityProvider");
+  assert.ok(logs.some(([l, m]) => l === "warning" && m.includes("cache.store.get failed: KV GET failed: 500")), JSON.stringify(logs));
+  assert.ok(logs.some(([l, m]) => l === "warning" && m.includes("429 Too Many Requests")), JSON.stringify(logs));
+});
+
+test("tokens with less servable life than KV's 60 s floor are not written", async () => {
+  const short = await startEntraFake({ expiresIn: 350 });
+  try {
+    const kv = new FakeKv();
+    const a = new ConfidentialClientApplication({
+      auth: { clientId: CLIENT_ID, authority: `${short.url}/${TENANT}`, clientSecret: SECRET },
+      cache: { store: kv },
+    });
+    await a.acquireTokenByClientCredential({ scopes: GRAPH });
+    await kv.settled();
+    assert.equal(kv.count("put"), 0, "350 s - 300 s buffer = 50 s < 60 s");
+  } finally {
+    await short.close();
+  }
+});
+
+test("past refreshOn: the cached token at once, exactly one background refresh", async () => {
+  let now = Date.now();
+  const refreshing = await startEntraFake({ expiresIn: 86399, refreshIn: 43199, now: () => now });
+  try {
+    const a = new ConfidentialClientApplication({
+      auth: { clientId: CLIENT_ID, authority: `${refreshing.url}/${TENANT}`, clientSecret: SECRET },
+      system: { now: () => now },
+    });
+    const first = await a.acquireTokenByClientCredential({ scopes: GRAPH });
+    assert.ok(first.refreshOn.getTime() <= now + 43_199_000 && first.refreshOn.getTime() >= now + 43_199_000 - 300_000, "jittered at most 5 min earlier");
+    now += 43_200_000;
+    const waited = [];
+    const served = await Promise.all(Array.from({ length: 20 }, () => a.acquireTokenByClientCredential({ scopes: GRAPH, waitUntil: (p) => waited.push(p) })));
+    assert.ok(served.every((r) => r.accessToken === first.accessToken && r.tokenSource === "memory"));
+    await Promise.all(waited);
+    assert.equal(refreshing.requests.length, 2, "one initial request, one background refresh");
+    const after = await a.acquireTokenByClientCredential({ scopes: GRAPH });
+    assert.notEqual(after.accessToken, first.accessToken);
+    assert.equal(after.tokenSource, "memory");
+  } finally {
+    await refreshing.close();
+  }
+});
+
+test("a failed background refresh keeps serving the valid token and backs off", async () => {
+  let now = Date.now();
+  const flaky = await startEntraFake({ expiresIn: 86399, refreshIn: 43199, now: () => now });
+  try {
+    const logs = [];
+    const a = new ConfidentialClientApplication({
+      auth: { clientId: CLIENT_ID, authority: `${flaky.url}/${TENANT}`, clientSecret: SECRET },
+      system: { now: () => now, logger: (level, message) => logs.push([level, message]) },
+    });
+    const first = await a.acquireTokenByClientCredential({ scopes: GRAPH });
+    flaky.respondWith(() => ({ status: 503, headers: {}, body: "unavailable" }));
+    now += 43_200_000;
+    const waited = [];
+    const served = await a.acquireTokenByClientCredential({ scopes: GRAPH, waitUntil: (p) => waited.push(p) });
+    await Promise.all(waited);
+    assert.equal(served.accessToken, first.accessToken);
+    assert.ok(logs.some(([l, m]) => l === "warning" && /background refresh failed/.test(m)));
+    const again = await a.acquireTokenByClientCredential({ scopes: GRAPH, waitUntil: (p) => waited.push(p) });
+    await Promise.all(waited);
+    assert.equal(again.accessToken, first.accessToken);
+    assert.equal(flaky.requests.length, 2, "no second refresh inside the back-off window");
+  } finally {
+    await flaky.close();
+  }
+});
+
+test("clearCache empties memory and deletes this app's store entries", async () => {
+  const kv = new FakeKv();
+  const a = app({ store: kv });
+  await a.acquireTokenByClientCredential({ scopes: GRAPH });
+  await kv.settled();
+  assert.equal(kv.map.size, 1);
+  await a.clearCache();
+  assert.equal(kv.map.size, 0);
+  assert.equal((await a.acquireTokenByClientCredential({ scopes: GRAPH })).tokenSource, "identityProvider");
+});
+
+test("memory: false reads the store every time", async () => {
+  const kv = new FakeKv();
+  const a = app({ store: kv, cache: { memory: false } });
+  await a.acquireTokenByClientCredential({ scopes: GRAPH });
+  await kv.settled();
+  assert.equal((await a.acquireTokenByClientCredential({ scopes: GRAPH })).tokenSource, "store");
+  assert.equal((await a.acquireTokenByClientCredential({ scopes: GRAPH })).tokenSource, "store");
+});
+
+describe("FileStore with real files", () => {
+  test("shares tokens between apps, files are 0600 and sealed", async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), "entra-edge-")), "tokens");
+    const first = await app({ store: new FileStore(dir) }).acquireTokenByClientCredential({ scopes: GRAPH });
+    const files = await waitForFiles(dir);
+    assert.equal(files.length, 1);
+    assert.equal((await stat(join(dir, files[0]))).mode & 0o777, 0o600);
+    assert.ok(!(await readFile(join(dir, files[0]), "utf8")).includes(first.accessToken.slice(0, 20)));
+    const second = await app({ store: new FileStore(dir) }).acquireTokenByClientCredential({ scopes: GRAPH });
+    assert.equal(second.tokenSource, "store");
+    assert.equal(second.accessToken, first.accessToken);
+  });
+
+  test("expired and damaged files read as misses; put refuses KV-invalid TTLs", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "entra-edge-"));
+    let now = 0;
+    const store = new FileStore(dir, { now: () => now });
+    await store.put("k", "v", { expirationTtl: 60 });
+    assert.equal(await store.get("k"), "v");
+    now = 60_000;
+    assert.equal(await store.get("k"), null);
+    await assert.rejects(store.put("k", "v", { expirationTtl: 59 }), /at least 60/);
+    await store.delete("k");
+    await store.delete("k");
+    assert.equal(await store.get("missing"), null);
+  });
+});
+
+/** Resolves with the directory's files once the (background) write has landed. */
+async function waitForFiles(dir) {
+  for (;;) {
+    const files = await readdir(dir).catch(() => []);
+    const done = files.filter((f) => f.endsWith(".json"));
+    if (done.length) return done;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe("RedisStore with a real redis-server", () => {
+  let server;
+  let client;
+  before(async () => {
+    const dir = await mkdtemp(join(tmpdir(), "entra-edge-redis-"));
+    const socket = join(dir, "redis.sock");
+    server = spawn("redis-server", ["--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.stdout.on("data", (d) => /ready to accept connections/i.test(d.toString()) && resolve());
+    });
+    const { default: Redis } = await import("ioredis");
+    client = new Redis({ path: socket, lazyConnect: true });
+    await client.connect();
+  });
+  after(async () => {
+    await client?.quit();
+    server?.kill();
+  });
+
+  test("a fleet of daemons shares one token, with Redis enforcing the TTL", async () => {
+    const store = new RedisStore(client);
+    const first = await app({ store }).acquireTokenByClientCredential({ scopes: GRAPH });
+    let keys;
+    while (!(keys = await client.keys("entra-edge:*")).length) await new Promise((r) => setImmediate(r));
+    const ttl = await client.ttl(keys[0]);
+    assert.ok(ttl > 3200 && ttl <= 3299, `ttl ${ttl}`);
+    const n = fake.requests.length;
+    const second = await app({ store: new RedisStore(client) }).acquireTokenByClientCredential({ scopes: GRAPH });
+    assert.equal(second.tokenSource, "store");
+    assert.equal(second.accessToken, first.accessToken);
+    assert.equal(fake.requests.length, n);
+    assert.throws(() => new RedisStore({}), /must have get\(\)/);
+  });
+});
