@@ -1,0 +1,97 @@
+// The package in the real Workers runtime (workerd via Miniflare): a Worker bundled as wrangler
+// would, acquiring from a loopback Entra-like endpoint, with the KV namespace.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
+import { bundleWorker, startWorker } from "./support/workerd.mjs";
+
+const SCOPE = "https://graph.microsoft.com/.default";
+let fake;
+let bundle;
+before(async () => {
+  fake = await startEntraFake();
+  bundle = await bundleWorker(fileURLToPath(new URL("./workers/token-worker.js", import.meta.url)));
+});
+after(() => fake.close());
+
+const bindings = () => ({ CLIENT_ID, CLIENT_SECRET: SECRET, AUTHORITY: `${fake.url}/${TENANT}`, SCOPE });
+
+/** Holds token responses until released, so concurrent requests truly overlap. */
+function holdTokenResponses() {
+  let release;
+  const gate = new Promise((r) => (release = r));
+  fake.respondWith(async () => {
+    await gate;
+    return undefined; // then the default (successful) behaviour
+  });
+  return () => {
+    release();
+  };
+}
+
+test("50 concurrent requests make one token request; a new instance over the same KV reads the store", async () => {
+  const kvPersist = await mkdtemp(join(tmpdir(), "entra-edge-kv-"));
+  const mf = startWorker(bundle, { bindings: bindings(), kvPersist });
+  try {
+    const n = fake.requests.length;
+    const release = holdTokenResponses();
+    const responses = Promise.all(Array.from({ length: 50 }, () => mf.dispatchFetch("http://worker/token").then((r) => r.json())));
+    // The single token request is in flight (and held) while all 50 are waiting.
+    while (fake.requests.length === n) await new Promise((r) => setImmediate(r));
+    release();
+    const bodies = await responses;
+    fake.respondWith(undefined);
+    assert.equal(fake.requests.length, n + 1, "one token request for 50 concurrent requests");
+    assert.ok(bodies.every((b) => b.accessToken === bodies[0].accessToken && b.tokenSource === "identityProvider"), JSON.stringify(bodies[0]));
+    const warm = await (await mf.dispatchFetch("http://worker/token")).json();
+    assert.equal(warm.tokenSource, "memory");
+  } finally {
+    await mf.dispose();
+  }
+  const second = startWorker(bundle, { bindings: bindings(), kvPersist });
+  try {
+    const n = fake.requests.length;
+    const fromStore = await (await second.dispatchFetch("http://worker/token")).json();
+    assert.equal(fromStore.tokenSource, "store");
+    assert.equal(fake.requests.length, n);
+  } finally {
+    await second.dispose();
+  }
+});
+
+test("the request that started the token fetch finishes first; the others still get the token", async () => {
+  const mf = startWorker(bundle, { bindings: bindings() });
+  try {
+    const n = fake.requests.length;
+    const release = holdTokenResponses();
+    const starter = await (await mf.dispatchFetch("http://worker/start")).json();
+    assert.deepEqual(starter, { started: true }, "the starting request has already answered");
+    while (fake.requests.length === n) await new Promise((r) => setImmediate(r));
+    const waiting = Promise.all(Array.from({ length: 10 }, () => mf.dispatchFetch("http://worker/token?bare=1").then((r) => r.json())));
+    release();
+    const bodies = await waiting;
+    fake.respondWith(undefined);
+    assert.equal(fake.requests.length, n + 1);
+    assert.ok(bodies.every((b) => b.accessToken && !b.error), JSON.stringify(bodies));
+  } finally {
+    await mf.dispose();
+  }
+});
+
+test("errors cross into the Worker as AuthError classes", async () => {
+  const mf = startWorker(bundle, { bindings: { ...bindings(), CLIENT_SECRET: "wrong" } });
+  try {
+    const res = await mf.dispatchFetch("http://worker/token");
+    assert.equal(res.status, 502);
+    const body = await res.json();
+    assert.equal(body.name, "ServerError");
+    assert.equal(body.error, "invalid_client");
+    assert.match(body.message, /AADSTS7000215/);
+  } finally {
+    await mf.dispose();
+  }
+});

@@ -1,0 +1,39 @@
+// A test Worker: acquires a token with the config in its bindings and reports the result.
+//   GET /token          acquire (waitUntil given) and answer with the result
+//   GET /start          start an acquisition, hand it to waitUntil, answer at once (the request
+//                       that started the fetch finishes first)
+//   GET /token?bare=1   acquire without waitUntil
+import { ConfidentialClientApplication, AuthError } from "entra-edge";
+
+let app;
+function appFor(env) {
+  app ??= new ConfidentialClientApplication({
+    auth: {
+      clientId: env.CLIENT_ID,
+      authority: env.AUTHORITY,
+      ...(env.CLIENT_SECRET ? { clientSecret: env.CLIENT_SECRET } : {}),
+      ...(env.PRIVATE_KEY ? { clientCertificate: { privateKey: env.PRIVATE_KEY, x5c: env.CERTIFICATE } } : {}),
+    },
+    cache: { store: env.TOKEN_CACHE },
+  });
+  return app;
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    const request_ = { scopes: [env.SCOPE], ...(url.searchParams.has("bare") ? {} : { waitUntil: ctx.waitUntil.bind(ctx) }) };
+    try {
+      if (url.pathname === "/start") {
+        const pending = appFor(env).acquireTokenByClientCredential(request_);
+        ctx.waitUntil(pending.catch(() => {}));
+        return Response.json({ started: true });
+      }
+      const r = await appFor(env).acquireTokenByClientCredential(request_);
+      return Response.json({ tokenSource: r.tokenSource, accessToken: r.accessToken, expiresOn: r.expiresOn.toISOString() });
+    } catch (e) {
+      if (e instanceof AuthError) return Response.json({ error: e.errorCode, message: e.message, name: e.name }, { status: 502 });
+      throw e;
+    }
+  },
+};
