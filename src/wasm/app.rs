@@ -14,7 +14,8 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use super::errors::to_js;
 use super::http::send;
 use super::js::{
-    call_method, get, now_ms, optional_function, random_u32, resolve, set, to_json, uuid,
+    call_method, clear_timer, get, now_ms, optional_function, random_u32, resolve, set, sleep,
+    to_json, uuid,
 };
 use super::store::Store;
 use super::webcrypto::RsaSigner;
@@ -24,6 +25,9 @@ use crate::credential::{finish_jwt, JwsAlg};
 use crate::error::Error;
 use crate::flow::{Client, Prepared, RawRequest, StoreWrite};
 use crate::secret::ClientSecret;
+
+/// How much longer than one attempt's timeout a follower waits before calling a flight stalled.
+const FOLLOW_MARGIN_MS: u64 = 1000;
 
 /// The wasm side of `ConfidentialClientApplication`.
 #[wasm_bindgen]
@@ -143,9 +147,30 @@ impl Inner {
         }
         // Claims requests never share a flight with plain ones: the tokens differ.
         let key = format!("load|{}|{}", p.key, p.claims.as_deref().unwrap_or_default());
+        loop {
+            let existing = self.flights.borrow().get(&key).cloned();
+            let Some(flight) = existing else { break };
+            if let Some(out) = self.follow(&flight).await {
+                return out;
+            }
+            // Its Worker request ended without waitUntil and workerd cancelled the fetch:
+            // nobody will settle it. Drop it (unless another follower already replaced it) and
+            // follow or start the next one.
+            self.log(
+                "warning",
+                "a shared token request stalled (the request that started it ended without waitUntil); starting a new one",
+            );
+            let mut flights = self.flights.borrow_mut();
+            if flights
+                .get(&key)
+                .is_some_and(|f| JsValue::from(f) == JsValue::from(&flight))
+            {
+                flights.remove(&key);
+            }
+        }
         let me = self.clone();
         let keep_alive = wait_until.clone();
-        let flight = self.flight(key, keep_alive.as_ref(), async move {
+        let flight = self.start_flight(key, keep_alive.as_ref(), async move {
             if !p.bypass_cache {
                 if let Some((token, freshness)) = me.read_store(&p).await {
                     if freshness == Freshness::RefreshDue {
@@ -159,16 +184,36 @@ impl Inner {
         JsFuture::from(flight).await
     }
 
-    /// Joins the flight under `key`, or starts `work` as it. The flight is handed to
-    /// `waitUntil` so that, in Workers, it completes even if the request that started it
-    /// finishes first, and other requests awaiting it are not left hanging.
-    fn flight<F>(self: &Rc<Self>, key: String, wait_until: Option<&Function>, work: F) -> Promise
+    /// Awaits another caller's flight, but not forever: in workerd a flight whose request
+    /// ended without `waitUntil` never settles and the runtime reports nothing. `None` means
+    /// it stalled past the time a live one needs (the per-attempt timeout plus a margin).
+    async fn follow(&self, flight: &Promise) -> Option<Result<JsValue, JsValue>> {
+        let ms = self.core.borrow().config().timeout_ms + FOLLOW_MARGIN_MS;
+        let stalled: JsValue = Object::new().into();
+        let (timer, id) = sleep(ms, &stalled);
+        let contenders: js_sys::Array = [JsValue::from(flight), JsValue::from(timer)]
+            .into_iter()
+            .collect();
+        let raced = Promise::race(&contenders);
+        let out = JsFuture::from(raced).await;
+        clear_timer(id);
+        match out {
+            Ok(v) if v == stalled => None,
+            other => Some(other),
+        }
+    }
+
+    /// Starts `work` as the flight under `key`. The flight is handed to `waitUntil` so that,
+    /// in Workers, it completes even if the request that started it finishes first.
+    fn start_flight<F>(
+        self: &Rc<Self>,
+        key: String,
+        wait_until: Option<&Function>,
+        work: F,
+    ) -> Promise
     where
         F: Future<Output = Result<JsValue, JsValue>> + 'static,
     {
-        if let Some(existing) = self.flights.borrow().get(&key) {
-            return existing.clone();
-        }
         let me = self.clone();
         let k = key.clone();
         let promise = future_to_promise(async move {
@@ -196,8 +241,11 @@ impl Inner {
         let me = self.clone();
         let key = format!("refresh|{}", p.key);
         let keep_alive = wait_until.clone();
-        // Nobody awaits a background refresh; `flight` already marked it handled.
-        let _ = self.flight(key, keep_alive.as_ref(), async move {
+        if self.flights.borrow().contains_key(&key) {
+            return;
+        }
+        // Nobody awaits a background refresh; `start_flight` already marked it handled.
+        let _ = self.start_flight(key, keep_alive.as_ref(), async move {
             me.log(
                 "info",
                 "token is past refreshOn: refreshing in the background",

@@ -5,7 +5,7 @@ use js_sys::{Function, Object, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::js::{call_method, get, resolve, set};
+use super::js::{call_method, clear_timer, get, resolve, set};
 use crate::error::Error;
 use crate::request::HttpRequest;
 use crate::response::{HttpResponse, MAX_BODY_BYTES};
@@ -128,10 +128,6 @@ fn start_timer(controller: &web_sys::AbortController, ms: u64) -> JsValue {
         &[abort, JsValue::from(ms as f64)],
     )
     .unwrap_or(JsValue::UNDEFINED)
-}
-
-fn clear_timer(timer: JsValue) {
-    let _ = call_method(&js_sys::global(), "clearTimeout", &[timer]);
 }
 
 fn fetch_failed(why: &str) -> Error {

@@ -89,6 +89,26 @@ pub(crate) async fn resolve(value: JsValue) -> Result<JsValue, JsValue> {
     }
 }
 
+/// A promise that resolves to `value` after `ms`, and the timer id for [`clear_timer`].
+pub(crate) fn sleep(ms: u64, value: &JsValue) -> (Promise, JsValue) {
+    let mut id = JsValue::UNDEFINED;
+    let promise = Promise::new(&mut |resolve, _reject| {
+        let fire = resolve.bind1(&JsValue::UNDEFINED, value);
+        id = call_method(
+            &js_sys::global(),
+            "setTimeout",
+            &[fire.into(), JsValue::from(ms as f64)],
+        )
+        .unwrap_or(JsValue::UNDEFINED);
+    });
+    (promise, id)
+}
+
+/// Cancels a timer from `setTimeout` (so Node can exit and workerd holds no timer).
+pub(crate) fn clear_timer(id: JsValue) {
+    let _ = call_method(&js_sys::global(), "clearTimeout", &[id]);
+}
+
 /// A v4 UUID from `crypto.getRandomValues`, for correlation ids.
 pub(crate) fn uuid() -> String {
     let mut b = [0u8; 16];

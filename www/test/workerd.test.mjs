@@ -82,6 +82,28 @@ test("the request that started the token fetch finishes first; the others still 
   }
 });
 
+test("a flight whose request ended without waitUntil does not hang its followers", async () => {
+  // workerd cancels the starter's work when it answers (wherever it is: fetch or store read);
+  // followers wait one attempt's timeout plus a margin, then one of them takes over.
+  const mf = startWorker(bundle, { bindings: { ...bindings(), TIMEOUT_MS: "1000", NO_STORE: "1" } });
+  try {
+    const n = fake.requests.length;
+    let releaseFirst;
+    const firstHeld = new Promise((r) => (releaseFirst = r));
+    let seen = 0;
+    fake.respondWith(async () => (seen++ === 0 ? (await firstHeld, undefined) : undefined));
+    assert.deepEqual(await (await mf.dispatchFetch("http://worker/start?bare=1")).json(), { started: true });
+    const bodies = await Promise.all(Array.from({ length: 5 }, () => mf.dispatchFetch("http://worker/token?bare=1").then((r) => r.json())));
+    releaseFirst();
+    fake.respondWith(undefined);
+    assert.ok(bodies.every((b) => b.accessToken && b.accessToken === bodies[0].accessToken), JSON.stringify(bodies));
+    const made = fake.requests.length - n;
+    assert.ok(made === 1 || made === 2, `the cancelled request (if it got out) and one takeover: ${made}`);
+  } finally {
+    await mf.dispose();
+  }
+});
+
 test("errors cross into the Worker as AuthError classes", async () => {
   const mf = startWorker(bundle, { bindings: { ...bindings(), CLIENT_SECRET: "wrong" } });
   try {

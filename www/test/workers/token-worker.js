@@ -3,6 +3,8 @@
 //   GET /start          start an acquisition, hand it to waitUntil, answer at once (the request
 //                       that started the fetch finishes first)
 //   GET /token?bare=1   acquire without waitUntil
+//   GET /start?bare=1   start an acquisition with no waitUntil at all and answer at once: workerd
+//                       cancels its token request, and the followers must not hang
 import { ConfidentialClientApplication, AuthError } from "entra-edge";
 
 let app;
@@ -14,7 +16,8 @@ function appFor(env) {
       ...(env.CLIENT_SECRET ? { clientSecret: env.CLIENT_SECRET } : {}),
       ...(env.PRIVATE_KEY ? { clientCertificate: { privateKey: env.PRIVATE_KEY, x5c: env.CERTIFICATE } } : {}),
     },
-    cache: { store: env.TOKEN_CACHE },
+    cache: { store: env.NO_STORE ? null : env.TOKEN_CACHE },
+    system: env.TIMEOUT_MS ? { timeoutMs: Number(env.TIMEOUT_MS) } : {},
   });
   return app;
 }
@@ -25,8 +28,8 @@ export default {
     const request_ = { scopes: [env.SCOPE], ...(url.searchParams.has("bare") ? {} : { waitUntil: ctx.waitUntil.bind(ctx) }) };
     try {
       if (url.pathname === "/start") {
-        const pending = appFor(env).acquireTokenByClientCredential(request_);
-        ctx.waitUntil(pending.catch(() => {}));
+        const pending = appFor(env).acquireTokenByClientCredential(request_).catch(() => {});
+        if (!url.searchParams.has("bare")) ctx.waitUntil(pending);
         return Response.json({ started: true });
       }
       const r = await appFor(env).acquireTokenByClientCredential(request_);
