@@ -38,6 +38,7 @@ $ESBUILD src/entry-node.js "${COMMON[@]}" --format=cjs --outfile=dist/node.cjs \
 $ESBUILD src/entry-stores.js "${COMMON[@]}" --platform=node --format=esm --outfile=dist/stores.mjs
 $ESBUILD src/entry-stores.js "${COMMON[@]}" --platform=node --format=cjs --outfile=dist/stores.cjs
 cp index.d.ts stores.d.ts dist/
+cp ../README.md ../LICENSE .
 
 raw=$(stat -c %s dist/entra_edge_bg.wasm)
 gz=$(gzip -9 -c dist/entra_edge_bg.wasm | wc -c)

@@ -1,0 +1,83 @@
+// The packed package as users get it: `npm pack`, installed into fresh projects, then used
+// from CommonJS, ESM, TypeScript (strict, against the shipped .d.ts) and a Worker bundled by
+// `wrangler deploy --dry-run` with no configuration beyond wrangler.toml.
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const WWW = join(dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = join(WWW, "node_modules", ".bin");
+let project;
+
+before(async () => {
+  const packDir = await mkdtemp(join(tmpdir(), "entra-edge-pack-"));
+  const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", packDir], { cwd: WWW });
+  const [{ filename, files }] = JSON.parse(stdout);
+  const shipped = files.map((f) => f.path).sort();
+  assert.ok(shipped.includes("dist/entra_edge_bg.wasm") && shipped.includes("LICENSE"), shipped.join(" "));
+  assert.ok(!shipped.some((f) => f.startsWith("src/") || f.startsWith("test/")), "only dist, LICENSE, README, package.json");
+  project = await mkdtemp(join(tmpdir(), "entra-edge-user-"));
+  await writeFile(join(project, "package.json"), JSON.stringify({ name: "user-project", private: true }));
+  await run("npm", ["install", "--no-audit", "--no-fund", "--offline", join(packDir, filename)], { cwd: project });
+});
+
+test("CommonJS require", async () => {
+  const script = `const { ConfidentialClientApplication, ClientConfigurationError, scopeForResource } = require("entra-edge");
+    const { FileStore } = require("entra-edge/stores");
+    try { new ConfidentialClientApplication({ auth: { clientId: "c", authority: "https://login.microsoftonline.com/common", clientSecret: "s" } }); }
+    catch (e) { console.log(e instanceof ClientConfigurationError, e.errorCode, scopeForResource("https://x/"), typeof FileStore); }`;
+  await writeFile(join(project, "cjs.cjs"), script);
+  const { stdout } = await run("node", ["cjs.cjs"], { cwd: project });
+  assert.equal(stdout.trim(), "true tenant_required https://x//.default function");
+});
+
+test("ESM import", async () => {
+  const script = `import { ConfidentialClientApplication, AuthError } from "entra-edge";
+    const app = new ConfidentialClientApplication({ auth: { clientId: "c", authority: "https://login.microsoftonline.com/contoso.com", clientSecret: "s" } });
+    const e = await app.acquireTokenByClientCredential({ scopes: [] }).catch((e) => e);
+    console.log(e instanceof AuthError, e.errorCode);`;
+  await writeFile(join(project, "esm.mjs"), script);
+  const { stdout } = await run("node", ["esm.mjs"], { cwd: project });
+  assert.equal(stdout.trim(), "true empty_scopes");
+});
+
+test("TypeScript strict against the shipped types", async () => {
+  const source = `import { ConfidentialClientApplication, ServerError, type AuthenticationResult, type KvLike } from "entra-edge";
+    import { FileStore } from "entra-edge/stores";
+    const store: KvLike = new FileStore("/tmp/x");
+    const app = new ConfidentialClientApplication({ auth: { clientId: "c", authority: "https://login.microsoftonline.com/t", clientSecret: "s" }, cache: { store } });
+    export async function token(): Promise<string> {
+      try {
+        const r: AuthenticationResult = await app.acquireTokenForClient({ scopes: ["https://graph.microsoft.com/.default"] });
+        const source: "identityProvider" | "memory" | "store" = r.tokenSource;
+        return r.accessToken + source + r.expiresOn.toISOString();
+      } catch (e) {
+        if (e instanceof ServerError) return String(e.errorCodes[0] ?? e.status);
+        throw e;
+      }
+    }`;
+  await writeFile(join(project, "index.ts"), source);
+  await writeFile(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", skipLibCheck: false, types: [] }, files: ["index.ts"] }));
+  await run(join(BIN, "tsc"), ["-p", project], { cwd: project });
+});
+
+test("a Worker project bundled by wrangler deploy --dry-run", async () => {
+  const worker = join(project, "worker");
+  await mkdir(join(worker, "src"), { recursive: true });
+  await writeFile(join(worker, "package.json"), JSON.stringify({ name: "w", private: true }));
+  await writeFile(join(worker, "wrangler.toml"), `name = "w"\nmain = "src/index.js"\ncompatibility_date = "2026-04-01"\n`);
+  await writeFile(join(worker, "src", "index.js"), `import { ConfidentialClientApplication } from "entra-edge";
+    export default { async fetch(req, env) { return new Response(typeof ConfidentialClientApplication); } };`);
+  await run("ln", ["-s", join(project, "node_modules"), join(worker, "node_modules")]);
+  const out = join(worker, "out");
+  await run(join(BIN, "wrangler"), ["deploy", "--dry-run", "--outdir", out], { cwd: worker, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" } });
+  const bundled = await readFile(join(out, "index.js"), "utf8");
+  assert.match(bundled, /\.wasm/);
+  assert.ok(!bundled.includes("node:fs"), "the workerd entry was chosen, not the Node one");
+});
