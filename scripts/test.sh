@@ -6,6 +6,14 @@ cd "$(dirname "$0")/.."
 
 scripts/build.sh
 
+# The Redis store is tested against a real server (Debian's package); openssl makes test certificates.
+for tool in redis-server openssl; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq redis-server openssl >/dev/null
+    break
+  fi
+done
+
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -- -D warnings

@@ -1,5 +1,6 @@
 //! Certificate credentials: known answers (RFC 6979 ES256, OpenSSL thumbprints and PKCS#8),
 //! exact JWT header and claims, and a clear error for every bad key.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests state what must hold
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;

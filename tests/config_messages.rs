@@ -1,4 +1,5 @@
 //! Validation messages, verbatim: each names the field and the fix.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests state what must hold
 
 use entra_edge::config::ClientConfig;
 

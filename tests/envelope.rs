@@ -1,4 +1,5 @@
 //! Stored entries: sealing, opening, every way an entry fails to open, and KV TTL arithmetic.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests state what must hold
 
 use entra_edge::cache::CachedToken;
 use entra_edge::envelope::{open, seal, ttl_seconds, OpenError, SealingKey};

@@ -1,4 +1,5 @@
 //! Exact token request bytes per client authentication method (RFC 6749 §2.3.1, §4.4.2; RFC 7523).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests state what must hold
 
 #[path = "support/common.rs"]
 mod common;

@@ -1,5 +1,6 @@
 //! Token and error responses from fixtures: Entra's real error bodies, RFC 6749 §5.2 bodies,
 //! lifetime variants, and answers that cannot be used.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests state what must hold
 
 #[path = "support/common.rs"]
 mod common;
