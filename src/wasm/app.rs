@@ -14,8 +14,8 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use super::errors::to_js;
 use super::http::send;
 use super::js::{
-    call_method, clear_timer, get, now_ms, optional_function, random_u32, resolve, set, sleep,
-    to_json, uuid,
+    call_method, clear_timer, get, now_ms, optional_function, random_fill, random_ok, random_u32,
+    resolve, set, sleep, to_json, uuid,
 };
 use super::store::Store;
 use super::webcrypto::RsaSigner;
@@ -347,8 +347,13 @@ impl Inner {
             })?;
         self.log("info", "token acquired from the identity provider");
         let mut nonce = [0u8; crate::envelope::NONCE_LEN];
-        let _ = getrandom::fill(&mut nonce);
-        let write = self.core.borrow().seal(p, &token, sent_at, nonce);
+        random_fill(&mut nonce);
+        // A repeated AES-GCM nonce would leak the key stream: without randomness, do not store.
+        let write = if random_ok() {
+            self.core.borrow().seal(p, &token, sent_at, nonce)
+        } else {
+            None
+        };
         if let Some(write) = write {
             self.write_store(write, wait_until);
         }

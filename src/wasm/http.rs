@@ -101,6 +101,26 @@ async fn read_capped(response: &JsValue) -> Result<Option<Vec<u8>>, JsValue> {
     if stream.is_null() || stream.is_undefined() {
         return Ok(Some(Vec::new()));
     }
+    // With a trustworthy length, one arrayBuffer() read beats a chunk loop; the cap still holds.
+    let length = call_method(&get(response, "headers"), "get", &["content-length".into()])
+        .ok()
+        .and_then(|v| v.as_string())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    match length {
+        Some(n) if n > MAX_BODY_BYTES => {
+            let _ = call_method(&stream, "cancel", &[]);
+            return Ok(None);
+        }
+        Some(_) => {
+            let buffer = resolve(call_method(response, "arrayBuffer", &[])?).await?;
+            let bytes = Uint8Array::new(&buffer);
+            if bytes.length() as usize > MAX_BODY_BYTES {
+                return Ok(None);
+            }
+            return Ok(Some(bytes.to_vec()));
+        }
+        None => {}
+    }
     let reader = call_method(&stream, "getReader", &[])?;
     let mut body = Vec::new();
     loop {

@@ -112,8 +112,7 @@ pub(crate) fn clear_timer(id: JsValue) {
 /// A v4 UUID from `crypto.getRandomValues`, for correlation ids.
 pub(crate) fn uuid() -> String {
     let mut b = [0u8; 16];
-    // Only fails where crypto is missing; a zero id then still correlates this request.
-    let _ = getrandom::fill(&mut b);
+    random_fill(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = crate::cache::hex(&b);
@@ -127,10 +126,43 @@ pub(crate) fn uuid() -> String {
     )
 }
 
-/// A random u32 for jitter; zero (no jitter) where crypto is missing.
+thread_local! {
+    /// CSPRNG bytes drawn 512 at a time: each crypto.getRandomValues call costs ~10 µs in Node,
+    /// and an acquisition needs three small draws.
+    static POOL: std::cell::RefCell<(Vec<u8>, usize)> = const { std::cell::RefCell::new((Vec::new(), 0)) };
+}
+
+/// Fills `out` from the pooled `crypto.getRandomValues` output. Where crypto is missing the
+/// bytes stay zero: ids still correlate, jitter is zero, and no store is writable without
+/// randomness anyway (the nonce would repeat, so `seal` callers check [`random_ok`]).
+pub(crate) fn random_fill(out: &mut [u8]) {
+    POOL.with(|pool| {
+        let (buf, used) = &mut *pool.borrow_mut();
+        for byte in out.iter_mut() {
+            if *used >= buf.len() {
+                buf.resize(512, 0);
+                if getrandom::fill(buf).is_err() {
+                    buf.clear();
+                    return;
+                }
+                *used = 0;
+            }
+            *byte = buf[*used];
+            buf[*used] = 0;
+            *used += 1;
+        }
+    });
+}
+
+/// Whether the runtime gives us randomness at all.
+pub(crate) fn random_ok() -> bool {
+    POOL.with(|pool| !pool.borrow().0.is_empty()) || getrandom::fill(&mut [0u8; 1]).is_ok()
+}
+
+/// A random u32 for jitter.
 pub(crate) fn random_u32() -> u32 {
     let mut b = [0u8; 4];
-    let _ = getrandom::fill(&mut b);
+    random_fill(&mut b);
     u32::from_le_bytes(b)
 }
 
