@@ -18,6 +18,15 @@ pub struct Authority {
 }
 
 impl Authority {
+    /// The admin-consent URL for `client_id` on this authority's cloud; `None` off Entra.
+    pub fn consent_url(&self, client_id: &str) -> Option<String> {
+        let tenant = self.tenant.as_deref()?;
+        let origin = self
+            .token_endpoint
+            .strip_suffix(&format!("/{tenant}/oauth2/v2.0/token"))?;
+        admin_consent_url_at(origin, tenant, client_id, None).ok()
+    }
+
     /// True for Entra authorities, which get Entra's scope and credential rules.
     pub fn is_entra(&self) -> bool {
         self.tenant.is_some()
@@ -85,6 +94,24 @@ pub fn admin_consent_url(
     client_id: &str,
     redirect_uri: Option<&str>,
 ) -> Result<String, Error> {
+    admin_consent_url_at(
+        "https://login.microsoftonline.com",
+        tenant,
+        client_id,
+        redirect_uri,
+    )
+}
+
+/// [`admin_consent_url`] on another cloud's host (`origin` like `https://login.microsoftonline.us`).
+///
+/// # Errors
+/// As [`admin_consent_url`].
+pub fn admin_consent_url_at(
+    origin: &str,
+    tenant: &str,
+    client_id: &str,
+    redirect_uri: Option<&str>,
+) -> Result<String, Error> {
     if tenant.is_empty() || !tenant.chars().all(tenant_char) {
         return Err(Error::config(
             "invalid_config",
@@ -98,7 +125,7 @@ pub fn admin_consent_url(
         ));
     }
     let mut url = format!(
-        "https://login.microsoftonline.com/{tenant}/v2.0/adminconsent?client_id={}&scope={}",
+        "{origin}/{tenant}/v2.0/adminconsent?client_id={}&scope={}",
         crate::request::form_encode(client_id),
         crate::request::form_encode("https://graph.microsoft.com/.default"),
     );
@@ -281,6 +308,22 @@ mod tests {
         assert_eq!(
             admin_consent_url("", "abc", None).unwrap_err().code(),
             "invalid_config"
+        );
+    }
+
+    #[test]
+    fn consent_url_follows_the_cloud() {
+        let a = Authority::entra("https://login.microsoftonline.us/contoso.us").unwrap();
+        assert_eq!(
+            a.consent_url("app").unwrap(),
+            "https://login.microsoftonline.us/contoso.us/v2.0/adminconsent?client_id=app\
+             &scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"
+        );
+        assert_eq!(
+            Authority::generic("https://idp.example/t", None)
+                .unwrap()
+                .consent_url("app"),
+            None
         );
     }
 

@@ -7,6 +7,7 @@
 
 pub mod authority;
 pub mod cache;
+pub mod challenge;
 pub mod config;
 pub mod credential;
 pub mod der;

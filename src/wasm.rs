@@ -2,6 +2,7 @@
 //! `wasm_bindgen` and the runtime (fetch, clock, randomness, callbacks).
 
 mod app;
+mod challenge;
 mod errors;
 mod http;
 mod js;

@@ -100,7 +100,23 @@ export declare class ConfidentialClientApplication {
   acquireTokenByClientCredential(request: ClientCredentialRequest): Promise<AuthenticationResult>;
   /** Same as acquireTokenByClientCredential (MSAL.NET / MSAL Python naming). */
   acquireTokenForClient(request: ClientCredentialRequest): Promise<AuthenticationResult>;
+  /**
+   * fetch's signature, with `Authorization: Bearer <token>` from the cache. On a 401 claims
+   * challenge it re-acquires with the claims and retries once; on a plain 401 it retries once
+   * with a fresh token (stream bodies are never retried); on Graph's 403
+   * Authorization_RequestDenied it throws ConsentRequiredError. Other responses are returned untouched.
+   */
+  createAuthorizedFetch(options: AuthorizedFetchOptions): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
   clearCache(): Promise<void>;
+}
+
+export interface AuthorizedFetchOptions {
+  /** Entra: exactly one `"<resource>/.default"`. */
+  scopes: string[];
+  /** Workers: `ctx.waitUntil.bind(ctx)`. */
+  waitUntil?: (promise: Promise<unknown>) => void;
+  /** Default globalThis.fetch. */
+  fetch?: typeof fetch;
 }
 
 export declare class AuthError extends Error {
@@ -133,6 +149,13 @@ export declare class ThrottledError extends ServerError {
 
 export declare class NetworkError extends AuthError {
   readonly cause?: unknown;
+}
+
+/** Graph answered 403 Authorization_RequestDenied: the app lacks (admin-consented) permission. */
+export declare class ConsentRequiredError extends AuthError {
+  readonly status: 403;
+  /** Where a tenant administrator grants consent; null off Entra. */
+  readonly adminConsentUrl: string | null;
 }
 
 /** `"https://database.windows.net/"` -> `"https://database.windows.net//.default"`. */

@@ -67,6 +67,15 @@ impl WasmClient {
         future_to_promise(async move { inner.acquire(request).await })
     }
 
+    /// The admin-consent URL for this app on its authority's cloud; `undefined` off Entra.
+    #[wasm_bindgen(js_name = consentUrl)]
+    pub fn consent_url(&self) -> Option<String> {
+        let core = self.inner.core.borrow();
+        core.config()
+            .authority
+            .consent_url(&core.config().client_id)
+    }
+
     /// Empties the memory level and deletes the store entries this app has used.
     #[wasm_bindgen(js_name = clearCache)]
     pub fn clear_cache(&self) -> Promise {

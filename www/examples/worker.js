@@ -1,11 +1,12 @@
 // The example Worker (wrangler.toml): GET /users lists the tenant's first users through
-// Microsoft Graph, with tokens cached in the TOKEN_CACHE KV namespace.
+// Microsoft Graph, with tokens cached in the TOKEN_CACHE KV namespace. When the app lacks admin
+// consent it answers a readable page saying what to do.
 //
 // Bindings: CLIENT_ID, TENANT_ID, CLIENT_SECRET (a secret), TOKEN_CACHE (KV). Optional, for the
 // local demo: AUTHORITY_HOST (instead of https://login.microsoftonline.com), TOKEN_ENDPOINT
 // (a generic OAuth server instead of Entra), GRAPH_BASE (instead of https://graph.microsoft.com),
 // SCOPE (instead of Graph's .default).
-import { ConfidentialClientApplication, AuthError } from "entra-edge";
+import { AuthError, ConfidentialClientApplication, ConsentRequiredError } from "entra-edge";
 
 // One app per isolate: its memory cache and single-flight then serve every request here.
 let app;
@@ -23,27 +24,34 @@ function appFor(env) {
   return app;
 }
 
+const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const page = (status, title, body) =>
+  new Response(`<!doctype html><meta charset="utf-8"><title>${escape(title)}</title><h1>${escape(title)}</h1>${body}`, {
+    status,
+    headers: { "content-type": "text/html; charset=utf-8" },
+  });
+
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
     if (url.pathname !== "/users") return new Response("try GET /users\n", { status: 404 });
+    const scopes = [env.SCOPE ?? "https://graph.microsoft.com/.default"];
+    const waitUntil = ctx.waitUntil.bind(ctx);
+    const graph = appFor(env).createAuthorizedFetch({ scopes, waitUntil });
     try {
-      const token = await appFor(env).acquireTokenByClientCredential({
-        scopes: [env.SCOPE ?? "https://graph.microsoft.com/.default"],
-        waitUntil: ctx.waitUntil.bind(ctx),
-      });
-      const graph = env.GRAPH_BASE ?? "https://graph.microsoft.com";
-      const res = await fetch(`${graph}/v1.0/users?$top=5&$select=displayName,userPrincipalName`, {
-        headers: { authorization: `Bearer ${token.accessToken}` },
-      });
+      // Only to report where the token came from; the authorized fetch below then reuses it.
+      const { tokenSource } = await appFor(env).acquireTokenByClientCredential({ scopes, waitUntil });
+      const base = env.GRAPH_BASE ?? "https://graph.microsoft.com";
+      const res = await graph(`${base}/v1.0/users?$top=5&$select=displayName,userPrincipalName`);
       const body = await res.json();
-      return Response.json(
-        { tokenSource: token.tokenSource, graphStatus: res.status, users: body.value ?? body },
-        { status: res.ok ? 200 : 502 },
-      );
+      return Response.json({ tokenSource, graphStatus: res.status, users: body.value ?? body }, { status: res.ok ? 200 : 502 });
     } catch (e) {
+      if (e instanceof ConsentRequiredError) {
+        const link = e.adminConsentUrl ? `<p><a href="${escape(e.adminConsentUrl)}">Grant admin consent</a></p>` : "";
+        return page(403, "This app needs admin consent", `<p>${escape(e.message)}</p>${link}`);
+      }
       if (e instanceof AuthError) {
-        return Response.json({ error: e.errorCode, message: e.message, correlationId: e.correlationId }, { status: 502 });
+        return page(502, "Could not get a token", `<p>${escape(e.message)}</p><p>errorCode: ${escape(e.errorCode)}, correlationId: ${escape(e.correlationId)}</p>`);
       }
       throw e;
     }

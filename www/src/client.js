@@ -3,7 +3,9 @@ import { WasmClient, adminConsentUrl as wasmConsentUrl, scopeForResource as wasm
 import { toError } from "./errors.js";
 import { ensureWasm } from "./loader.js";
 
-export { AuthError, ClientConfigurationError, NetworkError, ServerError, ThrottledError } from "./errors.js";
+import { createAuthorizedFetch } from "./authorized-fetch.js";
+
+export { AuthError, ClientConfigurationError, ConsentRequiredError, NetworkError, ServerError, ThrottledError } from "./errors.js";
 
 function toDate(ms) {
   return ms == null ? null : new Date(ms);
@@ -36,6 +38,15 @@ export class ConfidentialClientApplication {
   /** MSAL.NET / MSAL Python name for the same call. */
   acquireTokenForClient(request) {
     return this.acquireTokenByClientCredential(request);
+  }
+
+  /**
+   * A function with fetch's signature that sends the app's bearer token, re-acquires once on a
+   * 401 (with the claims of a claims challenge), and throws ConsentRequiredError on Graph's
+   * 403 Authorization_RequestDenied. Other responses come back untouched.
+   */
+  createAuthorizedFetch(options) {
+    return createAuthorizedFetch(this, this.#core, options);
   }
 
   async clearCache() {

@@ -39,6 +39,22 @@ export class NetworkError extends AuthError {
   }
 }
 
+/** Graph answered 403 Authorization_RequestDenied: the app lacks admin consent for the call. */
+export class ConsentRequiredError extends AuthError {
+  constructor({ adminConsentUrl, url }) {
+    const fix = adminConsentUrl
+      ? `an administrator of the tenant must grant admin consent: open ${adminConsentUrl}`
+      : "grant the app the permission on the authorization server";
+    super({
+      name: "ConsentRequiredError",
+      errorCode: "consent_required",
+      message: `${url} answered 403 Authorization_RequestDenied: the app has not been granted the application permission this call needs. Add it under API permissions in the app registration, then ${fix}`,
+    });
+    this.status = 403;
+    this.adminConsentUrl = adminConsentUrl;
+  }
+}
+
 const CLASSES = { ClientConfigurationError, ServerError, ThrottledError, NetworkError };
 
 /** Turns a tagged payload from wasm into its class; anything else passes through untouched. */

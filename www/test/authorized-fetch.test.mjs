@@ -1,0 +1,165 @@
+// createAuthorizedFetch against the Graph-like API: bearer attached, claims challenge, plain
+// 401, missing consent, responses returned untouched; and the example Worker in workerd.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { ConfidentialClientApplication, ConsentRequiredError } from "entra-edge";
+import { startIdp } from "./support/idp.mjs";
+import { claimsChallenge, graphError, startGraphFake } from "./support/graph-fake.mjs";
+import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
+import { bundleWorker, startWorker } from "./support/workerd.mjs";
+
+const GRAPH = ["https://graph.microsoft.com/.default"];
+let idp;
+let graph;
+let fake;
+before(async () => {
+  idp = await startIdp({ clients: [{ client_id: "daemon", client_secret: "daemon-secret-value", token_endpoint_auth_method: "client_secret_post" }] });
+  graph = await startGraphFake({ jwksUri: idp.jwksUri, issuer: idp.issuer, audience: idp.audience });
+  fake = await startEntraFake();
+});
+after(async () => {
+  await Promise.all([idp.close(), graph.close(), fake.close()]);
+});
+
+const entraApp = (extra = {}) => new ConfidentialClientApplication({ auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET, ...extra } });
+const ok = (req) => ({ status: 200, headers: { "content-type": "application/json" }, body: { value: [], auth: req.headers.authorization } });
+
+describe("createAuthorizedFetch", () => {
+  test("attaches the bearer token from the cache; the API verifies it", async () => {
+    const app = new ConfidentialClientApplication({ auth: { clientId: "daemon", tokenEndpoint: idp.tokenEndpoint, clientSecret: "daemon-secret-value" } });
+    const graphFetch = app.createAuthorizedFetch({ scopes: ["User.Read.All"] });
+    const n = idp.requests.length;
+    const first = await graphFetch(`${graph.url}/v1.0/users?$top=2`);
+    assert.equal(first.status, 200);
+    assert.equal((await first.json()).value.length, 2);
+    const second = await graphFetch(new URL(`${graph.url}/v1.0/users`), { headers: { "x-extra": "1" } });
+    assert.equal(second.status, 200);
+    assert.equal(idp.requests.length - n, 1, "the second call reused the cached token");
+    assert.match(graph.requests.at(-1).headers.authorization, /^Bearer ey/);
+    assert.equal(graph.requests.at(-1).headers["x-extra"], "1");
+  });
+
+  test("a 401 claims challenge: one re-acquisition with the decoded claims (merged with cp1), then success", async () => {
+    const app = entraApp({ clientCapabilities: ["cp1"] });
+    const graphFetch = app.createAuthorizedFetch({ scopes: GRAPH });
+    const challenge = { access_token: { nbf: { essential: true, value: "1661241267" } } };
+    let calls = 0;
+    graph.respondWith((req) => (calls++ === 0 ? claimsChallenge(req, challenge) : ok(req)));
+    const n = fake.requests.length;
+    try {
+      const res = await graphFetch(`${graph.url}/v1.0/users`);
+      assert.equal(res.status, 200);
+      assert.equal(calls, 2);
+      const tokenRequests = fake.requests.slice(n);
+      assert.equal(tokenRequests.length, 2);
+      assert.deepEqual(JSON.parse(tokenRequests[0].form.claims), { access_token: { xms_cc: { values: ["cp1"] } } });
+      assert.deepEqual(JSON.parse(tokenRequests[1].form.claims), { access_token: { ...challenge.access_token, xms_cc: { values: ["cp1"] } } });
+      const body = await res.json();
+      assert.notEqual(body.auth, graph.requests.at(-2).headers.authorization, "the retry carried the new token");
+    } finally {
+      graph.respondWith(undefined);
+    }
+  });
+
+  test("a plain 401: one retry with a fresh token", async () => {
+    const graphFetch = entraApp().createAuthorizedFetch({ scopes: GRAPH });
+    let calls = 0;
+    graph.respondWith((req) => (calls++ === 0 ? graphError(req, 401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.") : ok(req)));
+    const n = fake.requests.length;
+    try {
+      assert.equal((await graphFetch(`${graph.url}/v1.0/users`)).status, 200);
+      assert.equal(fake.requests.length - n, 2);
+      assert.equal(calls, 2);
+      // A 401 again is returned, not retried forever.
+      calls = 0;
+      graph.respondWith((req) => (calls++, graphError(req, 401, "InvalidAuthenticationToken", "nope")));
+      assert.equal((await graphFetch(`${graph.url}/v1.0/users`)).status, 401);
+      assert.equal(calls, 2);
+    } finally {
+      graph.respondWith(undefined);
+    }
+  });
+
+  test("Graph's 403 Authorization_RequestDenied is ConsentRequiredError with the admin-consent URL", async () => {
+    const graphFetch = entraApp().createAuthorizedFetch({ scopes: GRAPH });
+    graph.respondWith((req) => graphError(req, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."));
+    try {
+      await assert.rejects(graphFetch(`${graph.url}/v1.0/users`), (e) => {
+        assert.ok(e instanceof ConsentRequiredError);
+        assert.equal(e.errorCode, "consent_required");
+        assert.equal(e.status, 403);
+        assert.equal(e.adminConsentUrl, `${fake.url}/${TENANT}/v2.0/adminconsent?client_id=${CLIENT_ID}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default`);
+        assert.match(e.message, /admin consent/);
+        return true;
+      });
+    } finally {
+      graph.respondWith(undefined);
+    }
+  });
+
+  test("other answers come back untouched: 429 with Retry-After, other 403s, stream bodies on 401", async () => {
+    const graphFetch = entraApp().createAuthorizedFetch({ scopes: GRAPH });
+    try {
+      graph.respondWith((req) => graphError(req, 429, "TooManyRequests", "Too many requests", { "retry-after": "7" }));
+      let n = graph.requests.length;
+      const throttled = await graphFetch(`${graph.url}/v1.0/users`);
+      assert.equal(throttled.status, 429);
+      assert.equal(throttled.headers.get("retry-after"), "7");
+      assert.equal((await throttled.json()).error.code, "TooManyRequests");
+      assert.equal(graph.requests.length - n, 1);
+
+      graph.respondWith((req) => graphError(req, 403, "Forbidden", "Not this one"));
+      assert.equal((await graphFetch(`${graph.url}/v1.0/users`)).status, 403);
+
+      graph.respondWith((req) => graphError(req, 401, "InvalidAuthenticationToken", "expired"));
+      n = graph.requests.length;
+      const body = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("{}")), c.close()) });
+      const res = await graphFetch(`${graph.url}/v1.0/users`, { method: "POST", body, duplex: "half" });
+      assert.equal(res.status, 401);
+      assert.equal(graph.requests.length - n, 1, "a stream body is sent once");
+    } finally {
+      graph.respondWith(undefined);
+    }
+  });
+});
+
+test("the example Worker in workerd: users listed, then the consent page when consent is missing", async () => {
+  const bundle = await bundleWorker(fileURLToPath(new URL("../examples/worker.js", import.meta.url)));
+  const mf = startWorker(bundle, { bindings: { CLIENT_ID, TENANT_ID: TENANT, CLIENT_SECRET: SECRET, AUTHORITY_HOST: fake.url, GRAPH_BASE: graph.url } });
+  try {
+    graph.respondWith((req) => ({ status: 200, headers: { "content-type": "application/json" }, body: { value: [{ displayName: "Adele Vance" }] } }));
+    const listed = await mf.dispatchFetch("http://worker/users");
+    assert.equal(listed.status, 200);
+    assert.deepEqual((await listed.json()).users, [{ displayName: "Adele Vance" }]);
+
+    graph.respondWith((req) => graphError(req, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."));
+    const denied = await mf.dispatchFetch("http://worker/users");
+    assert.equal(denied.status, 403);
+    assert.match(denied.headers.get("content-type"), /text\/html/);
+    const html = await denied.text();
+    assert.match(html, /This app needs admin consent/);
+    assert.ok(html.includes(`${fake.url}/${TENANT}/v2.0/adminconsent?client_id=${CLIENT_ID}`), html);
+  } finally {
+    graph.respondWith(undefined);
+    await mf.dispose();
+  }
+});
+
+test("the Node daemon example polls through the file store; a second daemon starts from the store", async () => {
+  const { execFile } = await import("node:child_process");
+  const { mkdtemp } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = await mkdtemp(join(tmpdir(), "entra-edge-daemon-"));
+  const run = () =>
+    new Promise((resolve, reject) =>
+      execFile(process.execPath, [fileURLToPath(new URL("../examples/daemon.mjs", import.meta.url))], {
+        env: { ...process.env, CLIENT_ID: "daemon", CLIENT_SECRET: "daemon-secret-value", TOKEN_ENDPOINT: idp.tokenEndpoint, GRAPH_BASE: graph.url, SCOPE: "User.Read.All", POLLS: "2", POLL_SECONDS: "0", TOKEN_DIR: dir },
+      }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+    );
+  const first = await run();
+  assert.match(first, /poll 1: token from identityProvider; users: Adele Vance, Alex Wilber, Megan Bowen/);
+  assert.match(first, /poll 2: token from memory/);
+  assert.match(await run(), /poll 1: token from store/);
+});
