@@ -147,8 +147,6 @@ pub struct ClientConfig {
     pub encryption_key: Option<ClientSecret>,
     /// `system.timeoutMs`.
     pub timeout_ms: u64,
-    /// `system.maxRetries`, `None` for the default policy.
-    pub max_retries: Option<u32>,
     /// `system.expiryBufferSeconds`, in ms.
     pub expiry_buffer_ms: u64,
 }
@@ -278,6 +276,14 @@ impl ClientConfig {
             ));
         }
 
+        // Retries arrive with the resilience work; until then refuse them rather than ignore them.
+        if whole_number("system.maxRetries", system.max_retries, 0, 10)?.unwrap_or(0) > 0 {
+            return Err(Error::config(
+                "unsupported_option",
+                "system.maxRetries: this version does not retry token requests yet; remove the option or set it to 0",
+            ));
+        }
+
         Ok(ClientConfig {
             client_id: client_id.to_owned(),
             authority,
@@ -290,8 +296,6 @@ impl ClientConfig {
             encryption_key: cache.encryption_key.map(ClientSecret::new),
             timeout_ms: whole_number("system.timeoutMs", system.timeout_ms, 1, 600_000)?
                 .unwrap_or(DEFAULT_TIMEOUT_MS),
-            max_retries: whole_number("system.maxRetries", system.max_retries, 0, 10)?
-                .map(|n| n as u32),
             expiry_buffer_ms: whole_number(
                 "system.expiryBufferSeconds",
                 system.expiry_buffer_seconds,

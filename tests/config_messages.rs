@@ -98,6 +98,21 @@ fn options_without_effect_are_refused() {
 }
 
 #[test]
+fn retries_are_refused_until_implemented() {
+    assert_eq!(
+        err(&format!(r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"s"}},"system":{{"maxRetries":2}}}}"#)),
+        (
+            "unsupported_option".into(),
+            "system.maxRetries: this version does not retry token requests yet; remove the option or set it to 0".into()
+        )
+    );
+    assert!(ClientConfig::from_json(&format!(
+        r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"s"}},"system":{{"maxRetries":0}}}}"#
+    ))
+    .is_ok());
+}
+
+#[test]
 fn typos_are_named() {
     assert_eq!(
         err(&format!(r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"s"}},"system":{{"timeout":5}}}}"#)).1,

@@ -58,6 +58,7 @@ export interface Configuration {
     fetch?: typeof fetch;
     /** Per attempt; default 10000. */
     timeoutMs?: number;
+    /** This version does not retry yet: only 0 is accepted (anything else is refused, never ignored). */
     maxRetries?: number;
     /** A token this close to expiry is not served; default 300. */
     expiryBufferSeconds?: number;

@@ -20,7 +20,14 @@ if (real) {
 } else {
   const { startIdp } = await import("../test/support/idp.mjs");
   const { startGraphFake } = await import("../test/support/graph-fake.mjs");
-  const idp = await startIdp({ clients: [{ client_id: "demo-daemon", client_secret: "demo-secret-value", token_endpoint_auth_method: "client_secret_post" }] });
+  const idp = await startIdp({
+    clients: [
+      { client_id: "demo-daemon", client_secret: "demo-secret-value", token_endpoint_auth_method: "client_secret_post" },
+      // Gets tokens without the User.Read.All role: the Graph-like API refuses it, as Graph
+      // refuses an app whose permission no administrator consented to.
+      { client_id: "demo-unconsented", client_secret: "demo-secret-value", token_endpoint_auth_method: "client_secret_post" },
+    ],
+  });
   const graph = await startGraphFake({ jwksUri: idp.jwksUri, issuer: idp.issuer, audience: idp.audience });
   closers.push(idp.close, graph.close);
   bindings = {
@@ -39,6 +46,11 @@ const kvPersist = await mkdtemp(join(tmpdir(), "entra-edge-demo-kv-"));
 async function users(worker, label) {
   const started = performance.now();
   const res = await worker.dispatchFetch("http://example.worker/users");
+  if (res.headers.get("content-type")?.startsWith("text/html")) {
+    const text = (await res.text()).replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
+    console.log(`${label}: HTTP ${res.status} page: ${text}`);
+    return;
+  }
   const body = await res.json();
   const ms = (performance.now() - started).toFixed(1);
   if (!res.ok) {
@@ -62,5 +74,13 @@ try {
   await users(worker, "GET /users (new isolate, KV)  ");
 } finally {
   await worker.dispose();
-  for (const close of closers) await close();
 }
+if (!real) {
+  worker = startWorker(bundle, { bindings: { ...bindings, CLIENT_ID: "demo-unconsented", SCOPE: "users.read" } });
+  try {
+    await users(worker, "GET /users (app lacking consent)");
+  } finally {
+    await worker.dispose();
+  }
+}
+for (const close of closers) await close();
