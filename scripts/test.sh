@@ -20,4 +20,4 @@ cargo clippy --target wasm32-unknown-unknown -- -D warnings
 cargo test
 
 cd www
-node --test --test-concurrency=1 test/
+node --test --test-concurrency=1 test/*.test.mjs

@@ -2,8 +2,9 @@
 //! `wasm_bindgen` and the runtime (fetch, clock, randomness, callbacks).
 
 mod app;
-mod challenge;
+mod assertion;
 mod errors;
+mod exports;
 mod http;
 mod js;
 mod store;

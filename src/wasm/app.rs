@@ -12,16 +12,16 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 
 use super::errors::to_js;
+use super::exports::result;
 use super::http::send;
 use super::js::{
     call_method, clear_timer, get, now_ms, optional_function, random_fill, random_ok, random_u32,
-    resolve, set, sleep, to_json, uuid,
+    sleep, to_json, uuid,
 };
 use super::store::Store;
 use super::webcrypto::RsaSigner;
 use crate::cache::{CachedToken, Freshness, TokenSource};
-use crate::config::{parse_json, ClientConfig, Credential};
-use crate::credential::{finish_jwt, JwsAlg};
+use crate::config::{parse_json, ClientConfig};
 use crate::error::Error;
 use crate::flow::{Client, Prepared, RawRequest, StoreWrite};
 use crate::secret::ClientSecret;
@@ -35,14 +35,14 @@ pub struct WasmClient {
     inner: Rc<Inner>,
 }
 
-struct Inner {
-    core: RefCell<Client>,
+pub(super) struct Inner {
+    pub(super) core: RefCell<Client>,
     store: Option<Store>,
     fetch: Option<Function>,
-    now: Option<Function>,
+    pub(super) now: Option<Function>,
     logger: Option<Function>,
-    assertion: Option<Function>,
-    rsa: RsaSigner,
+    pub(super) assertion: Option<Function>,
+    pub(super) rsa: RsaSigner,
     /// In-progress loads and background refreshes by flight key; removed when they settle.
     flights: RefCell<HashMap<String, Promise>>,
     /// Store keys this app has read or written, for `clearCache`.
@@ -93,31 +93,6 @@ impl WasmClient {
             Ok(JsValue::UNDEFINED)
         })
     }
-}
-
-/// `scopeForResource(resource)`.
-#[wasm_bindgen(js_name = scopeForResource)]
-pub fn scope_for_resource(resource: String) -> Result<String, JsValue> {
-    if resource.is_empty() {
-        let err = Error::config(
-            "invalid_config",
-            "resource must be a non-empty resource URI, e.g. \"https://graph.microsoft.com\"",
-        );
-        return Err(to_js(&err, None, None));
-    }
-    Ok(crate::scope::scope_for_resource(&resource))
-}
-
-/// `adminConsentUrl({ tenant, clientId, redirectUri })`.
-#[wasm_bindgen(js_name = adminConsentUrl)]
-pub fn admin_consent_url(options: JsValue) -> Result<String, JsValue> {
-    let text = |name| get(&options, name).as_string();
-    crate::authority::admin_consent_url(
-        &text("tenant").unwrap_or_default(),
-        &text("clientId").unwrap_or_default(),
-        text("redirectUri").as_deref(),
-    )
-    .map_err(|e| to_js(&e, None, None))
 }
 
 impl Inner {
@@ -327,13 +302,7 @@ impl Inner {
     ) -> Result<JsValue, JsValue> {
         let corr = p.correlation_id.as_str();
         let fail = |e: Error, cause: Option<JsValue>| to_js(&e, Some(corr), cause);
-        let assertion = match self.signed_assertion().await.map_err(|e| fail(e, None))? {
-            Some(jwt) => Some(jwt),
-            None => self
-                .assertion_for_request()
-                .await
-                .map_err(|e| fail(e, None))?,
-        };
+        let assertion = self.assertion().await.map_err(|e| fail(e, None))?;
         let (req, timeout_ms) = {
             let core = self.core.borrow();
             (
@@ -398,68 +367,6 @@ impl Inner {
         }
     }
 
-    /// A fresh certificate assertion (new `jti` every time), for certificate credentials.
-    async fn signed_assertion(&self) -> Result<Option<ClientSecret>, Error> {
-        let now = now_ms(self.now.as_ref())?;
-        let Some((input, alg)) = self.core.borrow().assertion_to_sign(now, &uuid()) else {
-            return Ok(None);
-        };
-        let signature = match alg {
-            JwsAlg::Es256 => self.core.borrow().sign_es256(&input),
-            JwsAlg::Ps256 | JwsAlg::Rs256 => {
-                let pkcs8 = self.core.borrow().rsa_pkcs8();
-                match pkcs8 {
-                    Some(der) => Some(self.rsa.sign(&der, alg, &input).await?),
-                    None => None,
-                }
-            }
-        };
-        let signature = signature.ok_or_else(|| {
-            Error::config("invalid_certificate", "no signing key for this credential")
-        })?;
-        Ok(Some(ClientSecret::new(finish_jwt(&input, &signature))))
-    }
-
-    /// Calls the `clientAssertion` callback, once per token request (assertions are never reused).
-    async fn assertion_for_request(&self) -> Result<Option<ClientSecret>, Error> {
-        let Some(callback) = &self.assertion else {
-            return Ok(None);
-        };
-        let ctx = Object::new();
-        {
-            let core = self.core.borrow();
-            if !matches!(core.config().credential, Credential::AssertionCallback) {
-                return Ok(None);
-            }
-            set(&ctx, "clientId", core.config().client_id.as_str());
-            set(
-                &ctx,
-                "tokenEndpoint",
-                core.config().authority.token_endpoint.as_str(),
-            );
-        }
-        let failed = || {
-            Error::config(
-                "invalid_credential",
-                "auth.clientAssertion callback threw or rejected",
-            )
-        };
-        let value = resolve(
-            callback
-                .call1(&JsValue::UNDEFINED, &ctx)
-                .map_err(|_| failed())?,
-        )
-        .await
-        .map_err(|_| failed())?;
-        match value.as_string() {
-            Some(s) if !s.is_empty() => Ok(Some(ClientSecret::new(s))),
-            _ => Err(Error::config(
-                "invalid_credential",
-                "auth.clientAssertion callback must return a non-empty string (a signed JWT)",
-            )),
-        }
-    }
-
     fn log(&self, level: &str, message: &str) {
         log_to(self.logger.as_ref(), level, message);
     }
@@ -475,30 +382,4 @@ fn log_to(logger: Option<&Function>, level: &str, message: &str) {
             &JsValue::FALSE,
         );
     }
-}
-
-/// The `AuthenticationResult` object (times as epoch ms; the JS layer makes them Dates).
-fn result(token: &CachedToken, source: TokenSource, correlation_id: &str) -> JsValue {
-    let o = Object::new();
-    let ms = |v: Option<u64>| v.map(|v| JsValue::from(v as f64)).unwrap_or(JsValue::NULL);
-    set(&o, "accessToken", token.access_token.secret());
-    set(&o, "tokenType", token.token_type.as_str());
-    set(&o, "expiresOn", token.expires_on_ms as f64);
-    set(&o, "extExpiresOn", ms(token.ext_expires_on_ms));
-    set(&o, "refreshOn", ms(token.refresh_on_ms));
-    let scopes: js_sys::Array = token.scopes.iter().map(|s| JsValue::from_str(s)).collect();
-    set(&o, "scopes", scopes);
-    set(
-        &o,
-        "tenantId",
-        token
-            .tenant_id
-            .as_deref()
-            .map(JsValue::from)
-            .unwrap_or(JsValue::NULL),
-    );
-    set(&o, "fromCache", source != TokenSource::IdentityProvider);
-    set(&o, "tokenSource", source.as_str());
-    set(&o, "correlationId", correlation_id);
-    o.into()
 }

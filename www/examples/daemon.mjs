@@ -9,10 +9,12 @@ import { ConfidentialClientApplication } from "entra-edge";
 import { FileStore, RedisStore } from "entra-edge/stores";
 
 const env = process.env;
+let redis;
 async function store() {
   if (!env.REDIS_URL) return new FileStore(env.TOKEN_DIR ?? ".entra-edge-tokens");
   const { default: Redis } = await import("ioredis");
-  return new RedisStore(new Redis(env.REDIS_URL));
+  redis = new Redis(env.REDIS_URL);
+  return new RedisStore(redis);
 }
 
 const app = new ConfidentialClientApplication({
@@ -35,4 +37,6 @@ for (let i = 1; i <= polls; i++) {
   console.log(`poll ${i}: token from ${tokenSource}; users: ${users}`);
   if (i < polls) await new Promise((r) => setTimeout(r, Number(env.POLL_SECONDS ?? 60) * 1000));
 }
-process.exit(0);
+// No process.exit(): store writes run in the background and must land before Node exits.
+// QUIT waits for the commands already queued.
+await redis?.quit();

@@ -249,21 +249,14 @@ export async function startEntraFake({ apps = DEFAULT_APPS, expiresIn = 3599, re
 
   return {
     url,
-    /** Entra-style authority for a tenant: token endpoint = authority + "/oauth2/v2.0/token". */
-    authority: (tenant = TENANT) => `${url}/${tenant}`,
-    tokenEndpoint: (tenant = TENANT) => `${url}/${tenant}/oauth2/v2.0/token`,
     requests,
     /**
-     * Overrides responses until reset(): fn(req) returns { status, headers?, body } (body: string
+     * Overrides responses until respondWith(undefined): fn(req) returns { status, headers?, body } (body: string
      * or JSON value), { destroy: true } to drop the connection, or undefined for the default.
      * It may be async, e.g. to hold a response until the test releases it.
      */
     respondWith(fn) {
       override = fn;
-    },
-    reset() {
-      override = undefined;
-      requests.length = 0;
     },
     close: () => closeServer(server),
   };

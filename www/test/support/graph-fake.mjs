@@ -101,13 +101,9 @@ export async function startGraphFake({ jwksUri, issuer, audience, requiredRole =
   return {
     url,
     requests,
-    /** Overrides responses until reset(): fn(req) returns { status, headers, body } or undefined. */
+    /** Overrides responses until respondWith(undefined): fn(req) returns { status, headers, body } or undefined. */
     respondWith(fn) {
       override = fn;
-    },
-    reset() {
-      override = undefined;
-      requests.length = 0;
     },
     close: () => closeServer(server),
   };

@@ -1,0 +1,72 @@
+//! Free functions exported to JavaScript, and the result object every acquisition returns.
+
+use js_sys::Object;
+use wasm_bindgen::prelude::*;
+
+use super::errors::to_js;
+use super::js::{get, set};
+use crate::cache::{CachedToken, TokenSource};
+use crate::error::Error;
+
+/// `scopeForResource(resource)`.
+#[wasm_bindgen(js_name = scopeForResource)]
+pub fn scope_for_resource(resource: String) -> Result<String, JsValue> {
+    if resource.is_empty() {
+        let err = Error::config(
+            "invalid_config",
+            "resource must be a non-empty resource URI, e.g. \"https://graph.microsoft.com\"",
+        );
+        return Err(to_js(&err, None, None));
+    }
+    Ok(crate::scope::scope_for_resource(&resource))
+}
+
+/// `adminConsentUrl({ tenant, clientId, redirectUri })`.
+#[wasm_bindgen(js_name = adminConsentUrl)]
+pub fn admin_consent_url(options: JsValue) -> Result<String, JsValue> {
+    let text = |name| get(&options, name).as_string();
+    crate::authority::admin_consent_url(
+        &text("tenant").unwrap_or_default(),
+        &text("clientId").unwrap_or_default(),
+        text("redirectUri").as_deref(),
+    )
+    .map_err(|e| to_js(&e, None, None))
+}
+
+/// The decoded claims of a `WWW-Authenticate` claims challenge, or `undefined`.
+#[wasm_bindgen(js_name = claimsFromChallenge)]
+pub fn claims_from_challenge(www_authenticate: Option<String>) -> Option<String> {
+    crate::challenge::claims_from_challenge(&www_authenticate?)
+}
+
+/// Whether `status` and `body` are Graph's missing-consent answer.
+#[wasm_bindgen(js_name = isConsentDenied)]
+pub fn is_consent_denied(status: u16, body: &str) -> bool {
+    crate::challenge::is_consent_denied(status, body.as_bytes())
+}
+
+/// The `AuthenticationResult` object (times as epoch ms; the JS layer makes them Dates).
+pub(super) fn result(token: &CachedToken, source: TokenSource, correlation_id: &str) -> JsValue {
+    let o = Object::new();
+    let ms = |v: Option<u64>| v.map(|v| JsValue::from(v as f64)).unwrap_or(JsValue::NULL);
+    set(&o, "accessToken", token.access_token.secret());
+    set(&o, "tokenType", token.token_type.as_str());
+    set(&o, "expiresOn", token.expires_on_ms as f64);
+    set(&o, "extExpiresOn", ms(token.ext_expires_on_ms));
+    set(&o, "refreshOn", ms(token.refresh_on_ms));
+    let scopes: js_sys::Array = token.scopes.iter().map(|s| JsValue::from_str(s)).collect();
+    set(&o, "scopes", scopes);
+    set(
+        &o,
+        "tenantId",
+        token
+            .tenant_id
+            .as_deref()
+            .map(JsValue::from)
+            .unwrap_or(JsValue::NULL),
+    );
+    set(&o, "fromCache", source != TokenSource::IdentityProvider);
+    set(&o, "tokenSource", source.as_str());
+    set(&o, "correlationId", correlation_id);
+    o.into()
+}
