@@ -129,8 +129,14 @@ impl Inner {
             }
             return Ok(result(&token, TokenSource::Memory, &p.correlation_id));
         }
-        // Claims requests never share a flight with plain ones: the tokens differ.
-        let key = format!("load|{}|{}", p.key, p.claims.as_deref().unwrap_or_default());
+        // Claims requests never share a flight with plain ones (the tokens differ), nor skipCache
+        // requests with loads that may answer from the store.
+        let key = format!(
+            "load|{}|{}|{}",
+            p.key,
+            p.bypass_cache,
+            p.claims.as_deref().unwrap_or_default()
+        );
         loop {
             let existing = self.flights.borrow().get(&key).cloned();
             let Some(flight) = existing else { break };

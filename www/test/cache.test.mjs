@@ -267,3 +267,19 @@ describe("RedisStore with a real redis-server", () => {
     assert.throws(() => new RedisStore({}), /must have get\(\)/);
   });
 });
+
+test("skipCache never joins a load that answers from the store", async () => {
+  const kv = new FakeKv();
+  const writes = [];
+  await app({ store: kv }).acquireTokenByClientCredential({ scopes: GRAPH, waitUntil: (p) => writes.push(p) });
+  await Promise.all(writes);
+  const fresh = app({ store: kv });
+  const n = fake.requests.length;
+  const [plain, skipped] = await Promise.all([
+    fresh.acquireTokenByClientCredential({ scopes: GRAPH }),
+    fresh.acquireTokenByClientCredential({ scopes: GRAPH, skipCache: true }),
+  ]);
+  assert.equal(plain.tokenSource, "store");
+  assert.equal(skipped.tokenSource, "identityProvider");
+  assert.equal(fake.requests.length, n + 1);
+});
