@@ -152,12 +152,23 @@ impl MemoryCache {
     ) -> Option<(CachedToken, Freshness)> {
         let token = self.entries.get(key)?;
         match token.freshness(now_ms, buffer_ms) {
-            Freshness::Expired => {
+            // Inside the buffer it is not served, but kept for stale-if-error until it expires.
+            Freshness::Expired if now_ms >= token.expires_on_ms => {
                 self.entries.remove(key);
                 None
             }
+            Freshness::Expired => None,
             f => Some((token.clone(), f)),
         }
+    }
+
+    /// A token that is no longer served normally but is still valid for `min_remaining_ms`:
+    /// what stale-if-error serves while the identity provider fails.
+    pub fn get_stale(&self, key: &str, now_ms: u64, min_remaining_ms: u64) -> Option<CachedToken> {
+        self.entries
+            .get(key)
+            .filter(|t| t.expires_on_ms > now_ms.saturating_add(min_remaining_ms))
+            .cloned()
     }
 
     /// Stores a token, sweeping expired entries now and then so long-lived processes stay bounded.
@@ -245,11 +256,23 @@ mod tests {
     }
 
     #[test]
-    fn memory_drops_expired() {
+    fn memory_keeps_buffered_tokens_for_stale_use_and_drops_expired() {
         let mut m = MemoryCache::default();
         m.put("k".into(), token(3600, None, 0), 0);
         assert!(m.get("k", 0, 300_000).is_some());
-        assert!(m.get("k", 3_400_000, 300_000).is_none());
-        assert!(m.is_empty());
+        assert!(
+            m.get("k", 3_400_000, 300_000).is_none(),
+            "inside the buffer: not served"
+        );
+        assert!(
+            m.get_stale("k", 3_400_000, 30_000).is_some(),
+            "but still valid for stale-if-error"
+        );
+        assert!(
+            m.get_stale("k", 3_570_000, 30_000).is_none(),
+            "under 30 s left"
+        );
+        assert!(m.get("k", 3_600_000, 300_000).is_none());
+        assert!(m.is_empty(), "dropped once expired");
     }
 }

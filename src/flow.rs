@@ -7,6 +7,8 @@
 //!
 //! Single-flight, waiting and randomness belong to the shell; the policy lives here.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -14,7 +16,7 @@ use crate::cache::{cache_key, CachedToken, Freshness, MemoryCache};
 use crate::config::{ClientConfig, Credential, Present};
 use crate::credential::JwsAlg;
 use crate::envelope::{self, OpenError, SealingKey, NONCE_LEN};
-use crate::error::Error;
+use crate::error::{Error, ServerDetails};
 use crate::request::{token_request, HttpRequest, TokenRequestInput};
 use crate::response::{parse_token_response, HttpResponse};
 use crate::scope::Scopes;
@@ -59,6 +61,8 @@ pub struct StoreWrite {
 
 /// After a failed background refresh, the next one waits at least this long.
 const REFRESH_RETRY_MS: u64 = 30_000;
+/// Stale-if-error serves a token only while it has at least this much life left.
+const STALE_MIN_REMAINING_MS: u64 = 30_000;
 
 /// The core of one `ConfidentialClientApplication`: validated config plus the memory level.
 #[derive(Debug)]
@@ -66,6 +70,8 @@ pub struct Client {
     config: ClientConfig,
     memory: MemoryCache,
     sealing: Option<SealingKey>,
+    /// Per cache key: no token request before this time (the server's `Retry-After`).
+    throttled_until: HashMap<String, u64>,
 }
 
 impl Client {
@@ -88,6 +94,7 @@ impl Client {
             config,
             memory: MemoryCache::default(),
             sealing,
+            throttled_until: HashMap::new(),
         }
     }
 
@@ -217,6 +224,54 @@ impl Client {
         if self.config.memory {
             self.memory.put(p.key.clone(), token, now_ms);
         }
+    }
+
+    /// Refuses a token request inside the window a server set with `Retry-After`, so a
+    /// throttling identity provider is not asked again early.
+    ///
+    /// # Errors
+    /// A `ThrottledError` (HTTP 429, code `throttled`) with the time left in `retryAfterMs`.
+    pub fn check_throttle(&mut self, p: &Prepared, now_ms: u64) -> Result<(), Error> {
+        let Some(&until) = self.throttled_until.get(&p.key) else {
+            return Ok(());
+        };
+        if now_ms >= until {
+            self.throttled_until.remove(&p.key);
+            return Ok(());
+        }
+        let left = until - now_ms;
+        Err(Error::Server {
+            code: "throttled".to_owned(),
+            message: format!(
+                "not sent: the identity provider asked to wait (Retry-After) and {} s of that remain; \
+                 no token request was made",
+                left.div_ceil(1000)
+            ),
+            details: Box::new(ServerDetails {
+                status: 429,
+                is_retryable: true,
+                retry_after_ms: Some(left),
+                ..ServerDetails::default()
+            }),
+        })
+    }
+
+    /// Remembers a failed token request's `Retry-After` as this key's window.
+    pub fn note_failure(&mut self, p: &Prepared, err: &Error, now_ms: u64) {
+        if let Some(wait) = err.server_details().and_then(|d| d.retry_after_ms) {
+            self.throttled_until
+                .insert(p.key.clone(), now_ms.saturating_add(wait));
+        }
+    }
+
+    /// Stale-if-error: a still-valid cached token to serve when the identity provider fails.
+    /// Never for `skipCache` or claims requests, which asked for a new token.
+    pub fn stale(&self, p: &Prepared, now_ms: u64) -> Option<CachedToken> {
+        if p.bypass_cache || !self.config.memory {
+            return None;
+        }
+        self.memory
+            .get_stale(&p.key, now_ms, STALE_MIN_REMAINING_MS)
     }
 
     /// After a background refresh failed, keeps serving the cached token and waits before the

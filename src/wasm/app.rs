@@ -129,6 +129,32 @@ impl Inner {
             }
             return Ok(result(&token, TokenSource::Memory, &p.correlation_id));
         }
+        let out = self.load(&p, wait_until).await;
+        if out.is_err() {
+            // Stale-if-error: the identity provider failed, but a token that is still valid
+            // beats an outage for the caller.
+            let now = now_ms(self.now.as_ref()).unwrap_or(0);
+            let stale = self.core.borrow().stale(&p, now);
+            if let Some(token) = stale {
+                let why = out
+                    .as_ref()
+                    .err()
+                    .and_then(|e| get(e, "message").as_string())
+                    .unwrap_or_default();
+                self.log("warning", &format!("serving a cached token that is still valid because the token request failed: {why}"));
+                return Ok(result(&token, TokenSource::Memory, &p.correlation_id));
+            }
+        }
+        out
+    }
+
+    /// The caller's share of a load: follows the flight under its key, or starts one that
+    /// reads the store and then asks the identity provider.
+    async fn load(
+        self: &Rc<Self>,
+        p: &Prepared,
+        wait_until: Option<Function>,
+    ) -> Result<JsValue, JsValue> {
         // Claims requests never share a flight with plain ones (the tokens differ), nor skipCache
         // requests with loads that may answer from the store.
         let key = format!(
@@ -160,7 +186,9 @@ impl Inner {
         }
         let me = self.clone();
         let keep_alive = wait_until.clone();
+        let mine = p.clone();
         let flight = self.start_flight(key, keep_alive.as_ref(), async move {
+            let p = mine;
             if !p.bypass_cache {
                 if let Some((token, freshness)) = me.read_store(&p).await {
                     if freshness == Freshness::RefreshDue {
@@ -308,6 +336,11 @@ impl Inner {
     ) -> Result<JsValue, JsValue> {
         let corr = p.correlation_id.as_str();
         let fail = |e: Error, cause: Option<JsValue>| to_js(&e, Some(corr), cause);
+        let started = now_ms(self.now.as_ref()).map_err(|e| fail(e, None))?;
+        self.core
+            .borrow_mut()
+            .check_throttle(p, started)
+            .map_err(|e| fail(e, None))?;
         let assertion = self.assertion().await.map_err(|e| fail(e, None))?;
         let (req, timeout_ms) = {
             let core = self.core.borrow();
@@ -321,14 +354,16 @@ impl Inner {
         let resp = send(self.fetch.as_ref(), &req, timeout_ms)
             .await
             .map_err(|(e, cause)| fail(e, cause))?;
-        let token = self
+        let completed = self
             .core
             .borrow_mut()
-            .complete(p, &resp, sent_at, random_u32())
-            .map_err(|e| {
-                self.log("warning", &format!("token request failed: {}", e.message()));
-                fail(e, None)
-            })?;
+            .complete(p, &resp, sent_at, random_u32());
+        let token = completed.map_err(|e| {
+            let now = now_ms(self.now.as_ref()).unwrap_or(sent_at);
+            self.core.borrow_mut().note_failure(p, &e, now);
+            self.log("warning", &format!("token request failed: {}", e.message()));
+            fail(e, None)
+        })?;
         self.log("info", "token acquired from the identity provider");
         let mut nonce = [0u8; crate::envelope::NONCE_LEN];
         random_fill(&mut nonce);
