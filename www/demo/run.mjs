@@ -47,7 +47,12 @@ async function users(worker, label) {
   const started = performance.now();
   const res = await worker.dispatchFetch("http://example.worker/users");
   if (res.headers.get("content-type")?.startsWith("text/html")) {
-    const text = (await res.text()).replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
+    const text = (await res.text())
+      .replace(/<title>.*?<\/title>/, "")
+      .replace(/<[^>]+>/g, " ")
+      .replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code)))
+      .replace(/\s+/g, " ")
+      .trim();
     console.log(`${label}: HTTP ${res.status} page: ${text}`);
     return;
   }
