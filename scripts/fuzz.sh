@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Fuzzes the parsers of untrusted input (token responses, stored envelopes, PEM keys and chains,
+# configuration, WWW-Authenticate) for SECONDS each (default 60), seeded from tests/fixtures.
+# cargo fuzz needs a nightly toolchain: installed with rustup when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_EACH=${1:-60}
+
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+  if ! rustup toolchain install nightly --profile minimal; then
+    echo "fuzzing SKIPPED: no nightly toolchain could be installed (cargo fuzz needs one)" >&2
+    exit 0
+  fi
+fi
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+  cargo install cargo-fuzz
+fi
+
+mkdir -p fuzz/corpus/{token_response,envelope,private_key,config,challenge}
+cp tests/fixtures/*.json fuzz/corpus/config/
+cp tests/fixtures/keys/*.pem fuzz/corpus/private_key/
+printf 'ee1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' > fuzz/corpus/envelope/seed
+printf 'Bearer realm="", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="' > fuzz/corpus/challenge/seed
+
+cd fuzz
+for target in token_response envelope private_key config challenge; do
+  echo "fuzzing $target for ${SECONDS_EACH}s"
+  cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$SECONDS_EACH" 2>&1 \
+    | grep -E "^(Done|#[0-9]+ *DONE)|ERROR|panicked|SUMMARY|crash-" || true
+  if ls "artifacts/$target"/crash-* >/dev/null 2>&1; then
+    echo "fuzz target $target found a crash: see fuzz/artifacts/$target" >&2
+    exit 1
+  fi
+done
