@@ -19,7 +19,8 @@ cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -- -D warnings
 cargo test
 
-(cd www && node --test --test-concurrency=1 test/*.test.mjs)
-
 # Each fuzz target briefly (scripts/fuzz.sh SECONDS for longer runs).
 scripts/fuzz.sh 10
+
+cd www
+node --test --test-concurrency=1 test/*.test.mjs
