@@ -383,7 +383,7 @@ impl Inner {
     fn write_store(&self, write: StoreWrite, wait_until: Option<&Function>) {
         let Some(store) = &self.store else { return };
         self.store_keys.borrow_mut().insert(write.key.clone());
-        let handle = Store::clone_handle(store);
+        let handle = store.clone();
         let logger = self.logger.clone();
         let work = async move {
             if let Err(why) = handle

@@ -51,14 +51,14 @@ pub(crate) async fn send(
         } else {
             (fetch_failed(&describe(&cause)), Some(cause))
         }
-    })?
+    })
 }
 
 async fn exchange(
     fetch: Option<&Function>,
     url: &str,
     init: &Object,
-) -> Result<Result<HttpResponse, (Error, Option<JsValue>)>, JsValue> {
+) -> Result<HttpResponse, JsValue> {
     let global = js_sys::global();
     let promise = match fetch {
         Some(f) => f.call2(&JsValue::UNDEFINED, &url.into(), init)?,
@@ -76,50 +76,30 @@ async fn exchange(
             }
         }
     }
-    let body = match read_capped(&response).await? {
-        Some(body) => body,
-        None => {
-            return Ok(Err((
-                Error::network(
-                    "response_too_large",
-                    format!("the token endpoint sent more than {MAX_BODY_BYTES} bytes; stopped reading (HTTP {status})"),
-                ),
-                None,
-            )))
-        }
-    };
-    Ok(Ok(HttpResponse {
+    let body = read_capped(&response).await?;
+    Ok(HttpResponse {
         status,
         headers,
         body,
-    }))
+    })
 }
 
-/// Reads the body stream up to the cap; `None` when it is larger (the stream is cancelled).
-async fn read_capped(response: &JsValue) -> Result<Option<Vec<u8>>, JsValue> {
+/// Reads the body, stopping (and cancelling the stream) as soon as it passes the cap. What
+/// comes back is then longer than [`MAX_BODY_BYTES`] and the core reports it: the cap is
+/// the core's rule, the shell only avoids reading further.
+async fn read_capped(response: &JsValue) -> Result<Vec<u8>, JsValue> {
     let stream = get(response, "body");
     if stream.is_null() || stream.is_undefined() {
-        return Ok(Some(Vec::new()));
+        return Ok(Vec::new());
     }
-    // With a trustworthy length, one arrayBuffer() read beats a chunk loop; the cap still holds.
+    // With a length within the cap, one arrayBuffer() read beats a chunk loop.
     let length = call_method(&get(response, "headers"), "get", &["content-length".into()])
         .ok()
         .and_then(|v| v.as_string())
         .and_then(|v| v.trim().parse::<usize>().ok());
-    match length {
-        Some(n) if n > MAX_BODY_BYTES => {
-            let _ = call_method(&stream, "cancel", &[]);
-            return Ok(None);
-        }
-        Some(_) => {
-            let buffer = resolve(call_method(response, "arrayBuffer", &[])?).await?;
-            let bytes = Uint8Array::new(&buffer);
-            if bytes.length() as usize > MAX_BODY_BYTES {
-                return Ok(None);
-            }
-            return Ok(Some(bytes.to_vec()));
-        }
-        None => {}
+    if length.is_some_and(|n| n <= MAX_BODY_BYTES) {
+        let buffer = resolve(call_method(response, "arrayBuffer", &[])?).await?;
+        return Ok(Uint8Array::new(&buffer).to_vec());
     }
     let reader = call_method(&stream, "getReader", &[])?;
     let mut body = Vec::new();
@@ -128,14 +108,14 @@ async fn read_capped(response: &JsValue) -> Result<Option<Vec<u8>>, JsValue> {
             JsFuture::from(call_method(&reader, "read", &[])?.unchecked_into::<js_sys::Promise>())
                 .await?;
         if get(&chunk, "done").is_truthy() {
-            return Ok(Some(body));
+            return Ok(body);
         }
         let bytes: Uint8Array = get(&chunk, "value").dyn_into()?;
-        if body.len() + bytes.length() as usize > MAX_BODY_BYTES {
-            let _ = call_method(&reader, "cancel", &[]);
-            return Ok(None);
-        }
         body.extend_from_slice(&bytes.to_vec());
+        if body.len() > MAX_BODY_BYTES {
+            let _ = call_method(&reader, "cancel", &[]);
+            return Ok(body);
+        }
     }
 }
 

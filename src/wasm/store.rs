@@ -8,6 +8,7 @@ use super::js::{call_method, get, resolve, set};
 use crate::error::Error;
 
 /// The configured store.
+#[derive(Clone)]
 pub(crate) struct Store {
     handle: JsValue,
 }
@@ -30,13 +31,6 @@ impl Store {
             }
         }
         Ok(Some(Store { handle }))
-    }
-
-    /// A second handle on the same store, for writes that outlive the call.
-    pub(crate) fn clone_handle(store: &Store) -> Store {
-        Store {
-            handle: store.handle.clone(),
-        }
     }
 
     /// `get(key)`: the stored string, `None` when absent.

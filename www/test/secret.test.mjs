@@ -212,6 +212,23 @@ describe("Entra-like endpoint", () => {
     assert.equal(fake.requests.length, n, "no request was sent");
   });
 
+  test("a body over 64 KiB is a response_too_large NetworkError, with or without content-length", async () => {
+    const big = "x".repeat(1024 * 1024);
+    for (const headers of [{ "content-length": String(big.length) }, {}]) {
+      fake.respondWith(() => ({ status: 200, headers: { "content-type": "application/json", ...headers }, body: big }));
+      try {
+        await assert.rejects(app().acquireTokenByClientCredential({ scopes: GRAPH }), (e) => {
+          assert.ok(e instanceof NetworkError, e.stack);
+          assert.equal(e.errorCode, "response_too_large");
+          assert.match(e.message, /more than 65536 bytes; stopped reading \(HTTP 200\)/);
+          return true;
+        });
+      } finally {
+        fake.respondWith(undefined);
+      }
+    }
+  });
+
   test("an unreachable endpoint is a NetworkError with the cause", async () => {
     const closed = await startEntraFake();
     const url = closed.url;
