@@ -8,12 +8,18 @@ use serde::Deserialize;
 use crate::authority::Authority;
 use crate::credential::{CertificateCredential, RawCertificate};
 use crate::error::Error;
+use crate::retry::{RetryPolicy, ENTRA_FLOOR_MS, GENERIC_FLOOR_MS};
 use crate::secret::ClientSecret;
 
 /// Default `system.expiryBufferSeconds`, as MSAL: a token this close to expiry is not served.
 pub const DEFAULT_EXPIRY_BUFFER_SECONDS: u64 = 300;
 /// Default `system.timeoutMs` per attempt. msal-node has none; a hung POST must not hang callers.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+/// Default `system.maxRetries`: two retries ride out a brief outage without hammering.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// Default `system.deadlineMs` (raised to `timeoutMs` when that is longer): a caller's whole
+/// wait, retries included.
+pub const DEFAULT_DEADLINE_MS: u64 = 30_000;
 /// Default `cache.keyPrefix`.
 pub const DEFAULT_KEY_PREFIX: &str = "entra-edge:";
 /// Longest `cache.keyPrefix`: KV keys are at most 512 bytes and the hashed part takes 64.
@@ -83,6 +89,7 @@ pub struct RawSystem {
     pub fetch: Option<Present>,
     pub timeout_ms: Option<f64>,
     pub max_retries: Option<f64>,
+    pub deadline_ms: Option<f64>,
     pub expiry_buffer_seconds: Option<f64>,
     pub logger: Option<Present>,
     pub now: Option<Present>,
@@ -145,8 +152,9 @@ pub struct ClientConfig {
     pub store: bool,
     /// `cache.encryptionKey`.
     pub encryption_key: Option<ClientSecret>,
-    /// `system.timeoutMs`.
-    pub timeout_ms: u64,
+    /// `system.timeoutMs`, `system.maxRetries`, `system.deadlineMs`, and the back-off floor
+    /// of the authority.
+    pub retry: RetryPolicy,
     /// `system.expiryBufferSeconds`, in ms.
     pub expiry_buffer_ms: u64,
 }
@@ -276,13 +284,7 @@ impl ClientConfig {
             ));
         }
 
-        // Retries arrive with the resilience work; until then refuse them rather than ignore them.
-        if whole_number("system.maxRetries", system.max_retries, 0, 10)?.unwrap_or(0) > 0 {
-            return Err(Error::config(
-                "unsupported_option",
-                "system.maxRetries: this version does not retry token requests yet; remove the option or set it to 0",
-            ));
-        }
+        let retry = retry_policy(&system, authority.is_entra())?;
 
         Ok(ClientConfig {
             client_id: client_id.to_owned(),
@@ -294,8 +296,7 @@ impl ClientConfig {
             memory: cache.memory.unwrap_or(true),
             store,
             encryption_key: cache.encryption_key.map(ClientSecret::new),
-            timeout_ms: whole_number("system.timeoutMs", system.timeout_ms, 1, 600_000)?
-                .unwrap_or(DEFAULT_TIMEOUT_MS),
+            retry,
             expiry_buffer_ms: whole_number(
                 "system.expiryBufferSeconds",
                 system.expiry_buffer_seconds,
@@ -306,6 +307,36 @@ impl ClientConfig {
                 * 1000,
         })
     }
+}
+
+fn retry_policy(system: &RawSystem, entra: bool) -> Result<RetryPolicy, Error> {
+    let timeout_ms = whole_number("system.timeoutMs", system.timeout_ms, 1, 600_000)?
+        .unwrap_or(DEFAULT_TIMEOUT_MS);
+    let max_retries = whole_number("system.maxRetries", system.max_retries, 0, 10)?
+        .map_or(DEFAULT_MAX_RETRIES, |n| n as u32);
+    let deadline_ms = match whole_number("system.deadlineMs", system.deadline_ms, 1, 3_600_000)? {
+        Some(d) if d < timeout_ms => {
+            return Err(Error::config(
+                "invalid_config",
+                format!(
+                    "system.deadlineMs ({d}) is shorter than system.timeoutMs ({timeout_ms}), so the per-attempt \
+                     timeout could never apply: raise system.deadlineMs or lower system.timeoutMs"
+                ),
+            ))
+        }
+        Some(d) => d,
+        None => DEFAULT_DEADLINE_MS.max(timeout_ms),
+    };
+    Ok(RetryPolicy {
+        max_retries,
+        deadline_ms,
+        timeout_ms,
+        floor_ms: if entra {
+            ENTRA_FLOOR_MS
+        } else {
+            GENERIC_FLOOR_MS
+        },
+    })
 }
 
 fn credential(

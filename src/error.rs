@@ -127,10 +127,28 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::Config { .. } => ErrorClass::ClientConfiguration,
-            Error::Server { details, .. } if details.status == 429 => ErrorClass::Throttled,
+            // A 5xx with Retry-After throttles as surely as a 429 does.
+            Error::Server { details, .. }
+                if details.status == 429 || details.retry_after_ms.is_some() =>
+            {
+                ErrorClass::Throttled
+            }
             Error::Server { .. } => ErrorClass::Server,
             Error::Network { .. } => ErrorClass::Network,
         }
+    }
+
+    /// Appends a sentence to the message, e.g. why a retryable error was not retried.
+    pub fn annotate(mut self, note: &str) -> Self {
+        match &mut self {
+            Error::Config { message, .. }
+            | Error::Server { message, .. }
+            | Error::Network { message, .. } => {
+                message.push_str("; ");
+                message.push_str(note);
+            }
+        }
+        self
     }
 
     /// Server details, for [`Error::Server`].

@@ -19,6 +19,7 @@ use crate::envelope::{self, OpenError, SealingKey, NONCE_LEN};
 use crate::error::{Error, ServerDetails};
 use crate::request::{token_request, HttpRequest, TokenRequestInput};
 use crate::response::{parse_token_response, HttpResponse};
+use crate::retry::{Next, RetryPolicy};
 use crate::scope::Scopes;
 
 /// `acquireTokenByClientCredential(request)`, as given.
@@ -63,6 +64,8 @@ pub struct StoreWrite {
 const REFRESH_RETRY_MS: u64 = 30_000;
 /// Stale-if-error serves a token only while it has at least this much life left.
 const STALE_MIN_REMAINING_MS: u64 = 30_000;
+/// Longest `Retry-After` window adopted from the store.
+const MAX_STORED_WINDOW_MS: u64 = 24 * 3600 * 1000;
 
 /// The core of one `ConfidentialClientApplication`: validated config plus the memory level.
 #[derive(Debug)]
@@ -256,12 +259,74 @@ impl Client {
         })
     }
 
-    /// Remembers a failed token request's `Retry-After` as this key's window.
-    pub fn note_failure(&mut self, p: &Prepared, err: &Error, now_ms: u64) {
+    /// After attempt `retries_done + 1` of a token request failed with `err`, `elapsed_ms`
+    /// after the first began: `Ok(wait)` to send again after `wait` ms, or the error the caller
+    /// gets, saying why it was not retried. A final `Retry-After` opens this key's window.
+    ///
+    /// A retry is skipped when a still-valid token can be served instead (stale-if-error): the
+    /// caller should not wait out a back-off for a token it already has.
+    ///
+    /// # Errors
+    /// `err`, annotated, when the request is not to be retried.
+    pub fn after_failure(
+        &mut self,
+        p: &Prepared,
+        err: Error,
+        retries_done: u32,
+        elapsed_ms: u64,
+        now_ms: u64,
+        random: u32,
+    ) -> Result<u64, Error> {
+        let policy = self.config.retry;
+        let note = match policy.next(&err, retries_done, elapsed_ms, random) {
+            Next::Retry { .. } if self.stale(p, now_ms).is_some() => {
+                Some("not retried: a cached token that is still valid is served instead".to_owned())
+            }
+            Next::Retry { after_ms } => return Ok(after_ms),
+            Next::Stop(note) => note,
+        };
         if let Some(wait) = err.server_details().and_then(|d| d.retry_after_ms) {
-            self.throttled_until
-                .insert(p.key.clone(), now_ms.saturating_add(wait));
+            self.open_window(p, now_ms.saturating_add(wait));
         }
+        Err(match note {
+            Some(note) => err.annotate(&note),
+            None => err,
+        })
+    }
+
+    fn open_window(&mut self, p: &Prepared, until_ms: u64) {
+        let until = self.throttled_until.entry(p.key.clone()).or_insert(0);
+        *until = (*until).max(until_ms);
+    }
+
+    /// The store entry that tells other isolates about a `Retry-After` window `err` opened.
+    pub fn window_write(&self, p: &Prepared, err: &Error, now_ms: u64) -> Option<StoreWrite> {
+        let wait = err.server_details()?.retry_after_ms?;
+        self.config.store.then(|| StoreWrite {
+            key: self.window_key(p),
+            value: now_ms.saturating_add(wait).to_string(),
+            ttl_seconds: wait.div_ceil(1000).max(envelope::MIN_TTL_SECONDS),
+        })
+    }
+
+    /// The store key of a request's `Retry-After` window.
+    pub fn window_key(&self, p: &Prepared) -> String {
+        format!("{}{}:retry-after", self.config.key_prefix, p.key)
+    }
+
+    /// Adopts a window another isolate stored (its end, ms since the epoch). Values that do not
+    /// parse, or end more than a day ahead, are ignored: a window must not outlive its reason.
+    pub fn adopt_window(&mut self, p: &Prepared, value: &str, now_ms: u64) {
+        if let Ok(until) = value.parse::<u64>() {
+            if until > now_ms && until - now_ms <= MAX_STORED_WINDOW_MS {
+                self.open_window(p, until);
+            }
+        }
+    }
+
+    /// The retry budget.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.config.retry
     }
 
     /// Stale-if-error: a still-valid cached token to serve when the identity provider fails.

@@ -16,6 +16,7 @@ pub mod error;
 pub mod flow;
 pub mod request;
 pub mod response;
+pub mod retry;
 pub mod scope;
 pub mod secret;
 

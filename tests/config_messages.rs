@@ -98,18 +98,42 @@ fn options_without_effect_are_refused() {
 }
 
 #[test]
-fn retries_are_refused_until_implemented() {
-    assert_eq!(
-        err(&format!(r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"s"}},"system":{{"maxRetries":2}}}}"#)),
-        (
-            "unsupported_option".into(),
-            "system.maxRetries: this version does not retry token requests yet; remove the option or set it to 0".into()
+fn retry_budget_is_validated() {
+    let system = |s: &str| {
+        format!(
+            r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"s"}},"system":{s}}}"#
         )
+    };
+    assert_eq!(
+        err(&system(r#"{"maxRetries":11}"#)).1,
+        "system.maxRetries must be a whole number from 0 to 10"
     );
-    assert!(ClientConfig::from_json(&format!(
-        r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"s"}},"system":{{"maxRetries":0}}}}"#
-    ))
-    .is_ok());
+    assert_eq!(
+        err(&system(r#"{"timeoutMs":20000,"deadlineMs":5000}"#)).1,
+        "system.deadlineMs (5000) is shorter than system.timeoutMs (20000), so the per-attempt timeout could \
+         never apply: raise system.deadlineMs or lower system.timeoutMs"
+    );
+    let policy = |s: &str| ClientConfig::from_json(&system(s)).unwrap().retry;
+    let defaults = policy("{}");
+    assert_eq!(
+        (
+            defaults.max_retries,
+            defaults.deadline_ms,
+            defaults.timeout_ms,
+            defaults.floor_ms
+        ),
+        (2, 30_000, 10_000, 5000),
+        "Entra: first retry no sooner than 5 s"
+    );
+    assert_eq!(
+        policy(r#"{"timeoutMs":45000}"#).deadline_ms,
+        45_000,
+        "the default deadline grows to one whole attempt"
+    );
+    assert_eq!(
+        policy(r#"{"maxRetries":0,"deadlineMs":60000}"#).max_retries,
+        0
+    );
 }
 
 #[test]

@@ -21,7 +21,15 @@ fn retry_after_opens_a_local_window() {
             0,
         )
         .unwrap_err();
-    c.note_failure(&p, &err, T0);
+    let err = c.after_failure(&p, err, 0, 0, T0, 0).unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Throttled);
+    assert!(
+        err.message().ends_with(
+            "not retried: the server's Retry-After (60.0 s) does not fit the 30.0 s left of system.deadlineMs"
+        ),
+        "{}",
+        err.message()
+    );
 
     let early = c.check_throttle(&p, T0 + 20_000).unwrap_err();
     assert_eq!(early.class(), ErrorClass::Throttled);
@@ -48,7 +56,8 @@ fn errors_without_retry_after_open_no_window() {
     let err = c
         .complete(&p, &response(503, &[], b"unavailable"), T0, 0)
         .unwrap_err();
-    c.note_failure(&p, &err, T0);
+    let err = c.after_failure(&p, err, 2, 12_000, T0, 0).unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Server);
     assert!(c.check_throttle(&p, T0).is_ok());
 }
 
@@ -56,13 +65,7 @@ fn errors_without_retry_after_open_no_window() {
 fn stale_if_error_serves_valid_tokens_only_when_allowed() {
     let mut c = entra_secret_client();
     let p = graph_request(&c);
-    c.complete(
-        &p,
-        &response(200, &[], &fixture("entra_success.json")),
-        T0,
-        0,
-    )
-    .unwrap();
+    cache_success(&mut c, &p, T0);
     // 3599 s token, 300 s buffer: at +3400 s it is no longer served, but still valid.
     let at = T0 + 3_400_000;
     assert!(c.lookup(&p, at).is_none());

@@ -56,10 +56,12 @@ export interface Configuration {
   };
   system?: {
     fetch?: typeof fetch;
-    /** Per attempt; default 10000. */
+    /** Per attempt, ms; default 10000. */
     timeoutMs?: number;
-    /** This version does not retry yet: only 0 is accepted (anything else is refused, never ignored). */
+    /** Retries of a failed token request (network, timeout, 408, 429, 5xx, transient AADSTS), 0 to 10; default 2. */
     maxRetries?: number;
+    /** The caller's whole wait, retries included, ms; at least `timeoutMs`; default 30000 (or `timeoutMs` when longer). */
+    deadlineMs?: number;
     /** A token this close to expiry is not served; default 300. */
     expiryBufferSeconds?: number;
     logger?: (level: LogLevel, message: string, containsPii: boolean) => void;

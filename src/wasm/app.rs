@@ -26,7 +26,7 @@ use crate::error::Error;
 use crate::flow::{Client, Prepared, RawRequest, StoreWrite};
 use crate::secret::ClientSecret;
 
-/// How much longer than one attempt's timeout a follower waits before calling a flight stalled.
+/// How much longer than the deadline a follower waits before calling a flight stalled.
 const FOLLOW_MARGIN_MS: u64 = 1000;
 
 /// The wasm side of `ConfidentialClientApplication`.
@@ -189,6 +189,8 @@ impl Inner {
         let mine = p.clone();
         let flight = self.start_flight(key, keep_alive.as_ref(), async move {
             let p = mine;
+            // Read together with the token: a miss then costs one store round trip, not two.
+            let window = me.read_window(&p);
             if !p.bypass_cache {
                 if let Some((token, freshness)) = me.read_store(&p).await {
                     if freshness == Freshness::RefreshDue {
@@ -197,16 +199,16 @@ impl Inner {
                     return Ok(result(&token, TokenSource::Store, &p.correlation_id));
                 }
             }
-            me.fetch_token(&p, wait_until.as_ref()).await
+            me.fetch_token(&p, wait_until.as_ref(), window).await
         });
         JsFuture::from(flight).await
     }
 
     /// Awaits another caller's flight, but not forever: in workerd a flight whose request
     /// ended without `waitUntil` never settles and the runtime reports nothing. `None` means
-    /// it stalled past the time a live one needs (the per-attempt timeout plus a margin).
+    /// it stalled past the time a live one needs (the deadline, retries included, plus a margin).
     async fn follow(&self, flight: &Promise) -> Option<Result<JsValue, JsValue>> {
-        let ms = self.core.borrow().config().timeout_ms + FOLLOW_MARGIN_MS;
+        let ms = self.core.borrow().retry_policy().deadline_ms + FOLLOW_MARGIN_MS;
         let stalled: JsValue = Object::new().into();
         let (timer, id) = sleep(ms, &stalled);
         let contenders: js_sys::Array = [JsValue::from(flight), JsValue::from(timer)]
@@ -268,7 +270,8 @@ impl Inner {
                 "info",
                 "token is past refreshOn: refreshing in the background",
             );
-            let out = me.fetch_token(&p, wait_until.as_ref()).await;
+            let window = me.read_window(&p);
+            let out = me.fetch_token(&p, wait_until.as_ref(), window).await;
             if let Err(e) = &out {
                 let retry_after = get(e, "retryAfterMs").as_f64().map(|v| v as u64);
                 let now = now_ms(me.now.as_ref()).unwrap_or(0);
@@ -329,54 +332,133 @@ impl Inner {
         }
     }
 
+    /// Asks the identity provider, retrying as the core decides, and caches the token.
+    /// `window` is the store's read of the request's `Retry-After` window.
     async fn fetch_token(
         &self,
         p: &Prepared,
         wait_until: Option<&Function>,
+        window: impl Future<Output = Option<String>>,
     ) -> Result<JsValue, JsValue> {
         let corr = p.correlation_id.as_str();
         let fail = |e: Error, cause: Option<JsValue>| to_js(&e, Some(corr), cause);
+        let window = window.await;
         let started = now_ms(self.now.as_ref()).map_err(|e| fail(e, None))?;
+        if let Some(value) = window {
+            self.core.borrow_mut().adopt_window(p, &value, started);
+        }
+        let mut retries = 0;
+        loop {
+            let (sent_at, outcome) = self.attempt(p, started).await?;
+            let (err, cause) = match outcome {
+                Ok(token) => {
+                    self.log("info", "token acquired from the identity provider");
+                    self.store_token(p, &token, sent_at, wait_until);
+                    return Ok(result(&token, TokenSource::IdentityProvider, corr));
+                }
+                Err(failed) => failed,
+            };
+            let now = now_ms(self.now.as_ref()).unwrap_or(sent_at);
+            let next = self.core.borrow_mut().after_failure(
+                p,
+                err,
+                retries,
+                now.saturating_sub(started),
+                now,
+                random_u32(),
+            );
+            match next {
+                Ok(wait) => {
+                    self.log(
+                        "warning",
+                        &format!("token request failed; retry {} in {wait} ms", retries + 1),
+                    );
+                    let (timer, _) = sleep(wait, &JsValue::UNDEFINED);
+                    let _ = JsFuture::from(timer).await;
+                    retries += 1;
+                }
+                Err(e) => {
+                    self.log("warning", &format!("token request failed: {}", e.message()));
+                    let write = self.core.borrow().window_write(p, &e, now);
+                    if let Some(write) = write {
+                        self.write_store(write, wait_until);
+                    }
+                    return Err(fail(e, cause));
+                }
+            }
+        }
+    }
+
+    /// One token request, unless a `Retry-After` window is open. The outer error (a JS value)
+    /// ends the acquisition; the inner one is the attempt's failure, for the retry decision.
+    async fn attempt(
+        &self,
+        p: &Prepared,
+        started: u64,
+    ) -> Result<(u64, Result<CachedToken, (Error, Option<JsValue>)>), JsValue> {
+        let corr = Some(p.correlation_id.as_str());
+        let now = now_ms(self.now.as_ref()).map_err(|e| to_js(&e, corr, None))?;
         self.core
             .borrow_mut()
-            .check_throttle(p, started)
-            .map_err(|e| fail(e, None))?;
-        let assertion = self.assertion().await.map_err(|e| fail(e, None))?;
-        let (req, timeout_ms) = {
+            .check_throttle(p, now)
+            .map_err(|e| to_js(&e, corr, None))?;
+        let assertion = self.assertion().await.map_err(|e| to_js(&e, corr, None))?;
+        let (req, timeout) = {
             let core = self.core.borrow();
-            (
-                core.token_request(p, assertion.as_ref().map(ClientSecret::secret)),
-                core.config().timeout_ms,
-            )
+            let req = core.token_request(p, assertion.as_ref().map(ClientSecret::secret));
+            let elapsed = now.saturating_sub(started);
+            (req, core.retry_policy().attempt_timeout(elapsed))
         };
         // Lifetimes count from the send, not the receipt: never overestimate a token's life.
-        let sent_at = now_ms(self.now.as_ref()).map_err(|e| fail(e, None))?;
-        let resp = send(self.fetch.as_ref(), &req, timeout_ms)
-            .await
-            .map_err(|(e, cause)| fail(e, cause))?;
-        let completed = self
-            .core
-            .borrow_mut()
-            .complete(p, &resp, sent_at, random_u32());
-        let token = completed.map_err(|e| {
-            let now = now_ms(self.now.as_ref()).unwrap_or(sent_at);
-            self.core.borrow_mut().note_failure(p, &e, now);
-            self.log("warning", &format!("token request failed: {}", e.message()));
-            fail(e, None)
-        })?;
-        self.log("info", "token acquired from the identity provider");
+        let sent_at = now_ms(self.now.as_ref()).map_err(|e| to_js(&e, corr, None))?;
+        let outcome = match send(self.fetch.as_ref(), &req, timeout).await {
+            Ok(resp) => self
+                .core
+                .borrow_mut()
+                .complete(p, &resp, sent_at, random_u32())
+                .map_err(|e| (e, None)),
+            Err(failed) => Err(failed),
+        };
+        Ok((sent_at, outcome))
+    }
+
+    /// Starts reading the `Retry-After` window other isolates may have put into the store.
+    fn read_window(&self, p: &Prepared) -> impl Future<Output = Option<String>> {
+        let read = self.store.as_ref().map(|store| {
+            let key = self.core.borrow().window_key(p);
+            store.get(&key)
+        });
+        let logger = self.logger.clone();
+        async move {
+            match read?.await {
+                Ok(value) => value,
+                Err(why) => {
+                    log_to(logger.as_ref(), "warning", &why);
+                    None
+                }
+            }
+        }
+    }
+
+    /// Seals a fresh token and writes it to the store in the background.
+    fn store_token(
+        &self,
+        p: &Prepared,
+        token: &CachedToken,
+        sent_at: u64,
+        wait_until: Option<&Function>,
+    ) {
         let mut nonce = [0u8; crate::envelope::NONCE_LEN];
         random_fill(&mut nonce);
         // A repeated AES-GCM nonce would leak the key stream: without randomness, do not store.
         let write = if random_ok() {
-            self.core.borrow().seal(p, &token, sent_at, nonce)
+            self.core.borrow().seal(p, token, sent_at, nonce)
         } else {
             None
         };
         if let Some(write) = write {
             self.write_store(write, wait_until);
         }
-        Ok(result(&token, TokenSource::IdentityProvider, corr))
     }
 
     /// Writes in the background (through `waitUntil` when given): a caller never waits for KV.

@@ -20,7 +20,7 @@ const HEADERS: [&str; 3] = ["content-type", "retry-after", "www-authenticate"];
 pub(crate) async fn send(
     fetch: Option<&Function>,
     req: &HttpRequest,
-    timeout_ms: u64,
+    (timeout_ms, by_deadline): (u64, bool),
 ) -> Result<HttpResponse, (Error, Option<JsValue>)> {
     let controller = web_sys::AbortController::new()
         .map_err(|e| (fetch_failed("AbortController is unavailable"), Some(e)))?;
@@ -44,7 +44,14 @@ pub(crate) async fn send(
             (
                 Error::network(
                     "timeout",
-                    format!("the token endpoint did not answer within {timeout_ms} ms (system.timeoutMs)"),
+                    format!(
+                        "the token endpoint did not answer within {timeout_ms} ms ({})",
+                        if by_deadline {
+                            "what was left of system.deadlineMs"
+                        } else {
+                            "system.timeoutMs"
+                        }
+                    ),
                 ),
                 None,
             )

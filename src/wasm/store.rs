@@ -1,6 +1,8 @@
 //! `cache.store`: a Workers KV namespace or any object with `get`, `put` and `delete`, called
 //! duck-typed. Failures are returned as text for the logger: a store never fails an acquisition.
 
+use std::future::Future;
+
 use js_sys::{Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -33,16 +35,20 @@ impl Store {
         Ok(Some(Store { handle }))
     }
 
-    /// `get(key)`: the stored string, `None` when absent.
-    pub(crate) async fn get(&self, key: &str) -> Result<Option<String>, String> {
-        let value = self.call("get", &[key.into()]).await?;
-        if value.is_null() || value.is_undefined() {
-            return Ok(None);
+    /// `get(key)`: the stored string, `None` when absent. The read starts at the call, not at
+    /// the first poll, so two reads can be in flight together.
+    pub(crate) fn get(&self, key: &str) -> impl Future<Output = Result<Option<String>, String>> {
+        let started = self.call("get", &[key.into()]);
+        async move {
+            let value = started.await?;
+            if value.is_null() || value.is_undefined() {
+                return Ok(None);
+            }
+            value
+                .as_string()
+                .map(Some)
+                .ok_or_else(|| "get returned neither a string nor null".to_owned())
         }
-        value
-            .as_string()
-            .map(Some)
-            .ok_or_else(|| "get returned neither a string nor null".to_owned())
     }
 
     /// `put(key, value, { expirationTtl })`.
@@ -59,15 +65,20 @@ impl Store {
         self.call("delete", &[key.into()]).await.map(|_| ())
     }
 
-    async fn call(&self, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
-        let describe = |e: JsValue| {
+    /// Calls `method` now; the returned future awaits its promise.
+    fn call(
+        &self,
+        method: &'static str,
+        args: &[JsValue],
+    ) -> impl Future<Output = Result<JsValue, String>> {
+        let describe = move |e: JsValue| {
             let message = get(&e, "message").as_string().or_else(|| e.as_string());
             format!(
                 "cache.store.{method} failed: {}",
                 message.unwrap_or_else(|| "unknown error".to_owned())
             )
         };
-        let value = call_method(&self.handle, method, args).map_err(describe)?;
-        resolve(value).await.map_err(describe)
+        let called = call_method(&self.handle, method, args);
+        async move { resolve(called.map_err(describe)?).await.map_err(describe) }
     }
 }

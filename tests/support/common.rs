@@ -53,3 +53,14 @@ pub fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> HttpRespo
         body: body.to_vec(),
     }
 }
+
+/// Caches Entra's sample success (3599 s) as received at `at`.
+pub fn cache_success(c: &mut Client, p: &Prepared, at: u64) {
+    c.complete(
+        p,
+        &response(200, &[], &fixture("entra_success.json")),
+        at,
+        0,
+    )
+    .expect("the sample success parses");
+}

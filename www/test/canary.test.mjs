@@ -39,6 +39,14 @@ const responses = {
   "throttled": () => ({ status: 429, headers: { "retry-after": "60" }, body: `slow down ${SECRET}` }),
   "Entra 7000215": (req) => entraError(req, 7000215, { clientId: CLIENT_ID }),
   "dropped connection": () => ({ destroy: true }),
+  // Retried paths: the annotated messages and the retry log lines.
+  "retried 5xx echo": (req) => ({ status: 503, headers: { "retry-after": "0", "content-type": "text/plain" }, body: `${req.body} ${SECRET}` }),
+  "timeout": () => new Promise(() => {}),
+};
+// Retries only where the case is about them; elsewhere Entra's 5 s back-off would only slow the run.
+const systemFor = {
+  "retried 5xx echo": { maxRetries: 1 },
+  "timeout": { maxRetries: 1, timeoutMs: 200, deadlineMs: 1000 },
 };
 
 for (const [name, respond] of Object.entries(responses)) {
@@ -46,7 +54,7 @@ for (const [name, respond] of Object.entries(responses)) {
     const logs = [];
     const app = new ConfidentialClientApplication({
       auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET },
-      system: { logger: (...args) => logs.push(args) },
+      system: { maxRetries: 0, ...systemFor[name], logger: (...args) => logs.push(args) },
     });
     fake.respondWith(respond);
     try {

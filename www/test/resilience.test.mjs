@@ -14,7 +14,8 @@ function clockedApp(logs = []) {
   const clock = { now: Date.now() };
   const app = new ConfidentialClientApplication({
     auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET },
-    system: { now: () => clock.now, logger: (level, message) => logs.push([level, message]) },
+    // One attempt per call: retries are faults.test.mjs's subject.
+    system: { maxRetries: 0, now: () => clock.now, logger: (level, message) => logs.push([level, message]) },
   });
   return { app, clock };
 }

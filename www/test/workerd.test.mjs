@@ -84,8 +84,8 @@ test("the request that started the token fetch finishes first; the others still 
 
 test("a flight whose request ended without waitUntil does not hang its followers", async () => {
   // workerd cancels the starter's work when it answers (wherever it is: fetch or store read);
-  // followers wait one attempt's timeout plus a margin, then one of them takes over.
-  const mf = startWorker(bundle, { bindings: { ...bindings(), TIMEOUT_MS: "1000", NO_STORE: "1" } });
+  // followers wait the deadline (all attempts) plus a margin, then one of them takes over.
+  const mf = startWorker(bundle, { bindings: { ...bindings(), TIMEOUT_MS: "1000", DEADLINE_MS: "2000", NO_STORE: "1" } });
   try {
     const n = fake.requests.length;
     let releaseFirst;

@@ -17,7 +17,10 @@ function appFor(env) {
       ...(env.PRIVATE_KEY ? { clientCertificate: { privateKey: env.PRIVATE_KEY, x5c: env.CERTIFICATE } } : {}),
     },
     cache: { store: env.NO_STORE ? null : env.TOKEN_CACHE },
-    system: env.TIMEOUT_MS ? { timeoutMs: Number(env.TIMEOUT_MS) } : {},
+    system: {
+      ...(env.TIMEOUT_MS ? { timeoutMs: Number(env.TIMEOUT_MS) } : {}),
+      ...(env.DEADLINE_MS ? { deadlineMs: Number(env.DEADLINE_MS) } : {}),
+    },
   });
   return app;
 }

@@ -1,0 +1,363 @@
+//! Retry timing, driven the way the shell drives it but on a simulated clock: each scripted
+//! answer takes `ATTEMPT_MS`, each wait the core asks for moves the clock. Nothing sleeps.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests state what must hold
+
+#[path = "support/common.rs"]
+mod common;
+use common::*;
+use entra_edge::cache::CachedToken;
+use entra_edge::flow::{Client, Prepared};
+use entra_edge::retry::{is_retryable, Next, RetryPolicy};
+use entra_edge::{Error, ErrorClass};
+
+const T0: u64 = 1_800_000_000_000;
+const ATTEMPT_MS: u64 = 200;
+
+/// One scripted answer: an HTTP response, or a transport failure.
+enum Answer {
+    Http(u16, Vec<(&'static str, String)>, Vec<u8>),
+    Timeout,
+}
+
+fn http(status: u16, headers: &[(&'static str, &str)], body: &[u8]) -> Answer {
+    Answer::Http(
+        status,
+        headers.iter().map(|(n, v)| (*n, v.to_string())).collect(),
+        body.to_vec(),
+    )
+}
+
+fn ok() -> Answer {
+    http(200, &[], &fixture("entra_success.json"))
+}
+
+struct Run {
+    outcome: Result<CachedToken, Error>,
+    /// When each attempt was sent, relative to the first.
+    sent: Vec<u64>,
+}
+
+/// Plays `script` against the client's retry decisions; `random` is every draw.
+fn drive(c: &mut Client, p: &Prepared, script: Vec<Answer>, random: u32) -> Run {
+    let mut clock = T0;
+    let mut sent = Vec::new();
+    let mut script = script.into_iter();
+    for retries in 0.. {
+        c.check_throttle(p, clock).unwrap();
+        sent.push(clock - T0);
+        let answer = script.next().expect("the script covers every attempt");
+        let result = match answer {
+            Answer::Http(status, headers, body) => {
+                let headers: Vec<(&str, &str)> =
+                    headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+                c.complete(p, &response(status, &headers, &body), clock, 0)
+            }
+            Answer::Timeout => Err(Error::network("timeout", "no answer")),
+        };
+        clock += ATTEMPT_MS;
+        let err = match result {
+            Ok(token) => {
+                return Run {
+                    outcome: Ok(token),
+                    sent,
+                }
+            }
+            Err(e) => e,
+        };
+        match c.after_failure(p, err, retries, clock - T0, clock, random) {
+            Ok(wait) => clock += wait,
+            Err(e) => {
+                return Run {
+                    outcome: Err(e),
+                    sent,
+                }
+            }
+        }
+    }
+    unreachable!()
+}
+
+fn entra(system: &str) -> Client {
+    client(&format!(
+        r#"{{"auth":{{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"s"}},"system":{system}}}"#
+    ))
+}
+
+fn generic(system: &str) -> Client {
+    client(&format!(
+        r#"{{"auth":{{"clientId":"c","tokenEndpoint":"https://idp.example/token","clientSecret":"s"}},"system":{system}}}"#
+    ))
+}
+
+fn scope(c: &Client, s: &str) -> Prepared {
+    c.prepare(
+        entra_edge::flow::RawRequest {
+            scopes: Some(vec![s.into()]),
+            ..Default::default()
+        },
+        "id".into(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn entra_503_then_200_waits_at_least_five_seconds() {
+    let mut c = entra("{}");
+    let p = graph_request(&c);
+    let run = drive(&mut c, &p, vec![http(503, &[], b"busy"), ok()], 0);
+    assert!(run.outcome.is_ok());
+    assert_eq!(
+        run.sent,
+        vec![0, ATTEMPT_MS + 5000],
+        "floor, no jitter drawn"
+    );
+
+    let mut c = entra("{}");
+    let run = drive(&mut c, &p, vec![http(503, &[], b"busy"), ok()], u32::MAX);
+    assert!(run.outcome.is_ok());
+    let wait = run.sent[1] - ATTEMPT_MS;
+    assert!(
+        (5000..=6000).contains(&wait),
+        "full jitter above the floor: {wait}"
+    );
+}
+
+#[test]
+fn back_off_doubles_and_stops_at_max_retries() {
+    let mut c = generic(r#"{"maxRetries":3,"deadlineMs":600000}"#);
+    let p = scope(&c, "api");
+    let random = 4_000_000_000; // the draw is taken modulo each span + 1
+    let run = drive(
+        &mut c,
+        &p,
+        (0..4).map(|_| http(500, &[], b"oops")).collect(),
+        random,
+    );
+    let waits: Vec<u64> = run
+        .sent
+        .windows(2)
+        .map(|w| w[1] - w[0] - ATTEMPT_MS)
+        .collect();
+    let expected: Vec<u64> = [1000u64, 2000, 4000]
+        .iter()
+        .map(|span| 100 + u64::from(random) % (span + 1))
+        .collect();
+    assert_eq!(waits, expected);
+    let err = run.outcome.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Server);
+    let elapsed = run.sent[3] + ATTEMPT_MS;
+    let note = format!(
+        "gave up after 4 attempts in {}.{} s (system.maxRetries is 3)",
+        elapsed / 1000,
+        elapsed % 1000 / 100
+    );
+    assert!(err.message().ends_with(&note), "{}", err.message());
+}
+
+#[test]
+fn the_deadline_bounds_the_whole_wait() {
+    let mut c = entra(r#"{"maxRetries":10,"timeoutMs":1000,"deadlineMs":12000}"#);
+    let p = graph_request(&c);
+    let run = drive(
+        &mut c,
+        &p,
+        (0..3).map(|_| http(500, &[], b"oops")).collect(),
+        0,
+    );
+    // 0, 5200, 10400: a third retry would start at 15600, past the 12 s deadline.
+    assert_eq!(run.sent, vec![0, 5200, 10400]);
+    let err = run.outcome.unwrap_err();
+    assert!(
+        err.message().ends_with(
+            "gave up after 3 attempts: the next back-off does not fit the 1.4 s left of system.deadlineMs"
+        ),
+        "{}",
+        err.message()
+    );
+    let policy = c.retry_policy();
+    assert_eq!(policy.attempt_timeout(0), (1000, false));
+    assert_eq!(
+        policy.attempt_timeout(11_500),
+        (500, true),
+        "the last attempt gets what is left"
+    );
+}
+
+#[test]
+fn retry_after_is_honoured_when_it_fits() {
+    let mut c = entra("{}");
+    let p = graph_request(&c);
+    let run = drive(
+        &mut c,
+        &p,
+        vec![http(429, &[("retry-after", "2")], b""), ok()],
+        u32::MAX,
+    );
+    assert!(run.outcome.is_ok());
+    assert_eq!(
+        run.sent,
+        vec![0, ATTEMPT_MS + 2000],
+        "the server's wait, not the 5 s floor"
+    );
+}
+
+#[test]
+fn retry_after_as_a_date_that_does_not_fit_fails_at_once_as_throttled() {
+    let mut c = entra("{}");
+    let p = graph_request(&c);
+    // T0 is 2027-01-15T08:00:00Z; the server asks for 08:02:00, 120 s away.
+    let run = drive(
+        &mut c,
+        &p,
+        vec![http(
+            503,
+            &[("retry-after", "Fri, 15 Jan 2027 08:02:00 GMT")],
+            b"",
+        )],
+        0,
+    );
+    assert_eq!(run.sent, vec![0], "one request, no retry");
+    let err = run.outcome.unwrap_err();
+    assert_eq!(
+        err.class(),
+        ErrorClass::Throttled,
+        "a 5xx with Retry-After is a ThrottledError"
+    );
+    assert_eq!(err.server_details().unwrap().retry_after_ms, Some(120_000));
+    let local = c.check_throttle(&p, T0 + 60_000).unwrap_err();
+    assert_eq!(
+        local.server_details().unwrap().retry_after_ms,
+        Some(60_200),
+        "the window counts from when the answer was handled: never shorter than asked"
+    );
+}
+
+#[test]
+fn other_4xx_and_unusable_answers_are_never_retried() {
+    for answer in [
+        http(
+            401,
+            &[],
+            br#"{"error":"invalid_client","error_codes":[7000215]}"#,
+        ),
+        http(
+            400,
+            &[("retry-after", "1")],
+            br#"{"error":"invalid_scope"}"#,
+        ),
+        http(200, &[], b"{not json"),
+        http(200, &[], br#"{"token_type":"Bearer","expires_in":3599}"#),
+        http(302, &[("location", "https://elsewhere.example/")], b""),
+    ] {
+        let mut c = entra("{}");
+        let p = graph_request(&c);
+        let run = drive(&mut c, &p, vec![answer], 0);
+        assert_eq!(run.sent, vec![0]);
+        let err = run.outcome.unwrap_err();
+        assert!(!is_retryable(&err), "{err}");
+        assert!(!err.message().contains("retr"), "{}", err.message());
+    }
+}
+
+#[test]
+fn timeouts_408_and_transient_aadsts_codes_are_retried() {
+    let transient = br#"{"error":"invalid_request","error_codes":[90033]}"#;
+    for first in [
+        Answer::Timeout,
+        http(408, &[], b""),
+        http(400, &[], transient),
+        http(400, &[], br#"{"error":"temporarily_unavailable"}"#),
+    ] {
+        let mut c = entra("{}");
+        let p = graph_request(&c);
+        let run = drive(&mut c, &p, vec![first, ok()], 0);
+        assert!(run.outcome.is_ok());
+        assert_eq!(run.sent.len(), 2);
+    }
+}
+
+#[test]
+fn max_retries_zero_sends_once_and_says_so() {
+    let mut c = entra(r#"{"maxRetries":0}"#);
+    let p = graph_request(&c);
+    let run = drive(&mut c, &p, vec![http(503, &[], b"")], 0);
+    assert_eq!(run.sent, vec![0]);
+    assert!(run
+        .outcome
+        .unwrap_err()
+        .message()
+        .ends_with("not retried: system.maxRetries is 0"));
+}
+
+#[test]
+fn a_valid_cached_token_is_served_instead_of_waiting_out_a_back_off() {
+    let mut c = entra("{}");
+    let p = graph_request(&c);
+    cache_success(&mut c, &p, T0);
+    let at = T0 + 3_400_000; // past the expiry buffer, still valid
+    let err = c.complete(&p, &response(503, &[], b""), at, 0).unwrap_err();
+    let err = c.after_failure(&p, err, 0, 0, at, 0).unwrap_err();
+    assert!(err
+        .message()
+        .ends_with("not retried: a cached token that is still valid is served instead"));
+    assert!(c.stale(&p, at).is_some());
+}
+
+#[test]
+fn windows_travel_through_the_store() {
+    let store = r#"{"auth":{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"0123456789abcdef"},"cache":{"store":"\u0000object"}}"#;
+    let mut first = client(store);
+    let p = graph_request(&first);
+    let err = first
+        .complete(&p, &response(429, &[("retry-after", "90")], b""), T0, 0)
+        .unwrap_err();
+    let write = first.window_write(&p, &err, T0).unwrap();
+    assert_eq!(write.key, first.window_key(&p));
+    assert!(write.key.starts_with("entra-edge:") && write.key.ends_with(":retry-after"));
+    assert_eq!(
+        (write.value.as_str(), write.ttl_seconds),
+        ("1800000090000", 90)
+    );
+
+    let mut other = client(store);
+    other.adopt_window(&p, &write.value, T0 + 30_000);
+    let refused = other.check_throttle(&p, T0 + 30_000).unwrap_err();
+    assert_eq!(
+        refused.server_details().unwrap().retry_after_ms,
+        Some(60_000)
+    );
+
+    for bogus in ["soon", "-5", "", "99999999999999999999"] {
+        let mut c = client(store);
+        c.adopt_window(&p, bogus, T0);
+        assert!(c.check_throttle(&p, T0).is_ok(), "{bogus:?} is ignored");
+    }
+    let mut c = client(store);
+    c.adopt_window(&p, &(T0 + 2 * 24 * 3600 * 1000).to_string(), T0);
+    assert!(
+        c.check_throttle(&p, T0).is_ok(),
+        "a window over a day long is not believed"
+    );
+    assert!(
+        entra("{}").window_write(&p, &err, T0).is_none(),
+        "no store, no entry"
+    );
+}
+
+#[test]
+fn policy_decisions_are_pure() {
+    let policy = RetryPolicy {
+        max_retries: 1,
+        deadline_ms: 10_000,
+        timeout_ms: 5000,
+        floor_ms: 100,
+    };
+    let e = Error::network("fetch_failed", "reset");
+    assert_eq!(policy.next(&e, 0, 0, 7), Next::Retry { after_ms: 107 });
+    assert_eq!(policy.next(&e, 0, 0, 7), policy.next(&e, 0, 0, 7));
+    assert!(matches!(policy.next(&e, 1, 0, 7), Next::Stop(Some(_))));
+    assert_eq!(
+        policy.next(&Error::config("invalid_scope", "x"), 0, 0, 7),
+        Next::Stop(None)
+    );
+}
