@@ -71,7 +71,7 @@ impl RetryPolicy {
         }
         let retry_after = err.server_details().and_then(|d| d.retry_after_ms);
         if retries_done >= self.max_retries {
-            let attempts = retries_done + 1;
+            let attempts = retries_done.saturating_add(1);
             return Next::Stop(Some(if self.max_retries == 0 {
                 "not retried: system.maxRetries is 0".to_owned()
             } else {
@@ -102,7 +102,7 @@ impl RetryPolicy {
                 ),
                 None => format!(
                     "gave up after {} attempts: the next back-off does not fit the {} left of system.deadlineMs",
-                    retries_done + 1,
+                    retries_done.saturating_add(1),
                     seconds(left)
                 ),
             }));

@@ -356,6 +356,11 @@ fn policy_decisions_are_pure() {
     assert_eq!(policy.next(&e, 0, 0, 7), Next::Retry { after_ms: 107 });
     assert_eq!(policy.next(&e, 0, 0, 7), policy.next(&e, 0, 0, 7));
     assert!(matches!(policy.next(&e, 1, 0, 7), Next::Stop(Some(_))));
+    // Found by the token_response fuzz target: counting the attempt overflowed.
+    assert!(matches!(
+        policy.next(&e, u32::MAX, u64::MAX, u32::MAX),
+        Next::Stop(Some(_))
+    ));
     assert_eq!(
         policy.next(&Error::config("invalid_scope", "x"), 0, 0, 7),
         Next::Stop(None)

@@ -1,10 +1,12 @@
-//! Any bytes and status from a token endpoint: a token or an error, never a panic.
+//! Any bytes, status and Retry-After from a token endpoint, at any point of a retry budget: a
+//! token, or an error and a retry decision, never a panic (the decision's arithmetic included).
 #![no_main]
 use entra_edge::response::{parse_token_response, HttpResponse};
+use entra_edge::retry::RetryPolicy;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|input: (u16, Option<String>, Vec<u8>)| {
-    let (status, retry_after, body) = input;
+fuzz_target!(|input: (u16, Option<String>, Vec<u8>, (u32, u64, u32, u64))| {
+    let (status, retry_after, body, (retries, elapsed, random, deadline)) = input;
     let headers = retry_after
         .map(|v| vec![("retry-after".to_owned(), v)])
         .unwrap_or_default();
@@ -13,5 +15,14 @@ fuzz_target!(|input: (u16, Option<String>, Vec<u8>)| {
         headers,
         body,
     };
-    let _ = parse_token_response(&resp, &["secret"], 1_800_000_000_000);
+    if let Err(err) = parse_token_response(&resp, &["secret"], 1_800_000_000_000) {
+        let policy = RetryPolicy {
+            max_retries: 10,
+            deadline_ms: deadline,
+            timeout_ms: 10_000,
+            floor_ms: 5000,
+        };
+        let _ = policy.next(&err, retries, elapsed, random);
+        let _ = policy.attempt_timeout(elapsed);
+    }
 });
