@@ -150,6 +150,18 @@ impl Client {
             .get(&p.key, now_ms, self.config.expiry_buffer_ms)
     }
 
+    /// Until when the memory level will keep answering with `token`, a fresh token it holds:
+    /// the earlier of `refreshOn` and the expiry buffer. The JavaScript layer repeats that
+    /// answer until then without calling in; `None` (no memory level) means ask every time.
+    pub fn serve_until(&self, token: &CachedToken) -> Option<u64> {
+        self.config.memory.then(|| {
+            let buffered = token
+                .expires_on_ms
+                .saturating_sub(self.config.expiry_buffer_ms);
+            token.refresh_on_ms.map_or(buffered, |r| r.min(buffered))
+        })
+    }
+
     /// For certificate credentials: the signing input of a fresh assertion and its algorithm.
     /// `jti` must be fresh randomness per token request.
     pub fn assertion_to_sign(&self, now_ms: u64, jti: &str) -> Option<(String, JwsAlg)> {

@@ -127,7 +127,8 @@ impl Inner {
             if freshness == Freshness::RefreshDue {
                 self.refresh_in_background(&p, wait_until.clone());
             }
-            return Ok(result(&token, TokenSource::Memory, &p.correlation_id));
+            let fresh = freshness == Freshness::Fresh;
+            return Ok(self.answer(&token, TokenSource::Memory, &p.correlation_id, fresh));
         }
         let out = self.load(&p, wait_until).await;
         if out.is_err() {
@@ -142,7 +143,7 @@ impl Inner {
                     .and_then(|e| get(e, "message").as_string())
                     .unwrap_or_default();
                 self.log("warning", &format!("serving a cached token that is still valid because the token request failed: {why}"));
-                return Ok(result(&token, TokenSource::Memory, &p.correlation_id));
+                return Ok(self.answer(&token, TokenSource::Memory, &p.correlation_id, false));
             }
         }
         out
@@ -196,7 +197,8 @@ impl Inner {
                     if freshness == Freshness::RefreshDue {
                         me.refresh_in_background(&p, wait_until.clone());
                     }
-                    return Ok(result(&token, TokenSource::Store, &p.correlation_id));
+                    let fresh = freshness == Freshness::Fresh;
+                    return Ok(me.answer(&token, TokenSource::Store, &p.correlation_id, fresh));
                 }
             }
             me.fetch_token(&p, wait_until.as_ref(), window).await
@@ -354,7 +356,7 @@ impl Inner {
                 Ok(token) => {
                     self.log("info", "token acquired from the identity provider");
                     self.store_token(p, &token, sent_at, wait_until);
-                    return Ok(result(&token, TokenSource::IdentityProvider, corr));
+                    return Ok(self.answer(&token, TokenSource::IdentityProvider, corr, true));
                 }
                 Err(failed) => failed,
             };
@@ -488,6 +490,14 @@ impl Inner {
                 let _ = work.await;
             }),
         }
+    }
+
+    /// The result object; a `fresh` token also carries until when memory will serve it.
+    fn answer(&self, token: &CachedToken, source: TokenSource, corr: &str, fresh: bool) -> JsValue {
+        let until = fresh
+            .then(|| self.core.borrow().serve_until(token))
+            .flatten();
+        result(token, source, corr, until)
     }
 
     fn log(&self, level: &str, message: &str) {

@@ -45,9 +45,18 @@ pub fn is_consent_denied(status: u16, body: &str) -> bool {
     crate::challenge::is_consent_denied(status, body.as_bytes())
 }
 
-/// The `AuthenticationResult` object (times as epoch ms; the JS layer makes them Dates).
-pub(super) fn result(token: &CachedToken, source: TokenSource, correlation_id: &str) -> JsValue {
+/// The `AuthenticationResult` object (times as epoch ms; the JS layer makes them Dates), with
+/// `serveUntil` for the JS layer's copy of the memory level (removed before callers see it).
+pub(super) fn result(
+    token: &CachedToken,
+    source: TokenSource,
+    correlation_id: &str,
+    serve_until: Option<u64>,
+) -> JsValue {
     let o = Object::new();
+    if let Some(until) = serve_until {
+        set(&o, "serveUntil", until as f64);
+    }
     let ms = |v: Option<u64>| v.map(|v| JsValue::from(v as f64)).unwrap_or(JsValue::NULL);
     set(&o, "accessToken", token.access_token.secret());
     set(&o, "tokenType", token.token_type.as_str());

@@ -11,8 +11,34 @@ function toDate(ms) {
   return ms == null ? null : new Date(ms);
 }
 
-function toResult(r) {
-  return { ...r, expiresOn: new Date(r.expiresOn), extExpiresOn: toDate(r.extExpiresOn), refreshOn: toDate(r.refreshOn) };
+function toResult(r, correlationId = r.correlationId, tokenSource = r.tokenSource) {
+  return {
+    accessToken: r.accessToken,
+    tokenType: r.tokenType,
+    expiresOn: new Date(r.expiresOn),
+    extExpiresOn: toDate(r.extExpiresOn),
+    refreshOn: toDate(r.refreshOn),
+    scopes: [...r.scopes],
+    tenantId: r.tenantId,
+    fromCache: tokenSource !== "identityProvider",
+    tokenSource,
+    correlationId,
+  };
+}
+
+/**
+ * The memo key of a plain request (scopes, maybe waitUntil, skipCache: false, fields set to
+ * undefined), or undefined for anything the core must see (skipCache, claims, correlationId,
+ * unknown fields, bad input).
+ */
+function plainKey(request) {
+  if (typeof request !== "object" || request === null) return undefined;
+  const { scopes, waitUntil, skipCache, ...rest } = request;
+  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === "string")) return undefined;
+  if (skipCache !== undefined && skipCache !== false) return undefined;
+  if (waitUntil !== undefined && typeof waitUntil !== "function") return undefined;
+  for (const name in rest) if (rest[name] !== undefined) return undefined;
+  return scopes.join(" ");
 }
 
 function rethrow(e) {
@@ -21,6 +47,12 @@ function rethrow(e) {
 
 export class ConfidentialClientApplication {
   #core;
+  // The core's memory answers, repeated without calling into the wasm until their serveUntil
+  // (the earlier of refreshOn and the expiry buffer, decided by the core). Keyed by the scopes
+  // as given; a memory hit is then a Map lookup and a result object.
+  #memo = new Map();
+  #now;
+  #logger;
 
   constructor(configuration) {
     ensureWasm();
@@ -29,10 +61,37 @@ export class ConfidentialClientApplication {
     } catch (e) {
       rethrow(e);
     }
+    this.#now = configuration.system?.now ?? Date.now;
+    this.#logger = configuration.system?.logger;
   }
 
   async acquireTokenByClientCredential(request) {
-    return this.#core.acquire(request).then(toResult, rethrow);
+    const key = plainKey(request);
+    const memo = key === undefined ? undefined : this.#memo.get(key);
+    if (memo !== undefined && this.#now() < memo.serveUntil) {
+      this.#log("token served from the memory cache");
+      return toResult(memo, crypto.randomUUID(), "memory");
+    }
+    return this.#core.acquire(request).then((r) => {
+      this.#remember(plainKey({ scopes: request.scopes }), r);
+      return toResult(r);
+    }, rethrow);
+  }
+
+  // Keyed by the scopes alone: a skipCache or claims answer replaces the plain request's entry,
+  // as it does in the core; an answer without serveUntil (refresh due, stale) removes it.
+  #remember(key, r) {
+    if (key === undefined) return;
+    if (r.serveUntil === undefined) this.#memo.delete(key);
+    else this.#memo.set(key, r);
+  }
+
+  #log(message) {
+    try {
+      this.#logger?.("verbose", message, false);
+    } catch {
+      // A throwing logger must not fail an acquisition.
+    }
   }
 
   /** MSAL.NET / MSAL Python name for the same call. */
@@ -50,6 +109,7 @@ export class ConfidentialClientApplication {
   }
 
   async clearCache() {
+    this.#memo.clear();
     return this.#core.clearCache().catch(rethrow);
   }
 }

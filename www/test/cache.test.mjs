@@ -178,6 +178,39 @@ test("a failed background refresh keeps serving the valid token and backs off", 
   }
 });
 
+test("memory hits: a fresh result object and correlation id each time; newer tokens replace older ones", async () => {
+  let now = Date.now();
+  const a = app({ now: () => now });
+  const first = await a.acquireTokenByClientCredential({ scopes: GRAPH });
+  const hit = await a.acquireTokenByClientCredential({ scopes: GRAPH });
+  assert.equal(hit.tokenSource, "memory");
+  assert.equal(hit.fromCache, true);
+  assert.equal(hit.accessToken, first.accessToken);
+  assert.ok(!("serveUntil" in hit), "internal fields stay internal");
+  hit.scopes.push("mutated");
+  hit.expiresOn.setTime(0);
+  const again = await a.acquireTokenByClientCredential({ scopes: GRAPH });
+  assert.deepEqual(again.scopes, first.scopes, "callers cannot reach the cached copy");
+  assert.equal(again.expiresOn.getTime(), first.expiresOn.getTime());
+  assert.notEqual(again.correlationId, hit.correlationId);
+  assert.match(again.correlationId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  const explicit = await a.acquireTokenByClientCredential({ scopes: GRAPH, skipCache: false, claims: undefined });
+  assert.equal(explicit.tokenSource, "memory");
+  const mine = await a.acquireTokenByClientCredential({ scopes: GRAPH, correlationId: "mine-1" });
+  assert.equal(mine.correlationId, "mine-1");
+  assert.equal(mine.tokenSource, "memory");
+
+  const skipped = await a.acquireTokenByClientCredential({ scopes: GRAPH, skipCache: true });
+  assert.notEqual(skipped.accessToken, first.accessToken);
+  assert.equal((await a.acquireTokenByClientCredential({ scopes: GRAPH })).accessToken, skipped.accessToken, "the newer token is served");
+
+  const n = fake.requests.length;
+  now = skipped.expiresOn.getTime() - 299_000; // inside the 300 s expiry buffer
+  const renewed = await a.acquireTokenByClientCredential({ scopes: GRAPH });
+  assert.equal(renewed.tokenSource, "identityProvider", "not served from memory inside the buffer");
+  assert.equal(fake.requests.length, n + 1);
+});
+
 test("clearCache empties memory and deletes this app's store entries", async () => {
   const kv = new FakeKv();
   const a = app({ store: kv });

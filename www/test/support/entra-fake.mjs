@@ -135,7 +135,9 @@ function clientCredentials(req) {
  * @param {number} [options.refreshIn] adds `refresh_in` to successful responses
  * @param {() => number} [options.now] clock in ms, for assertion time checks and token claims
  */
-export async function startEntraFake({ apps = DEFAULT_APPS, expiresIn = 3599, refreshIn, now = Date.now } = {}) {
+// `hostAliases`: origins the fake also answers for in an assertion's `aud` (the benchmark's
+// msal-node believes it talks to https://login.microsoftonline.com).
+export async function startEntraFake({ apps = DEFAULT_APPS, expiresIn = 3599, refreshIn, now = Date.now, hostAliases = [] } = {}) {
   const registered = apps.map((app) => ({
     ...app,
     tenant: app.tenant.toLowerCase(),
@@ -168,11 +170,13 @@ export async function startEntraFake({ apps = DEFAULT_APPS, expiresIn = 3599, re
     }
     if (claims.iss !== app.clientId) return [700021];
     if (claims.sub !== claims.iss) return [50048];
-    if (claims.aud !== tokenEndpoint) return [700023];
+    if (claims.aud !== tokenEndpoint && !hostAliases.some((h) => claims.aud === tokenEndpoint.replace(url, h))) return [700023];
     const t = now();
     const nbf = (claims.nbf ?? 0) * 1000;
     const exp = (claims.exp ?? 0) * 1000;
-    if (t < nbf || t >= exp) return [700024, { now: dotnetTime(t), nbf: dotnetTime(nbf), exp: dotnetTime(exp) }];
+    // An nbf slightly ahead is accepted (msal-node rounds it up to the next second); the
+    // 5-minute tolerance is assumed from Entra's usual clock skew, no capture shows it.
+    if (t + 300_000 < nbf || t >= exp) return [700024, { now: dotnetTime(t), nbf: dotnetTime(nbf), exp: dotnetTime(exp) }];
     return null;
   }
 
