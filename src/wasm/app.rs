@@ -190,8 +190,6 @@ impl Inner {
         let mine = p.clone();
         let flight = self.start_flight(key, keep_alive.as_ref(), async move {
             let p = mine;
-            // Read together with the token: a miss then costs one store round trip, not two.
-            let window = me.read_window(&p);
             if !p.bypass_cache {
                 if let Some((token, freshness)) = me.read_store(&p).await {
                     if freshness == Freshness::RefreshDue {
@@ -201,6 +199,8 @@ impl Inner {
                     return Ok(me.answer(&token, TokenSource::Store, &p.correlation_id, fresh));
                 }
             }
+            // Only after a miss: a store hit, the common case, costs one store read, not two.
+            let window = me.read_window(&p);
             me.fetch_token(&p, wait_until.as_ref(), window).await
         });
         JsFuture::from(flight).await
