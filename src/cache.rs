@@ -95,11 +95,18 @@ impl CachedToken {
         self
     }
 
+    /// The last moment this token is [`Freshness::Fresh`]: the earlier of `refreshOn` and the
+    /// start of the expiry buffer.
+    pub fn fresh_until(&self, buffer_ms: u64) -> u64 {
+        let buffered = self.expires_on_ms.saturating_sub(buffer_ms);
+        self.refresh_on_ms.map_or(buffered, |r| r.min(buffered))
+    }
+
     /// How this token may be used at `now_ms` with the configured expiry buffer.
     pub fn freshness(&self, now_ms: u64, buffer_ms: u64) -> Freshness {
         if now_ms.saturating_add(buffer_ms) >= self.expires_on_ms {
             Freshness::Expired
-        } else if self.refresh_on_ms.is_some_and(|r| now_ms >= r) {
+        } else if now_ms >= self.fresh_until(buffer_ms) {
             Freshness::RefreshDue
         } else {
             Freshness::Fresh

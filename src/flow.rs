@@ -19,7 +19,7 @@ use crate::envelope::{self, OpenError, SealingKey, NONCE_LEN};
 use crate::error::{Error, ServerDetails};
 use crate::request::{token_request, HttpRequest, TokenRequestInput};
 use crate::response::{parse_token_response, HttpResponse};
-use crate::retry::{Next, RetryPolicy};
+use crate::retry::Next;
 use crate::scope::Scopes;
 
 /// `acquireTokenByClientCredential(request)`, as given.
@@ -150,16 +150,13 @@ impl Client {
             .get(&p.key, now_ms, self.config.expiry_buffer_ms)
     }
 
-    /// Until when the memory level will keep answering with `token`, a fresh token it holds:
-    /// the earlier of `refreshOn` and the expiry buffer. The JavaScript layer repeats that
-    /// answer until then without calling in; `None` (no memory level) means ask every time.
+    /// Until when the memory level will keep answering with `token`, a fresh token it holds.
+    /// The JavaScript layer repeats that answer until then without calling in; `None` (no
+    /// memory level) means ask every time.
     pub fn serve_until(&self, token: &CachedToken) -> Option<u64> {
-        self.config.memory.then(|| {
-            let buffered = token
-                .expires_on_ms
-                .saturating_sub(self.config.expiry_buffer_ms);
-            token.refresh_on_ms.map_or(buffered, |r| r.min(buffered))
-        })
+        self.config
+            .memory
+            .then(|| token.fresh_until(self.config.expiry_buffer_ms))
     }
 
     /// For certificate credentials: the signing input of a fresh assertion and its algorithm.
@@ -334,11 +331,6 @@ impl Client {
                 self.open_window(p, until);
             }
         }
-    }
-
-    /// The retry budget.
-    pub fn retry_policy(&self) -> RetryPolicy {
-        self.config.retry
     }
 
     /// Stale-if-error: a still-valid cached token to serve when the identity provider fails.

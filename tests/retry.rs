@@ -174,7 +174,7 @@ fn the_deadline_bounds_the_whole_wait() {
         "{}",
         err.message()
     );
-    let policy = c.retry_policy();
+    let policy = c.config().retry;
     assert_eq!(policy.attempt_timeout(0), (1000, false));
     assert_eq!(
         policy.attempt_timeout(11_500),

@@ -210,7 +210,7 @@ impl Inner {
     /// ended without `waitUntil` never settles and the runtime reports nothing. `None` means
     /// it stalled past the time a live one needs (the deadline, retries included, plus a margin).
     async fn follow(&self, flight: &Promise) -> Option<Result<JsValue, JsValue>> {
-        let ms = self.core.borrow().retry_policy().deadline_ms + FOLLOW_MARGIN_MS;
+        let ms = self.core.borrow().config().retry.deadline_ms + FOLLOW_MARGIN_MS;
         let stalled: JsValue = Object::new().into();
         let (timer, id) = sleep(ms, &stalled);
         let contenders: js_sys::Array = [JsValue::from(flight), JsValue::from(timer)]
@@ -409,7 +409,7 @@ impl Inner {
             let core = self.core.borrow();
             let req = core.token_request(p, assertion.as_ref().map(ClientSecret::secret));
             let elapsed = now.saturating_sub(started);
-            (req, core.retry_policy().attempt_timeout(elapsed))
+            (req, core.config().retry.attempt_timeout(elapsed))
         };
         // Lifetimes count from the send, not the receipt: never overestimate a token's life.
         let sent_at = now_ms(self.now.as_ref()).map_err(|e| to_js(&e, corr, None))?;

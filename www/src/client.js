@@ -26,19 +26,23 @@ function toResult(r, correlationId = r.correlationId, tokenSource = r.tokenSourc
   };
 }
 
+/** The memo key of a request: its scopes as given, or undefined when they are not strings. */
+function scopesKey(request) {
+  const scopes = request?.scopes;
+  return Array.isArray(scopes) && scopes.every((s) => typeof s === "string") ? scopes.join(" ") : undefined;
+}
+
 /**
- * The memo key of a plain request (scopes, maybe waitUntil, skipCache: false, fields set to
- * undefined), or undefined for anything the core must see (skipCache, claims, correlationId,
- * unknown fields, bad input).
+ * Whether a request may be answered from the memo: scopes, maybe waitUntil, skipCache: false,
+ * fields set to undefined. Anything else (skipCache, claims, correlationId, unknown fields,
+ * bad input) goes to the core.
  */
-function plainKey(request) {
-  if (typeof request !== "object" || request === null) return undefined;
+function isPlain(request) {
   const { scopes, waitUntil, skipCache, ...rest } = request;
-  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === "string")) return undefined;
-  if (skipCache !== undefined && skipCache !== false) return undefined;
-  if (waitUntil !== undefined && typeof waitUntil !== "function") return undefined;
-  for (const name in rest) if (rest[name] !== undefined) return undefined;
-  return scopes.join(" ");
+  if (skipCache !== undefined && skipCache !== false) return false;
+  if (waitUntil !== undefined && typeof waitUntil !== "function") return false;
+  for (const name in rest) if (rest[name] !== undefined) return false;
+  return true;
 }
 
 function rethrow(e) {
@@ -66,24 +70,19 @@ export class ConfidentialClientApplication {
   }
 
   async acquireTokenByClientCredential(request) {
-    const key = plainKey(request);
+    const key = scopesKey(request);
     const memo = key === undefined ? undefined : this.#memo.get(key);
-    if (memo !== undefined && this.#now() < memo.serveUntil) {
+    if (memo !== undefined && this.#now() < memo.serveUntil && isPlain(request)) {
       this.#log("token served from the memory cache");
       return toResult(memo, crypto.randomUUID(), "memory");
     }
     return this.#core.acquire(request).then((r) => {
-      this.#remember(plainKey({ scopes: request.scopes }), r);
+      // Keyed by the scopes alone: a skipCache or claims answer replaces the plain request's
+      // entry, as in the core; an answer without serveUntil (refresh due, stale) removes it.
+      if (r.serveUntil === undefined) this.#memo.delete(key);
+      else this.#memo.set(key, r);
       return toResult(r);
     }, rethrow);
-  }
-
-  // Keyed by the scopes alone: a skipCache or claims answer replaces the plain request's entry,
-  // as it does in the core; an answer without serveUntil (refresh due, stale) removes it.
-  #remember(key, r) {
-    if (key === undefined) return;
-    if (r.serveUntil === undefined) this.#memo.delete(key);
-    else this.#memo.set(key, r);
   }
 
   #log(message) {
