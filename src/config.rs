@@ -1,13 +1,12 @@
-//! Client configuration: the serde shape of the JavaScript config object, and its validation
-//! into [`ClientConfig`]. Every message names the field and the fix, and never echoes a value
-//! that could be a secret.
-
-use serde::de::{DeserializeOwned, Deserializer, IgnoredAny};
-use serde::Deserialize;
+//! Client configuration: reading the JavaScript config object (as JSON) and validating it into
+//! [`ClientConfig`]. Every message names the field and the fix, and never echoes a value that
+//! could be a secret.
 
 use crate::authority::Authority;
 use crate::credential::{CertificateCredential, RawCertificate};
 use crate::error::Error;
+use crate::json::{self, Value};
+use crate::options::Options;
 use crate::retry::{RetryPolicy, ENTRA_FLOOR_MS, GENERIC_FLOOR_MS};
 use crate::secret::ClientSecret;
 
@@ -31,30 +30,10 @@ pub const FUNCTION_MARK: &str = "\u{0}function";
 /// What it writes in place of a non-plain object (a KV binding, a Redis client).
 pub const OBJECT_MARK: &str = "\u{0}object";
 
-/// A config field holding a JavaScript function or object: the core notes its presence, the
-/// shell reads the value. Deserializes from anything without looking at it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Present;
+const CODE: &str = "invalid_config";
 
-impl<'de> Deserialize<'de> for Present {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        IgnoredAny::deserialize(d).map(|_| Present)
-    }
-}
-
-/// `new ConfidentialClientApplication(config)`, as given.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct RawConfig {
-    pub auth: Option<RawAuth>,
-    pub cache: Option<RawCache>,
-    pub system: Option<RawSystem>,
-}
-
-/// `config.auth`, as given.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+/// `config.auth`, as given (types checked, values not yet).
+#[derive(Debug, Default)]
 #[allow(missing_docs)]
 pub struct RawAuth {
     pub client_id: Option<String>,
@@ -63,36 +42,74 @@ pub struct RawAuth {
     pub issuer: Option<String>,
     pub client_secret: Option<String>,
     pub client_certificate: Option<RawCertificate>,
-    pub client_assertion: Option<Present>,
+    pub client_assertion: Option<AssertionInput>,
     pub client_auth_method: Option<String>,
-    #[serde(rename = "sendX5C")]
     pub send_x5c: Option<bool>,
     pub client_capabilities: Option<Vec<String>>,
 }
 
 /// `config.cache`, as given.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug, Default)]
 #[allow(missing_docs)]
 pub struct RawCache {
-    pub store: Option<Present>,
+    /// Whether a store object was given (the shell holds it).
+    pub store: bool,
     pub key_prefix: Option<String>,
     pub encryption_key: Option<String>,
     pub memory: Option<bool>,
 }
 
-/// `config.system`, as given.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+/// `config.system`, as given: the numbers, range-checked. `fetch`, `logger` and `now` are
+/// functions the shell holds.
+#[derive(Debug, Default)]
 #[allow(missing_docs)]
 pub struct RawSystem {
-    pub fetch: Option<Present>,
-    pub timeout_ms: Option<f64>,
-    pub max_retries: Option<f64>,
-    pub deadline_ms: Option<f64>,
-    pub expiry_buffer_seconds: Option<f64>,
-    pub logger: Option<Present>,
-    pub now: Option<Present>,
+    pub timeout_ms: Option<u64>,
+    pub max_retries: Option<u64>,
+    pub deadline_ms: Option<u64>,
+    pub expiry_buffer_seconds: Option<u64>,
+}
+
+impl RawAuth {
+    fn read(o: &Options<'_>) -> Result<Self, Error> {
+        let client_assertion = match o.value("clientAssertion") {
+            None => None,
+            Some(Value::String(s)) if s == FUNCTION_MARK => Some(AssertionInput::Callback),
+            Some(Value::String(s)) if s != OBJECT_MARK => {
+                Some(AssertionInput::Static(ClientSecret::new(s.clone())))
+            }
+            Some(_) => return Err(Error::config(
+                "invalid_credential",
+                "auth.clientAssertion must be a string (a signed JWT) or a function returning one",
+            )),
+        };
+        let client_certificate = Options::read(
+            o.value("clientCertificate"),
+            "auth.clientCertificate",
+            CODE,
+            &[
+                "privateKey",
+                "thumbprintSha256",
+                "thumbprint",
+                "x5c",
+                "keyId",
+            ],
+        )?
+        .map(|c| RawCertificate::read(&c))
+        .transpose()?;
+        Ok(RawAuth {
+            client_id: o.string("clientId")?,
+            authority: o.string("authority")?,
+            token_endpoint: o.string("tokenEndpoint")?,
+            issuer: o.string("issuer")?,
+            client_secret: o.string("clientSecret")?,
+            client_certificate,
+            client_assertion,
+            client_auth_method: o.string("clientAuthMethod")?,
+            send_x5c: o.boolean("sendX5C")?,
+            client_capabilities: o.strings("clientCapabilities")?,
+        })
+    }
 }
 
 /// How a client secret is sent (RFC 6749 §2.3.1).
@@ -160,43 +177,89 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Parses a JSON config; a string `clientAssertion` is read from it (native tests, fixtures).
+    /// Parses the config object as JSON text (the shell's serialization, or native tests).
     ///
     /// # Errors
-    /// As [`ClientConfig::from_raw`], plus `invalid_config` for malformed JSON.
+    /// As [`ClientConfig::from_raw`], plus `invalid_config` naming an unknown option or a field
+    /// of the wrong type.
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        let raw: RawConfig = parse_json(json, "invalid_config")?;
-        let value: serde_json::Value = serde_json::from_str(json)
-            .map_err(|_| Error::config("invalid_config", "config must be a JSON object"))?;
-        let assertion = match value.pointer("/auth/clientAssertion") {
-            Some(serde_json::Value::String(s)) if s == FUNCTION_MARK => {
-                Some(AssertionInput::Callback)
-            }
-            Some(serde_json::Value::String(s)) => {
-                Some(AssertionInput::Static(ClientSecret::new(s.clone())))
-            }
-            Some(_) => return Err(Error::config(
-                "invalid_credential",
-                "auth.clientAssertion must be a string (a signed JWT) or a function returning one",
-            )),
-            None => None,
+        let root = json::parse(json.as_bytes())
+            .map_err(|_| Error::config(CODE, "config must be a JSON object"))?;
+        let config = Options::read(Some(&root), "", CODE, &["auth", "cache", "system"])?
+            .ok_or_else(|| Error::config(CODE, "config must be an object"))?;
+        let auth = Options::read(
+            config.value("auth"),
+            "auth",
+            CODE,
+            &[
+                "clientId",
+                "authority",
+                "tokenEndpoint",
+                "issuer",
+                "clientSecret",
+                "clientCertificate",
+                "clientAssertion",
+                "clientAuthMethod",
+                "sendX5C",
+                "clientCapabilities",
+            ],
+        )?
+        .map(|a| RawAuth::read(&a))
+        .transpose()?;
+        let cache = match Options::read(
+            config.value("cache"),
+            "cache",
+            CODE,
+            &["store", "keyPrefix", "encryptionKey", "memory"],
+        )? {
+            Some(c) => RawCache {
+                store: c.present("store"),
+                key_prefix: c.string("keyPrefix")?,
+                encryption_key: c.string("encryptionKey")?,
+                memory: c.boolean("memory")?,
+            },
+            None => RawCache::default(),
         };
-        Self::from_raw(raw, assertion)
+        let system = match Options::read(
+            config.value("system"),
+            "system",
+            CODE,
+            &[
+                "fetch",
+                "timeoutMs",
+                "maxRetries",
+                "deadlineMs",
+                "expiryBufferSeconds",
+                "logger",
+                "now",
+            ],
+        )? {
+            Some(s) => RawSystem {
+                timeout_ms: s.whole_number("timeoutMs", 1, 600_000)?,
+                max_retries: s.whole_number("maxRetries", 0, 10)?,
+                deadline_ms: s.whole_number("deadlineMs", 1, 3_600_000)?,
+                expiry_buffer_seconds: s.whole_number("expiryBufferSeconds", 0, 3600)?,
+            },
+            None => RawSystem::default(),
+        };
+        Self::from_raw(auth, cache, system)
     }
 
-    /// Validates a parsed config. `assertion` is what the shell found in `auth.clientAssertion`.
+    /// Validates a read config.
     ///
     /// # Errors
     /// A [`Error::Config`] naming the first bad field.
-    pub fn from_raw(raw: RawConfig, assertion: Option<AssertionInput>) -> Result<Self, Error> {
-        let auth = raw.auth.ok_or_else(|| {
+    pub fn from_raw(
+        auth: Option<RawAuth>,
+        cache: RawCache,
+        system: RawSystem,
+    ) -> Result<Self, Error> {
+        let auth = auth.ok_or_else(|| {
             Error::config(
                 "invalid_config",
                 "auth is required: pass { auth: { clientId, authority, clientSecret } }",
             )
         })?;
-        let cache = raw.cache.unwrap_or_default();
-        let system = raw.system.unwrap_or_default();
 
         let client_id = auth.client_id.as_deref().map(str::trim).unwrap_or_default();
         if client_id.is_empty() {
@@ -225,7 +288,7 @@ impl ClientConfig {
                 ))
             }
         };
-        let credential = credential(&auth, assertion, authority.is_entra())?;
+        let credential = credential(&auth, authority.is_entra())?;
         let send_x5c = auth.send_x5c.unwrap_or(false);
         let has_chain = auth
             .client_certificate
@@ -258,7 +321,7 @@ impl ClientConfig {
                 format!("cache.keyPrefix must be at most {MAX_KEY_PREFIX_LEN} bytes (KV keys are at most 512)"),
             ));
         }
-        let store = cache.store.is_some();
+        let store = cache.store;
         if cache.encryption_key.is_some() && !store {
             return Err(Error::config(
                 "invalid_config",
@@ -297,24 +360,18 @@ impl ClientConfig {
             store,
             encryption_key: cache.encryption_key.map(ClientSecret::new),
             retry,
-            expiry_buffer_ms: whole_number(
-                "system.expiryBufferSeconds",
-                system.expiry_buffer_seconds,
-                0,
-                3600,
-            )?
-            .unwrap_or(DEFAULT_EXPIRY_BUFFER_SECONDS)
+            expiry_buffer_ms: system
+                .expiry_buffer_seconds
+                .unwrap_or(DEFAULT_EXPIRY_BUFFER_SECONDS)
                 * 1000,
         })
     }
 }
 
 fn retry_policy(system: &RawSystem, entra: bool) -> Result<RetryPolicy, Error> {
-    let timeout_ms = whole_number("system.timeoutMs", system.timeout_ms, 1, 600_000)?
-        .unwrap_or(DEFAULT_TIMEOUT_MS);
-    let max_retries = whole_number("system.maxRetries", system.max_retries, 0, 10)?
-        .map_or(DEFAULT_MAX_RETRIES, |n| n as u32);
-    let deadline_ms = match whole_number("system.deadlineMs", system.deadline_ms, 1, 3_600_000)? {
+    let timeout_ms = system.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
+    let max_retries = system.max_retries.map_or(DEFAULT_MAX_RETRIES, |n| n as u32);
+    let deadline_ms = match system.deadline_ms {
         Some(d) if d < timeout_ms => {
             return Err(Error::config(
                 "invalid_config",
@@ -339,15 +396,11 @@ fn retry_policy(system: &RawSystem, entra: bool) -> Result<RetryPolicy, Error> {
     })
 }
 
-fn credential(
-    auth: &RawAuth,
-    assertion: Option<AssertionInput>,
-    entra: bool,
-) -> Result<Credential, Error> {
+fn credential(auth: &RawAuth, entra: bool) -> Result<Credential, Error> {
     let given = [
         auth.client_secret.is_some(),
         auth.client_certificate.is_some(),
-        assertion.is_some() || auth.client_assertion.is_some(),
+        auth.client_assertion.is_some(),
     ];
     if given.iter().filter(|g| **g).count() != 1 {
         return Err(Error::config(
@@ -388,82 +441,13 @@ fn credential(
             CertificateCredential::parse(cert, entra)?,
         )));
     }
-    match assertion {
+    match &auth.client_assertion {
         Some(AssertionInput::Static(s)) if s.secret().is_empty() => Err(Error::config(
             "invalid_credential",
             "auth.clientAssertion is empty: pass a signed JWT or a function that returns one",
         )),
-        Some(AssertionInput::Static(s)) => Ok(Credential::StaticAssertion(s)),
+        Some(AssertionInput::Static(s)) => Ok(Credential::StaticAssertion(s.clone())),
         _ => Ok(Credential::AssertionCallback),
-    }
-}
-
-/// Deserializes JSON into `T`, turning serde errors into messages that name the field without
-/// quoting the value (a PEM in the wrong field must not reach an error). `code` is the error
-/// code: `invalid_config` or `invalid_request`.
-///
-/// # Errors
-/// `code`, naming the field.
-pub fn parse_json<T: DeserializeOwned>(json: &str, code: &'static str) -> Result<T, Error> {
-    let mut de = serde_json::Deserializer::from_str(json);
-    from_deserializer(&mut de, code)
-}
-
-fn from_deserializer<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    de: D,
-    code: &'static str,
-) -> Result<T, Error> {
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let full = e.inner().to_string();
-        // serde_json appends a position; JavaScript objects have none.
-        let inner = full.split(" at line ").next().unwrap_or(&full).to_owned();
-        let what = if let Some(rest) = inner.strip_prefix("unknown field ") {
-            let name = rest.split(',').next().unwrap_or(rest).trim_matches('`');
-            return Error::config(
-                code,
-                format!(
-                    "unknown option {}: check its spelling against the documented options",
-                    join_path(&path, name)
-                ),
-            );
-        } else if let Some((_, expected)) = inner.rsplit_once(", expected ") {
-            format!("must be {expected}")
-        } else if inner.starts_with("missing field") {
-            inner.clone()
-        } else {
-            "has an invalid value".to_owned()
-        };
-        let path = match path.as_str() {
-            "." if code == "invalid_request" => "request".to_owned(),
-            "." => "config".to_owned(),
-            _ => path,
-        };
-        Error::config(code, format!("{path} {what}"))
-    })
-}
-
-fn join_path(parent: &str, name: &str) -> String {
-    // serde_path_to_error reports the path of the unknown key itself for maps; keep one copy.
-    if parent == "." || parent.is_empty() {
-        name.to_owned()
-    } else if parent.ends_with(name) {
-        parent.to_owned()
-    } else {
-        format!("{parent}.{name}")
-    }
-}
-
-fn whole_number(field: &str, value: Option<f64>, min: u64, max: u64) -> Result<Option<u64>, Error> {
-    match value {
-        None => Ok(None),
-        Some(v) if v.is_finite() && v.fract() == 0.0 && v >= min as f64 && v <= max as f64 => {
-            Ok(Some(v as u64))
-        }
-        Some(_) => Err(Error::config(
-            "invalid_config",
-            format!("{field} must be a whole number from {min} to {max}"),
-        )),
     }
 }
 

@@ -12,12 +12,13 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
-use serde::Deserialize;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 use crate::der::{self, tag};
 use crate::error::Error;
+use crate::json::{Object, Value};
+use crate::options::Options;
 
 /// rsaEncryption, 1.2.840.113549.1.1.1.
 const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
@@ -31,8 +32,7 @@ const MIN_RSA_BITS: usize = 2048;
 const ASSERTION_LIFETIME_S: u64 = 600;
 
 /// `auth.clientCertificate`, as given.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug, Default)]
 #[allow(missing_docs)]
 pub struct RawCertificate {
     pub private_key: Option<Redacted>,
@@ -43,9 +43,24 @@ pub struct RawCertificate {
 }
 
 /// A string field that must never be printed (the PEM private key).
-#[derive(Deserialize, Default)]
-#[serde(transparent)]
+#[derive(Default)]
 pub struct Redacted(pub String);
+
+impl RawCertificate {
+    /// Reads `auth.clientCertificate` (names already checked by the caller).
+    ///
+    /// # Errors
+    /// `invalid_config` naming a field that is not a string.
+    pub fn read(o: &Options<'_>) -> Result<Self, Error> {
+        Ok(RawCertificate {
+            private_key: o.string("privateKey")?.map(Redacted),
+            thumbprint_sha256: o.string("thumbprintSha256")?,
+            thumbprint: o.string("thumbprint")?,
+            x5c: o.string("x5c")?,
+            key_id: o.string("keyId")?,
+        })
+    }
+}
 
 impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -208,39 +223,35 @@ impl CertificateCredential {
         jti: &str,
         send_x5c: bool,
     ) -> String {
-        let mut header = serde_json::Map::new();
-        header.insert("alg".into(), self.alg().name().into());
-        header.insert("typ".into(), "JWT".into());
+        let mut header = Object::new();
+        header.insert("alg", self.alg().name());
+        header.insert("typ", "JWT");
         match self.alg() {
             JwsAlg::Ps256 => {
-                header.insert(
-                    "x5t#S256".into(),
-                    self.x5t_s256.clone().unwrap_or_default().into(),
-                );
+                header.insert("x5t#S256", self.x5t_s256.clone().unwrap_or_default());
             }
             JwsAlg::Rs256 | JwsAlg::Es256 => {
                 if let Some(t) = &self.x5t {
-                    header.insert("x5t".into(), t.clone().into());
+                    header.insert("x5t", t.as_str());
                 }
             }
         }
         if let Some(kid) = &self.key_id {
-            header.insert("kid".into(), kid.clone().into());
+            header.insert("kid", kid.as_str());
         }
         if send_x5c && !self.x5c.is_empty() {
-            header.insert("x5c".into(), self.x5c.clone().into());
+            header.insert("x5c", self.x5c.clone());
         }
-        let claims = serde_json::json!({
-            "aud": audience,
-            "iss": client_id,
-            "sub": client_id,
-            "jti": jti,
-            "nbf": now_s,
-            "iat": now_s,
-            "exp": now_s + ASSERTION_LIFETIME_S,
-        });
-        let h = URL_SAFE_NO_PAD.encode(serde_json::Value::Object(header).to_string());
-        let c = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let mut claims = Object::new();
+        claims.insert("aud", audience);
+        claims.insert("iss", client_id);
+        claims.insert("sub", client_id);
+        claims.insert("jti", jti);
+        claims.insert("nbf", now_s);
+        claims.insert("iat", now_s);
+        claims.insert("exp", now_s + ASSERTION_LIFETIME_S);
+        let h = URL_SAFE_NO_PAD.encode(Value::from(header).to_json());
+        let c = URL_SAFE_NO_PAD.encode(Value::from(claims).to_json());
         format!("{h}.{c}")
     }
 

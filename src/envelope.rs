@@ -11,10 +11,10 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hkdf::Hkdf;
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::cache::CachedToken;
+use crate::json::{self, Object, Value};
 use crate::secret::AccessToken;
 
 /// Prefix of every envelope; a new format gets a new prefix and old entries become misses.
@@ -46,17 +46,6 @@ impl SealingKey {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct Stored {
-    at: String,
-    tt: String,
-    exp: u64,
-    ext: Option<u64>,
-    rf: Option<u64>,
-    sc: Vec<String>,
-    tid: Option<String>,
-}
-
 /// Seals a token for `store_key`.
 pub fn seal(
     key: &SealingKey,
@@ -64,16 +53,16 @@ pub fn seal(
     token: &CachedToken,
     nonce: [u8; NONCE_LEN],
 ) -> String {
-    let stored = Stored {
-        at: token.access_token.secret().to_owned(),
-        tt: token.token_type.clone(),
-        exp: token.expires_on_ms,
-        ext: token.ext_expires_on_ms,
-        rf: token.refresh_on_ms,
-        sc: token.scopes.clone(),
-        tid: token.tenant_id.clone(),
-    };
-    let plain = serde_json::to_vec(&stored).unwrap_or_default();
+    // The names and order of the first release: entries already in stores must keep opening.
+    let mut stored = Object::new();
+    stored.insert("at", token.access_token.secret());
+    stored.insert("tt", token.token_type.as_str());
+    stored.insert("exp", token.expires_on_ms);
+    stored.insert("ext", token.ext_expires_on_ms);
+    stored.insert("rf", token.refresh_on_ms);
+    stored.insert("sc", token.scopes.clone());
+    stored.insert("tid", token.tenant_id.clone());
+    let plain = Value::from(stored).to_json().into_bytes();
     let cipher = Aes256Gcm::new(&key.0.into());
     let sealed = cipher
         .encrypt(
@@ -143,15 +132,39 @@ pub fn open(key: &SealingKey, store_key: &str, value: &str) -> Result<CachedToke
             },
         )
         .map_err(|_| OpenError::Authentication)?;
-    let s: Stored = serde_json::from_slice(&plain).map_err(|_| OpenError::Content)?;
-    Ok(CachedToken {
-        access_token: AccessToken::new(s.at),
-        token_type: s.tt,
-        expires_on_ms: s.exp,
-        ext_expires_on_ms: s.ext,
-        refresh_on_ms: s.rf,
-        scopes: s.sc,
-        tenant_id: s.tid,
+    read_stored(&plain).ok_or(OpenError::Content)
+}
+
+/// The token entry inside an opened envelope.
+fn read_stored(plain: &[u8]) -> Option<CachedToken> {
+    let root = json::parse(plain).ok()?;
+    let s = root.as_object()?;
+    let text = |name| s.get(name).and_then(Value::as_str).map(str::to_owned);
+    // Absent or null is `Some(None)`; anything but a whole number is `None`.
+    let number = |name| match s.get(name) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::Number(n)) => n.as_u64().map(Some),
+        Some(_) => None,
+    };
+    let scopes = match s.get("sc")? {
+        Value::Array(items) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()?,
+        _ => return None,
+    };
+    let tenant_id = match s.get("tid") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_str()?.to_owned()),
+    };
+    Some(CachedToken {
+        access_token: AccessToken::new(text("at")?),
+        token_type: text("tt")?,
+        expires_on_ms: number("exp")??,
+        ext_expires_on_ms: number("ext")?,
+        refresh_on_ms: number("rf")?,
+        scopes,
+        tenant_id,
     })
 }
 

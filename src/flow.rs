@@ -9,29 +9,60 @@
 
 use std::collections::HashMap;
 
-use serde::Deserialize;
-use serde_json::{Map, Value};
-
 use crate::cache::{cache_key, CachedToken, Freshness, MemoryCache};
-use crate::config::{ClientConfig, Credential, Present};
+use crate::config::{ClientConfig, Credential};
 use crate::credential::JwsAlg;
 use crate::envelope::{self, OpenError, SealingKey, NONCE_LEN};
 use crate::error::{Error, ServerDetails};
+use crate::json::{self, Object, Value};
+use crate::options::Options;
 use crate::request::{token_request, HttpRequest, TokenRequestInput};
 use crate::response::{parse_token_response, HttpResponse};
 use crate::retry::Next;
 use crate::scope::Scopes;
 
 /// `acquireTokenByClientCredential(request)`, as given.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+/// (`waitUntil` is a function the shell holds.)
+#[derive(Debug, Default)]
 #[allow(missing_docs)]
 pub struct RawRequest {
     pub scopes: Option<Vec<String>>,
     pub skip_cache: Option<bool>,
     pub claims: Option<String>,
     pub correlation_id: Option<String>,
-    pub wait_until: Option<Present>,
+}
+
+impl RawRequest {
+    /// Reads the request object from the shell's JSON serialization of it.
+    ///
+    /// # Errors
+    /// `invalid_request` naming an unknown option or a field of the wrong type.
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        const CODE: &str = "invalid_request";
+        let root = json::parse(json.as_bytes())
+            .map_err(|_| Error::config(CODE, "request must be a JSON object"))?;
+        let Some(o) = Options::read(
+            Some(&root),
+            "",
+            CODE,
+            &[
+                "scopes",
+                "skipCache",
+                "claims",
+                "correlationId",
+                "waitUntil",
+            ],
+        )?
+        else {
+            return Ok(RawRequest::default());
+        };
+        Ok(RawRequest {
+            scopes: o.strings("scopes")?,
+            skip_cache: o.boolean("skipCache")?,
+            claims: o.string("claims")?,
+            correlation_id: o.string("correlationId")?,
+        })
+    }
 }
 
 /// A validated request.
@@ -429,8 +460,8 @@ pub fn merge_claims(
     capabilities: &[String],
 ) -> Result<Option<String>, Error> {
     let mut root = match claims {
-        None => Map::new(),
-        Some(text) => match serde_json::from_str::<Value>(text) {
+        None => Object::new(),
+        Some(text) => match json::parse(text.as_bytes()) {
             Ok(Value::Object(map)) => map,
             _ => {
                 return Err(Error::config(
@@ -441,17 +472,20 @@ pub fn merge_claims(
         },
     };
     if !capabilities.is_empty() {
-        let access = root
-            .entry("access_token")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(access) = access {
-            access.insert(
-                "xms_cc".to_owned(),
-                serde_json::json!({ "values": capabilities }),
-            );
+        let mut xms_cc = Object::new();
+        xms_cc.insert("values", capabilities.to_vec());
+        match root.get_mut("access_token") {
+            Some(Value::Object(access)) => access.insert("xms_cc", xms_cc),
+            // A claims object whose access_token is not an object has nothing to merge into.
+            Some(_) => {}
+            None => {
+                let mut access = Object::new();
+                access.insert("xms_cc", xms_cc);
+                root.insert("access_token", access);
+            }
         }
     }
-    Ok((!root.is_empty()).then(|| Value::Object(root).to_string()))
+    Ok((!root.is_empty()).then(|| Value::Object(root).to_json()))
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ pub mod der;
 pub mod envelope;
 pub mod error;
 pub mod flow;
+pub mod json;
+pub mod options;
 pub mod request;
 pub mod response;
 pub mod retry;

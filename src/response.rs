@@ -1,9 +1,7 @@
 //! Token responses (RFC 6749 §5.1) and error responses (§5.2, plus Entra's fields) as data.
 
-use serde::Deserialize;
-use serde_json::Value;
-
 use crate::error::{Error, ServerDetails};
+use crate::json::{self, Object, Value};
 use crate::secret::{redact, AccessToken};
 
 /// Largest body read from a token endpoint. Entra's answers are under 8 KiB.
@@ -47,27 +45,6 @@ pub struct TokenResponse {
     pub refresh_in: Option<u64>,
 }
 
-#[derive(Deserialize)]
-struct RawSuccess {
-    access_token: Option<Value>,
-    token_type: Option<Value>,
-    expires_in: Option<Value>,
-    ext_expires_in: Option<Value>,
-    refresh_in: Option<Value>,
-}
-
-#[derive(Deserialize, Default)]
-struct RawError {
-    error: Option<String>,
-    error_description: Option<String>,
-    #[serde(default)]
-    error_codes: Vec<Value>,
-    trace_id: Option<String>,
-    timestamp: Option<String>,
-    error_uri: Option<String>,
-    correlation_id: Option<String>,
-}
-
 /// Turns a token endpoint's answer into a token or an error.
 ///
 /// `secrets` are scrubbed from any server text kept in the error; `now_ms` resolves an
@@ -101,25 +78,26 @@ pub fn parse_token_response(
         return Err(server_error(resp, secrets, now_ms));
     }
     // A 2xx body holds the token: never quote it in an error.
-    let raw: RawSuccess = serde_json::from_slice(&resp.body).map_err(|_| {
-        Error::network(
+    let root = json::parse(&resp.body).ok();
+    let Some(raw) = root.as_ref().and_then(Value::as_object) else {
+        return Err(Error::network(
             "invalid_response",
             format!(
                 "the token endpoint answered HTTP {} with a body that is not a JSON object",
                 resp.status
             ),
-        )
-    })?;
-    let access_token = match raw.access_token {
-        Some(Value::String(t)) if !t.is_empty() => AccessToken::new(t),
+        ));
+    };
+    let access_token = match raw.get("access_token") {
+        Some(Value::String(t)) if !t.is_empty() => AccessToken::new(t.clone()),
         _ => return Err(invalid("access_token is missing or not a non-empty string")),
     };
-    let token_type = match raw.token_type {
+    let token_type = match raw.get("token_type") {
         Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => "Bearer".to_owned(),
-        Some(Value::String(t)) if !t.is_empty() => t,
+        Some(Value::String(t)) if !t.is_empty() => t.clone(),
         _ => return Err(invalid("token_type is missing (RFC 6749 §5.1 requires it)")),
     };
-    let expires_in = match seconds("expires_in", raw.expires_in)? {
+    let expires_in = match seconds(raw, "expires_in")? {
         Some(0) | None => return Err(invalid("expires_in must be a positive number of seconds")),
         Some(s) => s,
     };
@@ -127,8 +105,8 @@ pub fn parse_token_response(
         access_token,
         token_type,
         expires_in,
-        ext_expires_in: seconds("ext_expires_in", raw.ext_expires_in)?,
-        refresh_in: seconds("refresh_in", raw.refresh_in)?,
+        ext_expires_in: seconds(raw, "ext_expires_in")?,
+        refresh_in: seconds(raw, "refresh_in")?,
     })
 }
 
@@ -140,21 +118,21 @@ fn invalid(what: &str) -> Error {
 }
 
 /// A lifetime field: a JSON number or a numeric string (Entra has sent both).
-fn seconds(field: &str, v: Option<Value>) -> Result<Option<u64>, Error> {
-    let n = match &v {
+/// Fractions are dropped; exponents are refused (no server writes a lifetime that way).
+fn seconds(raw: &Object, field: &str) -> Result<Option<u64>, Error> {
+    let v = raw.get(field);
+    let n = match v {
         None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        Some(Value::Number(n)) => n.whole_part(),
+        Some(Value::String(s)) => json::whole_part(s.trim()),
         Some(_) => None,
     };
     match n {
-        Some(n) if n.is_finite() && n >= 0.0 && n <= MAX_LIFETIME_SECONDS as f64 => {
-            Ok(Some(n as u64))
-        }
+        Some(n) if n <= MAX_LIFETIME_SECONDS => Ok(Some(n)),
         _ => {
             let shown = match v {
                 Some(Value::String(s)) => format!("{:?}", s.chars().take(24).collect::<String>()),
-                Some(other) => other.to_string().chars().take(24).collect(),
+                Some(other) => other.to_json().chars().take(24).collect(),
                 None => String::new(),
             };
             Err(invalid(&format!(
@@ -165,13 +143,25 @@ fn seconds(field: &str, v: Option<Value>) -> Result<Option<u64>, Error> {
 }
 
 fn server_error(resp: &HttpResponse, secrets: &[&str], now_ms: u64) -> Error {
-    let raw: Option<RawError> = serde_json::from_slice(&resp.body).ok();
-    let parsed = raw.as_ref().is_some_and(|r| r.error.is_some());
-    let raw = raw.unwrap_or_default();
+    let root = json::parse(&resp.body).ok();
+    let empty = Object::new();
+    let raw = root.as_ref().and_then(Value::as_object).unwrap_or(&empty);
+    // Entra's fields are strings; one of another type is treated as absent.
+    let text = |name| raw.get(name).and_then(Value::as_str).map(str::to_owned);
+    let parsed = text("error").is_some();
     let scrub = |s: Option<String>| s.map(|s| redact(&s, secrets));
-    let error_codes: Vec<u64> = raw.error_codes.iter().filter_map(Value::as_u64).collect();
-    let error = scrub(raw.error);
-    let description = scrub(raw.error_description);
+    let error_codes: Vec<u64> = match raw.get("error_codes") {
+        Some(Value::Array(codes)) => codes
+            .iter()
+            .filter_map(|c| match c {
+                Value::Number(n) => n.as_u64(),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let error = scrub(text("error"));
+    let description = scrub(text("error_description"));
     let retry_after_ms = resp
         .header("retry-after")
         .and_then(|v| retry_after_ms(v, now_ms));
@@ -210,10 +200,10 @@ fn server_error(resp: &HttpResponse, secrets: &[&str], now_ms: u64) -> Error {
             error,
             error_description: description,
             error_codes,
-            trace_id: raw.trace_id,
-            timestamp: raw.timestamp,
-            error_uri: raw.error_uri,
-            correlation_id: raw.correlation_id,
+            trace_id: text("trace_id"),
+            timestamp: text("timestamp"),
+            error_uri: text("error_uri"),
+            correlation_id: text("correlation_id"),
             is_retryable,
             retry_after_ms,
             hint,

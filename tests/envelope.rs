@@ -101,3 +101,29 @@ fn ttl_boundaries() {
         "already past expiry"
     );
 }
+
+/// Envelopes sealed by the release that serialized with serde_json: entries already in users'
+/// stores must keep opening, and the same input must still seal to the same bytes.
+#[test]
+fn entries_sealed_by_the_serde_release_open_and_seal_identically() {
+    const SEALED: [(&str, bool, [u8; 12]); 2] = [
+        ("ee1.AwMDAwMDAwMDAwMDgkrUvrf0bpjs5yZzP7AWTgOXxeqSncCqH7MNrCQFAOkdvwP0pYtbloOwPtSs5rHur58ohDtWIN2QC7jdg6Ib4uMyuWa3d_4Fx6jdibDuOStWh23a4nfNiGefUY0UcaIj1qJsuWxRwoAuCml1YVkUeEui4DnMeMj4HbZDez0LSxGilmCdVxcjY6D4k4xCnxHBzpulYsF_ghCMVRbadsNiw5hsoyIyDFJC99rNLGEq-4RboEiCSVpczJTL8aP4G4HrAWvBLouYt3c13Q", true, [3; 12]),
+        ("ee1.BAQEBAQEBAQEBAQE0SUsvZZ4oBhKcXc5uTYE3uIUIiNFaT2Vl10rGmobGSMY33hhy7oNw2KvWczRaqib1AdUbk0ie3mtKg3Jjr1NY-VIGCUOIv9WZjuKE4aSHfPqGpYkjieFI3MQQZxiXe5VJauIx1vXliL866gH5je8eLhaz5WOVF-zNe5_xZKHmE8V-vIyr-79EWT73TE_BzXfuJQMkqEE4rv4b5L6fRDPZfUOWPr_zi62hic2L-aNCurwPR0u-iXQUGnDTNQ5ORzmoUJrqwAcl6fHcp0", false, [4; 12]),
+    ];
+    for (sealed, with_tenant, nonce) in SEALED {
+        let mut t = token(1_700_000_000_000);
+        // Escapes and non-ASCII exercise the string writer.
+        t.access_token = AccessToken::new("eyJ0eXAiOiJKV1QifQ.e30.sig\"\\\u{1}é");
+        t.scopes.push("api://x/.default".into());
+        if !with_tenant {
+            t.tenant_id = None;
+        }
+        let opened = open(&key(), "entra-edge:abc", sealed).unwrap();
+        assert_eq!(opened.access_token.secret(), t.access_token.secret());
+        assert_eq!(opened.scopes, t.scopes);
+        assert_eq!(opened.tenant_id, t.tenant_id);
+        assert_eq!(opened.refresh_on_ms, None);
+        assert_eq!(opened.ext_expires_on_ms, Some(1_700_000_001_000));
+        assert_eq!(seal(&key(), "entra-edge:abc", &t, nonce), sealed);
+    }
+}

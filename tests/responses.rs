@@ -194,7 +194,7 @@ fn unusable_success_answers() {
         (b"{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":0}", "the token response is unusable: expires_in must be a positive number of seconds"),
         (b"{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":-5}", "the token response is unusable: expires_in must be a number of seconds from 0 to 315360000, got -5"),
         (b"{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":\"abc\"}", "the token response is unusable: expires_in must be a number of seconds from 0 to 315360000, got \"abc\""),
-        (b"{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":1e300}", "the token response is unusable: expires_in must be a number of seconds from 0 to 315360000, got 1e+300"),
+        (b"{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":1e300}", "the token response is unusable: expires_in must be a number of seconds from 0 to 315360000, got 1e300"),
     ];
     for (body, message) in cases {
         let mut c = entra_secret_client();

@@ -21,7 +21,7 @@ use super::js::{
 use super::store::Store;
 use super::webcrypto::RsaSigner;
 use crate::cache::{CachedToken, Freshness, TokenSource};
-use crate::config::{parse_json, ClientConfig};
+use crate::config::ClientConfig;
 use crate::error::Error;
 use crate::flow::{Client, Prepared, RawRequest, StoreWrite};
 use crate::secret::ClientSecret;
@@ -295,7 +295,7 @@ impl Inner {
                 "request must be an object: { scopes: [\"https://graph.microsoft.com/.default\"] }",
             ));
         }
-        let raw: RawRequest = parse_json(&to_json(request, "invalid_request")?, "invalid_request")?;
+        let raw = RawRequest::from_json(&to_json(request, "invalid_request")?)?;
         let wait_until = optional_function(request, &["waitUntil"])?;
         let prepared = self.core.borrow().prepare(raw, uuid())?;
         Ok((prepared, wait_until))
