@@ -15,8 +15,8 @@ use super::errors::to_js;
 use super::exports::result;
 use super::http::send;
 use super::js::{
-    call_method, clear_timer, get, now_ms, optional_function, random_fill, random_ok, random_u32,
-    sleep, to_json, uuid,
+    call_method, clear_timer, get, ignore_rejection, now_ms, optional_function, random_fill,
+    random_ok, random_u32, sleep, to_json, uuid,
 };
 use super::store::Store;
 use super::webcrypto::RsaSigner;
@@ -246,8 +246,7 @@ impl Inner {
         self.flights.borrow_mut().insert(key, promise.clone());
         // Marks the flight handled (a background refresh has no awaiting caller) and gives
         // waitUntil a promise that never rejects.
-        let ignore = Closure::once_into_js(|_: JsValue| ());
-        if let Ok(settled) = call_method(&promise, "catch", &[ignore]) {
+        if let Ok(settled) = call_method(&promise, "catch", &[ignore_rejection()]) {
             if let Some(wait_until) = wait_until {
                 let _ = wait_until.call1(&JsValue::UNDEFINED, &settled);
             }

@@ -1,12 +1,12 @@
 //! Free functions exported to JavaScript, and the result object every acquisition returns.
 
-use js_sys::Object;
 use wasm_bindgen::prelude::*;
 
 use super::errors::to_js;
-use super::js::{get, set};
+use super::js::get;
 use crate::cache::{CachedToken, TokenSource};
 use crate::error::Error;
+use crate::json;
 
 /// `scopeForResource(resource)`.
 #[wasm_bindgen(js_name = scopeForResource)]
@@ -47,35 +47,26 @@ pub fn is_consent_denied(status: u16, body: &str) -> bool {
 
 /// The `AuthenticationResult` object (times as epoch ms; the JS layer makes them Dates), with
 /// `serveUntil` for the JS layer's copy of the memory level (removed before callers see it).
+/// Built as one `JSON.parse` rather than a property set per field.
 pub(super) fn result(
     token: &CachedToken,
     source: TokenSource,
     correlation_id: &str,
     serve_until: Option<u64>,
 ) -> JsValue {
-    let o = Object::new();
+    let mut o = json::Object::new();
     if let Some(until) = serve_until {
-        set(&o, "serveUntil", until as f64);
+        o.insert("serveUntil", until);
     }
-    let ms = |v: Option<u64>| v.map(|v| JsValue::from(v as f64)).unwrap_or(JsValue::NULL);
-    set(&o, "accessToken", token.access_token.secret());
-    set(&o, "tokenType", token.token_type.as_str());
-    set(&o, "expiresOn", token.expires_on_ms as f64);
-    set(&o, "extExpiresOn", ms(token.ext_expires_on_ms));
-    set(&o, "refreshOn", ms(token.refresh_on_ms));
-    let scopes: js_sys::Array = token.scopes.iter().map(|s| JsValue::from_str(s)).collect();
-    set(&o, "scopes", scopes);
-    set(
-        &o,
-        "tenantId",
-        token
-            .tenant_id
-            .as_deref()
-            .map(JsValue::from)
-            .unwrap_or(JsValue::NULL),
-    );
-    set(&o, "fromCache", source != TokenSource::IdentityProvider);
-    set(&o, "tokenSource", source.as_str());
-    set(&o, "correlationId", correlation_id);
-    o.into()
+    o.insert("accessToken", token.access_token.secret());
+    o.insert("tokenType", token.token_type.as_str());
+    o.insert("expiresOn", token.expires_on_ms);
+    o.insert("extExpiresOn", token.ext_expires_on_ms);
+    o.insert("refreshOn", token.refresh_on_ms);
+    o.insert("scopes", token.scopes.clone());
+    o.insert("tenantId", token.tenant_id.clone());
+    o.insert("fromCache", source != TokenSource::IdentityProvider);
+    o.insert("tokenSource", source.as_str());
+    o.insert("correlationId", correlation_id);
+    js_sys::JSON::parse(&json::Value::from(o).to_json()).unwrap_or(JsValue::NULL)
 }

@@ -1,12 +1,13 @@
 //! Sends a core [`HttpRequest`] with the runtime's `fetch` and reads the answer into a core
 //! [`HttpResponse`]: per-attempt timeout, redirects not followed, body read with a size cap.
 
-use js_sys::{Function, Object, Uint8Array};
+use js_sys::{Function, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::js::{call_method, clear_timer, get, resolve, set};
 use crate::error::Error;
+use crate::json;
 use crate::request::HttpRequest;
 use crate::response::{HttpResponse, MAX_BODY_BYTES};
 
@@ -24,23 +25,16 @@ pub(crate) async fn send(
 ) -> Result<HttpResponse, (Error, Option<JsValue>)> {
     let controller = web_sys::AbortController::new()
         .map_err(|e| (fetch_failed("AbortController is unavailable"), Some(e)))?;
-    let init = Object::new();
-    set(&init, "method", req.method);
-    let headers = Object::new();
-    for (name, value) in &req.headers {
-        set(&headers, name, value.as_str());
-    }
-    set(&init, "headers", headers);
-    set(&init, "body", req.body.as_str());
-    // A token endpoint that redirects must not receive our credential twice.
-    set(&init, "redirect", "manual");
-    set(&init, "signal", controller.signal());
+    let init =
+        fetch_init(req).map_err(|e| (fetch_failed("the request could not be encoded"), Some(e)))?;
+    let signal = controller.signal();
+    set(&init, "signal", &signal);
 
     let timer = start_timer(&controller, timeout_ms);
     let result = exchange(fetch, &req.url, &init).await;
     clear_timer(timer);
     result.map_err(|cause| {
-        if controller.signal().aborted() {
+        if signal.aborted() {
             (
                 Error::network(
                     "timeout",
@@ -61,10 +55,25 @@ pub(crate) async fn send(
     })
 }
 
+/// The fetch options as one `JSON.parse` rather than a property set per field and header.
+fn fetch_init(req: &HttpRequest) -> Result<JsValue, JsValue> {
+    let mut headers = json::Object::new();
+    for (name, value) in &req.headers {
+        headers.insert(name, value.as_str());
+    }
+    let mut init = json::Object::new();
+    init.insert("method", req.method);
+    init.insert("headers", headers);
+    init.insert("body", req.body.as_str());
+    // A token endpoint that redirects must not receive our credential twice.
+    init.insert("redirect", "manual");
+    js_sys::JSON::parse(&json::Value::from(init).to_json())
+}
+
 async fn exchange(
     fetch: Option<&Function>,
     url: &str,
-    init: &Object,
+    init: &JsValue,
 ) -> Result<HttpResponse, JsValue> {
     let global = js_sys::global();
     let promise = match fetch {
@@ -126,13 +135,15 @@ async fn read_capped(response: &JsValue) -> Result<Vec<u8>, JsValue> {
     }
 }
 
+/// `setTimeout(controller.abort.bind(controller), ms)`: a bound method, not a wasm closure.
 fn start_timer(controller: &web_sys::AbortController, ms: u64) -> JsValue {
-    let controller = controller.clone();
-    let abort = wasm_bindgen::closure::Closure::once_into_js(move || controller.abort());
+    let Ok(abort) = get(controller, "abort").dyn_into::<Function>() else {
+        return JsValue::UNDEFINED;
+    };
     call_method(
         &js_sys::global(),
         "setTimeout",
-        &[abort, JsValue::from(ms as f64)],
+        &[abort.bind0(controller).into(), JsValue::from(ms as f64)],
     )
     .unwrap_or(JsValue::UNDEFINED)
 }

@@ -202,7 +202,9 @@ const edgeApp = (extra = {}) => new ConfidentialClientApplication({ auth: { clie
 {
   const dist = fileURLToPath(new URL("../dist/", import.meta.url));
   const startup = (script) => {
-    const runs = Array.from({ length: 7 }, () => Number(execFileSync(process.execPath, ["--input-type=module", "-e", script]).toString()));
+    // From www/, so that bare imports resolve wherever the command was started.
+    const cwd = fileURLToPath(new URL("..", import.meta.url));
+    const runs = Array.from({ length: 7 }, () => Number(execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd }).toString()));
     return stats(runs).median;
   };
   const edge = startup(`
