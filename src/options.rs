@@ -2,6 +2,7 @@
 //! known by name, every type error names its path and the expected type, and no message quotes
 //! a value (a PEM pasted into the wrong field must not reach an error).
 
+use crate::config::{FUNCTION_MARK, OBJECT_MARK};
 use crate::error::Error;
 use crate::json::{Number, Object, Value};
 
@@ -26,6 +27,12 @@ impl<'a> Options<'a> {
         let object = match value {
             None | Some(Value::Null) => return Ok(None),
             Some(Value::Object(o)) => o,
+            Some(Value::String(s)) if s == OBJECT_MARK => {
+                return Err(Error::config(
+                    code,
+                    format!("{path} must be a plain object ({{ ... }}), not a class instance"),
+                ));
+            }
             Some(_) => {
                 let what = if path.is_empty() { root(code) } else { path };
                 return Err(Error::config(code, format!("{what} must be an object")));
@@ -56,11 +63,12 @@ impl<'a> Options<'a> {
     /// A string option.
     ///
     /// # Errors
-    /// `code` naming the field when it is not a string.
+    /// `code` naming the field when it is not a string (a Buffer or a function included: the
+    /// shell's serialization turned those into marks).
     pub fn string(&self, name: &str) -> Result<Option<String>, Error> {
         match self.value(name) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::String(s)) if s != OBJECT_MARK && s != FUNCTION_MARK => Ok(Some(s.clone())),
             Some(_) => Err(self.type_error(name, "a string")),
         }
     }

@@ -137,6 +137,29 @@ fn retry_budget_is_validated() {
 }
 
 #[test]
+fn buffers_and_class_instances_are_not_strings_or_option_objects() {
+    // The shell serializes a non-plain object as OBJECT_MARK and a function as FUNCTION_MARK.
+    assert_eq!(
+        err(&format!(
+            r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"\u0000object"}}}}"#
+        ))
+        .1,
+        "auth.clientSecret must be a string"
+    );
+    assert_eq!(
+        err(&format!(
+            r#"{{"auth":{{"clientId":"\u0000function","authority":"{GRAPH}","clientSecret":"s"}}}}"#
+        ))
+        .1,
+        "auth.clientId must be a string"
+    );
+    assert_eq!(
+        err(&format!(r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"s"}},"system":"\u0000object"}}"#)).1,
+        "system must be a plain object ({ ... }), not a class instance"
+    );
+}
+
+#[test]
 fn typos_are_named() {
     assert_eq!(
         err(&format!(r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"s"}},"system":{{"timeout":5}}}}"#)).1,

@@ -15,8 +15,8 @@ use super::errors::to_js;
 use super::exports::result;
 use super::http::send;
 use super::js::{
-    call_method, clear_timer, get, ignore_rejection, now_ms, optional_function, random_fill,
-    random_ok, random_u32, sleep, to_json, uuid,
+    call_method, clear_timer, get, ignore_rejection, now_ms, optional_function, options_json,
+    random_fill, random_ok, random_u32, sleep, uuid,
 };
 use super::store::Store;
 use super::webcrypto::RsaSigner;
@@ -52,9 +52,10 @@ pub(super) struct Inner {
 #[wasm_bindgen]
 impl WasmClient {
     /// Validates `config`; throws a configuration error object on bad input.
+    /// `config_json` is `config` as the JS layer serialized it (functions and bindings marked).
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue) -> Result<WasmClient, JsValue> {
-        Inner::new(&config)
+    pub fn new(config: JsValue, config_json: Option<String>) -> Result<WasmClient, JsValue> {
+        Inner::new(&config, config_json)
             .map(|inner| WasmClient {
                 inner: Rc::new(inner),
             })
@@ -62,9 +63,10 @@ impl WasmClient {
     }
 
     /// `acquireTokenByClientCredential`: resolves to a result object, rejects with an error object.
-    pub fn acquire(&self, request: JsValue) -> Promise {
+    /// `request_json` is `request` as the JS layer serialized it.
+    pub fn acquire(&self, request: JsValue, request_json: Option<String>) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move { inner.acquire(request).await })
+        future_to_promise(async move { inner.acquire(request, request_json).await })
     }
 
     /// The admin-consent URL for this app on its authority's cloud; `undefined` off Entra.
@@ -96,14 +98,14 @@ impl WasmClient {
 }
 
 impl Inner {
-    fn new(config: &JsValue) -> Result<Self, Error> {
+    fn new(config: &JsValue, json: Option<String>) -> Result<Self, Error> {
         if !config.is_object() {
             return Err(Error::config(
                 "invalid_config",
                 "config must be an object: { auth: { clientId, authority, clientSecret } }",
             ));
         }
-        let core = ClientConfig::from_json(&to_json(config, "invalid_config")?)?;
+        let core = ClientConfig::from_json(&options_json(json, "invalid_config")?)?;
         Ok(Inner {
             core: RefCell::new(Client::new(core)),
             store: Store::from_config(config)?,
@@ -117,8 +119,14 @@ impl Inner {
         })
     }
 
-    async fn acquire(self: Rc<Self>, request: JsValue) -> Result<JsValue, JsValue> {
-        let (p, wait_until) = self.prepare(&request).map_err(|e| to_js(&e, None, None))?;
+    async fn acquire(
+        self: Rc<Self>,
+        request: JsValue,
+        json: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let (p, wait_until) = self
+            .prepare(&request, json)
+            .map_err(|e| to_js(&e, None, None))?;
         let now =
             now_ms(self.now.as_ref()).map_err(|e| to_js(&e, Some(&p.correlation_id), None))?;
         let hit = self.core.borrow_mut().lookup(&p, now);
@@ -287,14 +295,18 @@ impl Inner {
         });
     }
 
-    fn prepare(&self, request: &JsValue) -> Result<(Prepared, Option<Function>), Error> {
+    fn prepare(
+        &self,
+        request: &JsValue,
+        json: Option<String>,
+    ) -> Result<(Prepared, Option<Function>), Error> {
         if !request.is_object() {
             return Err(Error::config(
                 "invalid_request",
                 "request must be an object: { scopes: [\"https://graph.microsoft.com/.default\"] }",
             ));
         }
-        let raw = RawRequest::from_json(&to_json(request, "invalid_request")?)?;
+        let raw = RawRequest::from_json(&options_json(json, "invalid_request")?)?;
         let wait_until = optional_function(request, &["waitUntil"])?;
         let prepared = self.core.borrow().prepare(raw, uuid())?;
         Ok((prepared, wait_until))

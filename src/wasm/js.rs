@@ -40,16 +40,10 @@ pub(crate) fn optional_function(obj: &JsValue, path: &[&str]) -> Result<Option<F
     })
 }
 
-/// Serializes a config or request object to JSON for the core's parser. Functions and
-/// non-plain objects (KV bindings, clients) become markers, so every key the user wrote reaches
-/// the unknown-option check and nothing foreign is traversed.
-pub(crate) fn to_json(value: &JsValue, code: &'static str) -> Result<String, Error> {
-    let text = REPLACER.with(|replacer| {
-        js_sys::JSON::stringify_with_replacer(value, replacer.as_ref())
-            .ok()
-            .and_then(|s| s.as_string())
-    });
-    text.ok_or_else(|| {
+/// The JSON the JS layer made of a config or request object, or the error for one it could not
+/// serialize.
+pub(crate) fn options_json(json: Option<String>, code: &'static str) -> Result<String, Error> {
+    json.ok_or_else(|| {
         Error::config(
             code,
             "options must be plain data: no cycles or BigInt values",
@@ -58,35 +52,14 @@ pub(crate) fn to_json(value: &JsValue, code: &'static str) -> Result<String, Err
 }
 
 thread_local! {
-    /// The replacer for [`to_json`], made once rather than per call: each closure is a JS
-    /// function that wasm-bindgen creates and later frees.
-    static REPLACER: Closure<dyn Fn(JsValue, JsValue) -> JsValue> = replacer();
-    /// A function that does nothing, for `promise.catch` where a rejection is handled elsewhere.
+    /// A function that does nothing, made once, for `promise.catch` where a rejection is
+    /// handled elsewhere.
     static IGNORE: Closure<dyn Fn(JsValue)> = Closure::new(|_: JsValue| ());
 }
 
 /// A handler for `promise.catch` that ignores the rejection.
 pub(crate) fn ignore_rejection() -> JsValue {
     IGNORE.with(|f| f.as_ref().clone())
-}
-
-fn replacer() -> Closure<dyn Fn(JsValue, JsValue) -> JsValue> {
-    let plain = js_sys::Object::get_prototype_of(&js_sys::Object::new().into());
-    Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(move |key: JsValue, v: JsValue| {
-        let is_root = key.as_string().is_some_and(|k| k.is_empty());
-        if v.is_function() {
-            JsValue::from_str(crate::config::FUNCTION_MARK)
-        } else if !is_root && v.is_object() && !js_sys::Array::is_array(&v) {
-            let proto = js_sys::Object::get_prototype_of(&v);
-            if proto.is_null() || JsValue::from(proto.clone()) == JsValue::from(plain.clone()) {
-                v
-            } else {
-                JsValue::from_str(crate::config::OBJECT_MARK)
-            }
-        } else {
-            v
-        }
-    })
 }
 
 /// `obj.name(...args)`.

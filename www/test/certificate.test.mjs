@@ -158,6 +158,8 @@ describe("Entra-like endpoint verifying assertions", () => {
       [{ privateKey: rsa.privateKey, x5c: ec.certificate }, /does not belong/],
       [{ privateKey: rsa.privateKey, x5c: rsa.certificate, thumbprintSha256: "00".repeat(32) }, /does not match/],
       [{ privateKey: rsa.privateKey, thumbprintSha256: rsa.thumbprintSha256, pfx: "x" }, /unknown option auth\.clientCertificate\.pfx/],
+      // readFileSync without an encoding: a Buffer, not the PEM text.
+      [{ privateKey: Buffer.from(rsa.privateKey), thumbprintSha256: rsa.thumbprintSha256 }, /auth\.clientCertificate\.privateKey must be a string/],
     ];
     for (const [cert, message] of cases) {
       assert.throws(() => app(cert), (e) => {
