@@ -201,6 +201,9 @@ describe("Entra-like endpoint", () => {
       [{ scopes: [...GRAPH, "https://vault.azure.net/.default"] }, "invalid_scope", /exactly one/],
       [{ scopes: GRAPH, claims: "{" }, "invalid_request", /claims must be a JSON object/],
       [{ scopes: GRAPH, forceRefresh: true }, "invalid_request", /unknown option forceRefresh/],
+      [{ scopes: GRAPH[0] }, "invalid_request", /^scopes must be an array of strings$/],
+      [{ scopes: GRAPH, skipCache: "yes" }, "invalid_request", /^skipCache must be a boolean$/],
+      [{ scopes: GRAPH, correlationId: 10n }, "invalid_request", /options must be plain data: no cycles or BigInt values/],
     ]) {
       await assert.rejects(a.acquireTokenByClientCredential(request), (e) => {
         assert.ok(e instanceof ClientConfigurationError);
