@@ -71,7 +71,22 @@ pub struct RawSystem {
 }
 
 impl RawAuth {
-    fn read(o: &Options<'_>) -> Result<Self, Error> {
+    fn read(value: Option<&Value>) -> Result<Option<Self>, Error> {
+        let known = [
+            "clientId",
+            "authority",
+            "tokenEndpoint",
+            "issuer",
+            "clientSecret",
+            "clientCertificate",
+            "clientAssertion",
+            "clientAuthMethod",
+            "sendX5C",
+            "clientCapabilities",
+        ];
+        let Some(o) = Options::read(value, "auth", CODE, &known)? else {
+            return Ok(None);
+        };
         let client_assertion = match o.value("clientAssertion") {
             None => None,
             Some(Value::String(s)) if s == FUNCTION_MARK => Some(AssertionInput::Callback),
@@ -83,21 +98,8 @@ impl RawAuth {
                 "auth.clientAssertion must be a string (a signed JWT) or a function returning one",
             )),
         };
-        let client_certificate = Options::read(
-            o.value("clientCertificate"),
-            "auth.clientCertificate",
-            CODE,
-            &[
-                "privateKey",
-                "thumbprintSha256",
-                "thumbprint",
-                "x5c",
-                "keyId",
-            ],
-        )?
-        .map(|c| RawCertificate::read(&c))
-        .transpose()?;
-        Ok(RawAuth {
+        let client_certificate = RawCertificate::read(o.value("clientCertificate"))?;
+        Ok(Some(RawAuth {
             client_id: o.string("clientId")?,
             authority: o.string("authority")?,
             token_endpoint: o.string("tokenEndpoint")?,
@@ -108,6 +110,45 @@ impl RawAuth {
             client_auth_method: o.string("clientAuthMethod")?,
             send_x5c: o.boolean("sendX5C")?,
             client_capabilities: o.strings("clientCapabilities")?,
+        }))
+    }
+}
+
+impl RawCache {
+    fn read(value: Option<&Value>) -> Result<Self, Error> {
+        let known = ["store", "keyPrefix", "encryptionKey", "memory"];
+        let Some(o) = Options::read(value, "cache", CODE, &known)? else {
+            return Ok(RawCache::default());
+        };
+        Ok(RawCache {
+            store: o.present("store"),
+            key_prefix: o.string("keyPrefix")?,
+            encryption_key: o.string("encryptionKey")?,
+            memory: o.boolean("memory")?,
+        })
+    }
+}
+
+impl RawSystem {
+    fn read(value: Option<&Value>) -> Result<Self, Error> {
+        // fetch, logger and now are functions: the core checks only that they are known names.
+        let known = [
+            "fetch",
+            "timeoutMs",
+            "maxRetries",
+            "deadlineMs",
+            "expiryBufferSeconds",
+            "logger",
+            "now",
+        ];
+        let Some(o) = Options::read(value, "system", CODE, &known)? else {
+            return Ok(RawSystem::default());
+        };
+        Ok(RawSystem {
+            timeout_ms: o.whole_number("timeoutMs", 1, 600_000)?,
+            max_retries: o.whole_number("maxRetries", 0, 10)?,
+            deadline_ms: o.whole_number("deadlineMs", 1, 3_600_000)?,
+            expiry_buffer_seconds: o.whole_number("expiryBufferSeconds", 0, 3600)?,
         })
     }
 }
@@ -187,61 +228,9 @@ impl ClientConfig {
             .map_err(|_| Error::config(CODE, "config must be a JSON object"))?;
         let config = Options::read(Some(&root), "", CODE, &["auth", "cache", "system"])?
             .ok_or_else(|| Error::config(CODE, "config must be an object"))?;
-        let auth = Options::read(
-            config.value("auth"),
-            "auth",
-            CODE,
-            &[
-                "clientId",
-                "authority",
-                "tokenEndpoint",
-                "issuer",
-                "clientSecret",
-                "clientCertificate",
-                "clientAssertion",
-                "clientAuthMethod",
-                "sendX5C",
-                "clientCapabilities",
-            ],
-        )?
-        .map(|a| RawAuth::read(&a))
-        .transpose()?;
-        let cache = match Options::read(
-            config.value("cache"),
-            "cache",
-            CODE,
-            &["store", "keyPrefix", "encryptionKey", "memory"],
-        )? {
-            Some(c) => RawCache {
-                store: c.present("store"),
-                key_prefix: c.string("keyPrefix")?,
-                encryption_key: c.string("encryptionKey")?,
-                memory: c.boolean("memory")?,
-            },
-            None => RawCache::default(),
-        };
-        let system = match Options::read(
-            config.value("system"),
-            "system",
-            CODE,
-            &[
-                "fetch",
-                "timeoutMs",
-                "maxRetries",
-                "deadlineMs",
-                "expiryBufferSeconds",
-                "logger",
-                "now",
-            ],
-        )? {
-            Some(s) => RawSystem {
-                timeout_ms: s.whole_number("timeoutMs", 1, 600_000)?,
-                max_retries: s.whole_number("maxRetries", 0, 10)?,
-                deadline_ms: s.whole_number("deadlineMs", 1, 3_600_000)?,
-                expiry_buffer_seconds: s.whole_number("expiryBufferSeconds", 0, 3600)?,
-            },
-            None => RawSystem::default(),
-        };
+        let auth = RawAuth::read(config.value("auth"))?;
+        let cache = RawCache::read(config.value("cache"))?;
+        let system = RawSystem::read(config.value("system"))?;
         Self::from_raw(auth, cache, system)
     }
 

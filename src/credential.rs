@@ -47,18 +47,29 @@ pub struct RawCertificate {
 pub struct Redacted(pub String);
 
 impl RawCertificate {
-    /// Reads `auth.clientCertificate` (names already checked by the caller).
+    /// Reads `auth.clientCertificate`; `None` when it is absent.
     ///
     /// # Errors
-    /// `invalid_config` naming a field that is not a string.
-    pub fn read(o: &Options<'_>) -> Result<Self, Error> {
-        Ok(RawCertificate {
+    /// `invalid_config` naming an unknown option or a field that is not a string.
+    pub fn read(value: Option<&Value>) -> Result<Option<Self>, Error> {
+        let known = [
+            "privateKey",
+            "thumbprintSha256",
+            "thumbprint",
+            "x5c",
+            "keyId",
+        ];
+        let path = "auth.clientCertificate";
+        let Some(o) = Options::read(value, path, "invalid_config", &known)? else {
+            return Ok(None);
+        };
+        Ok(Some(RawCertificate {
             private_key: o.string("privateKey")?.map(Redacted),
             thumbprint_sha256: o.string("thumbprintSha256")?,
             thumbprint: o.string("thumbprint")?,
             x5c: o.string("x5c")?,
             key_id: o.string("keyId")?,
-        })
+        }))
     }
 }
 
