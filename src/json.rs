@@ -50,11 +50,6 @@ impl Number {
     pub fn as_u64(&self) -> Option<u64> {
         self.0.parse().ok()
     }
-
-    /// The integer part of a non-negative literal without exponent, e.g. `3599.5` → 3599.
-    pub fn whole_part(&self) -> Option<u64> {
-        whole_part(&self.0)
-    }
 }
 
 /// The integer part of a plain decimal (`3599`, `3599.5`); `None` for signs and exponents.

@@ -117,8 +117,7 @@ impl<'a> Options<'a> {
         }
     }
 
-    /// The full path of `name`.
-    pub fn path_of(&self, name: &str) -> String {
+    fn path_of(&self, name: &str) -> String {
         join(self.path, name)
     }
 

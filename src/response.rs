@@ -123,7 +123,7 @@ fn seconds(raw: &Object, field: &str) -> Result<Option<u64>, Error> {
     let v = raw.get(field);
     let n = match v {
         None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(n)) => n.whole_part(),
+        Some(Value::Number(n)) => json::whole_part(n.as_str()),
         Some(Value::String(s)) => json::whole_part(s.trim()),
         Some(_) => None,
     };

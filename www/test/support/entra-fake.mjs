@@ -5,7 +5,7 @@
 import http from "node:http";
 import { X509Certificate, createHash, randomBytes, randomUUID } from "node:crypto";
 import { compactVerify, decodeJwt, decodeProtectedHeader } from "jose";
-import { closeServer, listen } from "./listen.mjs";
+import { closeServer, listen, respond } from "./listen.mjs";
 
 export const TENANT = "8f1c7a52-3c1e-4f0b-9d2a-5b6c7d8e9f01";
 export const CLIENT_ID = "4a1b2c3d-5e6f-4789-8abc-def012345678";
@@ -246,8 +246,7 @@ export async function startEntraFake({ apps = DEFAULT_APPS, expiresIn = 3599, re
     if (response?.destroy) return incoming.socket.destroy();
     if (!response && (!match || incoming.method !== "POST")) response = { status: 404, headers: {}, body: "" };
     response ??= await tokenResponse(req);
-    const text = typeof response.body === "string" ? response.body : JSON.stringify(response.body);
-    res.writeHead(response.status, response.headers ?? {}).end(text);
+    respond(res, response);
   });
   url = await listen(server);
 

@@ -3,12 +3,9 @@
 // for any other path is recorded as a leak (a followed redirect would land there).
 import http from "node:http";
 import { randomUUID } from "node:crypto";
-import { closeServer, listen } from "./listen.mjs";
+import { closeServer, listen, respond } from "./listen.mjs";
 
-const json = (res, status, body, headers = {}) => {
-  res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(typeof body === "string" ? body : JSON.stringify(body));
-};
+const json = (res, status, body, headers = {}) => respond(res, { status, headers: { "content-type": "application/json", ...headers }, body });
 const success = (res, extra) => json(res, 200, { access_token: `tok-${randomUUID()}`, token_type: "Bearer", expires_in: 3600, ...extra });
 
 // fault -> (req, res, attempt) where attempt counts from 1 per run.

@@ -3,7 +3,7 @@
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
-import { closeServer, listen } from "./listen.mjs";
+import { closeServer, listen, respond } from "./listen.mjs";
 
 export const USERS = [
   { id: "87d349ed-44d7-43e1-9a83-5f2406dee5bd", displayName: "Adele Vance", userPrincipalName: "AdeleV@contoso.example" },
@@ -93,8 +93,7 @@ export async function startGraphFake({ jwksUri, issuer, audience, requiredRole =
     if (!response && incoming.method === "GET" && /^\/v1\.0\/users(?:\?|$)/.test(incoming.url)) response = await usersResponse(req);
     // Other Graph routes are not modelled.
     response ??= { status: 404, headers: {}, body: "" };
-    const text = typeof response.body === "string" ? response.body : JSON.stringify(response.body);
-    res.writeHead(response.status, response.headers).end(text);
+    respond(res, response);
   });
   const url = await listen(server);
 

@@ -4,6 +4,12 @@ export async function listen(server) {
   return `http://127.0.0.1:${server.address().port}`;
 }
 
+// Writes a fake's answer: { status, headers?, body }, body a string or a JSON value.
+export function respond(res, response) {
+  const text = typeof response.body === "string" ? response.body : JSON.stringify(response.body);
+  res.writeHead(response.status, response.headers ?? {}).end(text);
+}
+
 // Stops accepting, drops idle keep-alive sockets (fetch keeps them open) and waits until closed.
 export function closeServer(server) {
   const closed = new Promise((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
