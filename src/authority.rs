@@ -126,13 +126,13 @@ pub fn admin_consent_url_at(
     }
     let mut url = format!(
         "{origin}/{tenant}/v2.0/adminconsent?client_id={}&scope={}",
-        crate::request::form_encode(client_id),
-        crate::request::form_encode("https://graph.microsoft.com/.default"),
+        crate::form::form_encode(client_id),
+        crate::form::form_encode("https://graph.microsoft.com/.default"),
     );
     if let Some(uri) = redirect_uri {
         Url::parse("redirectUri", uri)?;
         url.push_str("&redirect_uri=");
-        url.push_str(&crate::request::form_encode(uri));
+        url.push_str(&crate::form::form_encode(uri));
     }
     Ok(url)
 }

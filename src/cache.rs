@@ -57,6 +57,9 @@ pub struct CachedToken {
     pub scopes: Vec<String>,
     /// Tenant of the authority.
     pub tenant_id: Option<String>,
+    /// When the request that got it was sent; unknown for entries of earlier releases. A token
+    /// never replaces one requested later (a claims token, say).
+    pub issued_at_ms: Option<u64>,
 }
 
 impl CachedToken {
@@ -81,6 +84,7 @@ impl CachedToken {
             refresh_on_ms,
             scopes: scopes.list.clone(),
             tenant_id: authority.tenant.clone(),
+            issued_at_ms: Some(now_ms),
         }
     }
 

@@ -4,8 +4,7 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-
-use crate::json::{self, Value};
+use serde::Deserialize;
 
 /// The claims JSON of a claims challenge, decoded; `None` when `www_authenticate` is not one.
 pub fn claims_from_challenge(www_authenticate: &str) -> Option<String> {
@@ -30,7 +29,7 @@ pub fn claims_from_challenge(www_authenticate: &str) -> Option<String> {
         })
         .ok()?;
     let text = String::from_utf8(bytes).ok()?;
-    json::parse(text.as_bytes()).ok()?.as_object()?;
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text).ok()?;
     Some(text)
 }
 
@@ -77,17 +76,22 @@ fn bearer_params(header: &str) -> Option<Vec<(String, String)>> {
     }
 }
 
+/// Graph's error body (`{"error":{"code":...,"message":...}}`), as far as consent needs it.
+#[derive(Deserialize)]
+struct GraphError {
+    error: GraphErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct GraphErrorDetail {
+    code: String,
+}
+
 /// Whether a response is Graph's "the app lacks consent for this" answer.
 pub fn is_consent_denied(status: u16, body: &[u8]) -> bool {
     status == 403
-        && json::parse(body).is_ok_and(|v| {
-            v.as_object()
-                .and_then(|o| o.get("error"))
-                .and_then(Value::as_object)
-                .and_then(|e| e.get("code"))
-                .and_then(Value::as_str)
-                == Some("Authorization_RequestDenied")
-        })
+        && serde_json::from_slice::<GraphError>(body)
+            .is_ok_and(|e| e.error.code == "Authorization_RequestDenied")
 }
 
 #[cfg(test)]

@@ -1,12 +1,11 @@
-//! Client configuration: reading the JavaScript config object (as JSON) and validating it into
+//! Client configuration: validating the caller's option objects ([`crate::input`]) into
 //! [`ClientConfig`]. Every message names the field and the fix, and never echoes a value that
 //! could be a secret.
 
 use crate::authority::Authority;
-use crate::credential::{CertificateCredential, RawCertificate};
+use crate::credential::CertificateCredential;
 use crate::error::Error;
-use crate::json::{self, Value};
-use crate::options::Options;
+use crate::input::{self, AuthInput, CacheInput, ConfigInput, Handle, SystemInput};
 use crate::retry::{RetryPolicy, ENTRA_FLOOR_MS, GENERIC_FLOOR_MS};
 use crate::secret::ClientSecret;
 
@@ -24,133 +23,21 @@ pub const DEFAULT_KEY_PREFIX: &str = "entra-edge:";
 /// Longest `cache.keyPrefix`: KV keys are at most 512 bytes and the hashed part takes 64.
 pub const MAX_KEY_PREFIX_LEN: usize = 256;
 
-/// What the shell's JSON serialization writes in place of a function, so function-valued
-/// options stay visible to the unknown-option check.
-pub const FUNCTION_MARK: &str = "\u{0}function";
-/// What it writes in place of a non-plain object (a KV binding, a Redis client).
-pub const OBJECT_MARK: &str = "\u{0}object";
-
 const CODE: &str = "invalid_config";
 
-/// `config.auth`, as given (types checked, values not yet).
-#[derive(Debug, Default)]
-#[allow(missing_docs)]
-pub struct RawAuth {
-    pub client_id: Option<String>,
-    pub authority: Option<String>,
-    pub token_endpoint: Option<String>,
-    pub issuer: Option<String>,
-    pub client_secret: Option<String>,
-    pub client_certificate: Option<RawCertificate>,
-    pub client_assertion: Option<AssertionInput>,
-    pub client_auth_method: Option<String>,
-    pub send_x5c: Option<bool>,
-    pub client_capabilities: Option<Vec<String>>,
-}
-
-/// `config.cache`, as given.
-#[derive(Debug, Default)]
-#[allow(missing_docs)]
-pub struct RawCache {
-    /// Whether a store object was given (the shell holds it).
-    pub store: bool,
-    pub key_prefix: Option<String>,
-    pub encryption_key: Option<String>,
-    pub memory: Option<bool>,
-}
-
-/// `config.system`, as given: the numbers, range-checked. `fetch`, `logger` and `now` are
-/// functions the shell holds.
-#[derive(Debug, Default)]
-#[allow(missing_docs)]
-pub struct RawSystem {
-    pub timeout_ms: Option<u64>,
-    pub max_retries: Option<u64>,
-    pub deadline_ms: Option<u64>,
-    pub expiry_buffer_seconds: Option<u64>,
-}
-
-impl RawAuth {
-    fn read(value: Option<&Value>) -> Result<Option<Self>, Error> {
-        let known = [
-            "clientId",
-            "authority",
-            "tokenEndpoint",
-            "issuer",
-            "clientSecret",
-            "clientCertificate",
-            "clientAssertion",
-            "clientAuthMethod",
-            "sendX5C",
-            "clientCapabilities",
-        ];
-        let Some(o) = Options::read(value, "auth", CODE, &known)? else {
-            return Ok(None);
-        };
-        let client_assertion = match o.value("clientAssertion") {
-            None => None,
-            Some(Value::String(s)) if s == FUNCTION_MARK => Some(AssertionInput::Callback),
-            Some(Value::String(s)) if s != OBJECT_MARK => {
-                Some(AssertionInput::Static(ClientSecret::new(s.clone())))
-            }
-            Some(_) => return Err(Error::config(
-                "invalid_credential",
-                "auth.clientAssertion must be a string (a signed JWT) or a function returning one",
-            )),
-        };
-        let client_certificate = RawCertificate::read(o.value("clientCertificate"))?;
-        Ok(Some(RawAuth {
-            client_id: o.string("clientId")?,
-            authority: o.string("authority")?,
-            token_endpoint: o.string("tokenEndpoint")?,
-            issuer: o.string("issuer")?,
-            client_secret: o.string("clientSecret")?,
-            client_certificate,
-            client_assertion,
-            client_auth_method: o.string("clientAuthMethod")?,
-            send_x5c: o.boolean("sendX5C")?,
-            client_capabilities: o.strings("clientCapabilities")?,
-        }))
-    }
-}
-
-impl RawCache {
-    fn read(value: Option<&Value>) -> Result<Self, Error> {
-        let known = ["store", "keyPrefix", "encryptionKey", "memory"];
-        let Some(o) = Options::read(value, "cache", CODE, &known)? else {
-            return Ok(RawCache::default());
-        };
-        Ok(RawCache {
-            store: o.present("store"),
-            key_prefix: o.string("keyPrefix")?,
-            encryption_key: o.string("encryptionKey")?,
-            memory: o.boolean("memory")?,
-        })
-    }
-}
-
-impl RawSystem {
-    fn read(value: Option<&Value>) -> Result<Self, Error> {
-        // fetch, logger and now are functions: the core checks only that they are known names.
-        let known = [
-            "fetch",
-            "timeoutMs",
-            "maxRetries",
-            "deadlineMs",
-            "expiryBufferSeconds",
-            "logger",
-            "now",
-        ];
-        let Some(o) = Options::read(value, "system", CODE, &known)? else {
-            return Ok(RawSystem::default());
-        };
-        Ok(RawSystem {
-            timeout_ms: o.whole_number("timeoutMs", 1, 600_000)?,
-            max_retries: o.whole_number("maxRetries", 0, 10)?,
-            deadline_ms: o.whole_number("deadlineMs", 1, 3_600_000)?,
-            expiry_buffer_seconds: o.whole_number("expiryBufferSeconds", 0, 3600)?,
-        })
-    }
+/// The values of the configuration the shell keeps as they are.
+#[derive(Debug)]
+pub struct Handles<H> {
+    /// `cache.store`.
+    pub store: Option<H>,
+    /// `system.fetch`.
+    pub fetch: Option<H>,
+    /// `system.logger`.
+    pub logger: Option<H>,
+    /// `system.now`.
+    pub now: Option<H>,
+    /// `auth.clientAssertion` when it is not a string (the callback).
+    pub assertion: Option<H>,
 }
 
 /// How a client secret is sent (RFC 6749 §2.3.1).
@@ -178,15 +65,6 @@ pub enum Credential {
     StaticAssertion(ClientSecret),
     /// `auth.clientAssertion` as a callback, called by the shell per token request.
     AssertionCallback,
-}
-
-/// Where the client assertion comes from, as the shell found it.
-#[derive(Debug, Clone)]
-pub enum AssertionInput {
-    /// A string.
-    Static(ClientSecret),
-    /// A function.
-    Callback,
 }
 
 /// Validated configuration.
@@ -218,37 +96,46 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Parses the config object as JSON text (the shell's serialization, or native tests).
+    /// Parses the configuration as JSON text, for native tests and fuzzing (the shell reads the
+    /// JavaScript object itself). Handles are any JSON value.
     ///
     /// # Errors
-    /// As [`ClientConfig::from_raw`], plus `invalid_config` naming an unknown option or a field
-    /// of the wrong type.
+    /// As [`ClientConfig::from_input`], plus `invalid_config` naming an unknown option or a
+    /// field of the wrong type.
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        let root = json::parse(json.as_bytes())
+        let value: serde_json::Value = serde_json::from_str(json)
             .map_err(|_| Error::config(CODE, "config must be a JSON object"))?;
-        let config = Options::read(Some(&root), "", CODE, &["auth", "cache", "system"])?
-            .ok_or_else(|| Error::config(CODE, "config must be an object"))?;
-        let auth = RawAuth::read(config.value("auth"))?;
-        let cache = RawCache::read(config.value("cache"))?;
-        let system = RawSystem::read(config.value("system"))?;
-        Self::from_raw(auth, cache, system)
+        let input: ConfigInput<serde_json::Value> =
+            input::read(value, "config").map_err(|e| Error::config(CODE, e.0))?;
+        Self::from_input(input).map(|(config, _)| config)
     }
 
-    /// Validates a read config.
+    /// Validates the configuration, returning it and the values the shell keeps.
     ///
     /// # Errors
     /// A [`Error::Config`] naming the first bad field.
-    pub fn from_raw(
-        auth: Option<RawAuth>,
-        cache: RawCache,
-        system: RawSystem,
-    ) -> Result<Self, Error> {
-        let auth = auth.ok_or_else(|| {
+    pub fn from_input<H: Handle>(input: ConfigInput<H>) -> Result<(Self, Handles<H>), Error> {
+        let auth = input.auth.ok_or_else(|| {
             Error::config(
                 "invalid_config",
                 "auth is required: pass { auth: { clientId, authority, clientSecret } }",
             )
         })?;
+        let cache = input.cache.unwrap_or(CacheInput {
+            store: None,
+            key_prefix: None,
+            encryption_key: None,
+            memory: None,
+        });
+        let system = input.system.unwrap_or(SystemInput {
+            fetch: None,
+            timeout_ms: None,
+            max_retries: None,
+            deadline_ms: None,
+            expiry_buffer_seconds: None,
+            logger: None,
+            now: None,
+        });
 
         let client_id = auth.client_id.as_deref().map(str::trim).unwrap_or_default();
         if client_id.is_empty() {
@@ -257,6 +144,7 @@ impl ClientConfig {
                 "auth.clientId is required: set it to the application (client) ID of your app registration",
             ));
         }
+        let client_id = client_id.to_owned();
         let authority = match (&auth.authority, &auth.token_endpoint) {
             (Some(a), None) => {
                 if auth.issuer.is_some() {
@@ -277,12 +165,13 @@ impl ClientConfig {
                 ))
             }
         };
-        let credential = credential(&auth, authority.is_entra())?;
         let send_x5c = auth.send_x5c.unwrap_or(false);
         let has_chain = auth
             .client_certificate
             .as_ref()
             .is_some_and(|c| c.x5c.is_some());
+        let client_capabilities = auth.client_capabilities.clone().unwrap_or_default();
+        let (credential, assertion) = credential(auth, authority.is_entra())?;
         if send_x5c && !has_chain {
             return Err(Error::config(
                 "invalid_credential",
@@ -290,7 +179,6 @@ impl ClientConfig {
                  certificate PEM as x5c or remove sendX5C",
             ));
         }
-        let client_capabilities = auth.client_capabilities.unwrap_or_default();
         if let Some(bad) = client_capabilities
             .iter()
             .find(|c| c.is_empty() || c.contains('"'))
@@ -310,7 +198,7 @@ impl ClientConfig {
                 format!("cache.keyPrefix must be at most {MAX_KEY_PREFIX_LEN} bytes (KV keys are at most 512)"),
             ));
         }
-        let store = cache.store;
+        let store = cache.store.is_some();
         if cache.encryption_key.is_some() && !store {
             return Err(Error::config(
                 "invalid_config",
@@ -318,7 +206,7 @@ impl ClientConfig {
                  remove cache.encryptionKey",
             ));
         }
-        if matches!(&cache.encryption_key, Some(k) if k.len() < 16) {
+        if matches!(&cache.encryption_key, Some(k) if k.secret().len() < 16) {
             return Err(Error::config(
                 "invalid_config",
                 "cache.encryptionKey must be at least 16 characters: use a random secret (e.g. 32 random bytes, base64)",
@@ -337,9 +225,13 @@ impl ClientConfig {
         }
 
         let retry = retry_policy(&system, authority.is_entra())?;
+        let expiry_buffer_ms = system
+            .expiry_buffer_seconds
+            .map_or(DEFAULT_EXPIRY_BUFFER_SECONDS, |w| w.0)
+            * 1000;
 
-        Ok(ClientConfig {
-            client_id: client_id.to_owned(),
+        let config = ClientConfig {
+            client_id,
             authority,
             credential,
             send_x5c,
@@ -347,20 +239,28 @@ impl ClientConfig {
             key_prefix,
             memory: cache.memory.unwrap_or(true),
             store,
-            encryption_key: cache.encryption_key.map(ClientSecret::new),
+            encryption_key: cache.encryption_key,
             retry,
-            expiry_buffer_ms: system
-                .expiry_buffer_seconds
-                .unwrap_or(DEFAULT_EXPIRY_BUFFER_SECONDS)
-                * 1000,
-        })
+            expiry_buffer_ms,
+        };
+        let handles = Handles {
+            store: cache.store,
+            fetch: system.fetch,
+            logger: system.logger,
+            now: system.now,
+            assertion,
+        };
+        Ok((config, handles))
     }
 }
 
-fn retry_policy(system: &RawSystem, entra: bool) -> Result<RetryPolicy, Error> {
-    let timeout_ms = system.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
-    let max_retries = system.max_retries.map_or(DEFAULT_MAX_RETRIES, |n| n as u32);
-    let deadline_ms = match system.deadline_ms {
+fn retry_policy<H>(system: &SystemInput<H>, entra: bool) -> Result<RetryPolicy, Error> {
+    let timeout_ms = system.timeout_ms.map_or(DEFAULT_TIMEOUT_MS, |w| w.0);
+    // At most 10, checked when read.
+    let max_retries = system
+        .max_retries
+        .map_or(DEFAULT_MAX_RETRIES, |w| w.0 as u32);
+    let deadline_ms = match system.deadline_ms.map(|w| w.0) {
         Some(d) if d < timeout_ms => {
             return Err(Error::config(
                 "invalid_config",
@@ -385,7 +285,11 @@ fn retry_policy(system: &RawSystem, entra: bool) -> Result<RetryPolicy, Error> {
     })
 }
 
-fn credential(auth: &RawAuth, entra: bool) -> Result<Credential, Error> {
+/// The credential, and the assertion callback the shell keeps when `clientAssertion` is one.
+fn credential<H: Handle>(
+    auth: AuthInput<H>,
+    entra: bool,
+) -> Result<(Credential, Option<H>), Error> {
     let given = [
         auth.client_secret.is_some(),
         auth.client_certificate.is_some(),
@@ -413,30 +317,32 @@ fn credential(auth: &RawAuth, entra: bool) -> Result<Credential, Error> {
             "auth.clientAuthMethod applies to auth.clientSecret only: remove it",
         ));
     }
-    if let Some(secret) = &auth.client_secret {
-        if secret.is_empty() {
+    if let Some(secret) = auth.client_secret {
+        if secret.secret().is_empty() {
             return Err(Error::config(
                 "invalid_credential",
                 "auth.clientSecret is empty: copy the secret's Value from Certificates & secrets",
             ));
         }
-        return Ok(Credential::Secret {
-            secret: ClientSecret::new(secret.clone()),
-            method,
-        });
+        return Ok((Credential::Secret { secret, method }, None));
     }
     if let Some(cert) = &auth.client_certificate {
-        return Ok(Credential::Certificate(Box::new(
-            CertificateCredential::parse(cert, entra)?,
-        )));
+        let cert = CertificateCredential::parse(cert, entra)?;
+        return Ok((Credential::Certificate(Box::new(cert)), None));
     }
-    match &auth.client_assertion {
-        Some(AssertionInput::Static(s)) if s.secret().is_empty() => Err(Error::config(
+    let Some(assertion) = auth.client_assertion else {
+        return Err(Error::config(
+            "invalid_credential",
+            "set exactly one of auth.clientSecret, auth.clientCertificate and auth.clientAssertion",
+        ));
+    };
+    match assertion.text() {
+        Some(jwt) if jwt.is_empty() => Err(Error::config(
             "invalid_credential",
             "auth.clientAssertion is empty: pass a signed JWT or a function that returns one",
         )),
-        Some(AssertionInput::Static(s)) => Ok(Credential::StaticAssertion(s.clone())),
-        _ => Ok(Credential::AssertionCallback),
+        Some(jwt) => Ok((Credential::StaticAssertion(ClientSecret::new(jwt)), None)),
+        None => Ok((Credential::AssertionCallback, Some(assertion))),
     }
 }
 

@@ -15,10 +15,11 @@ use p256::ecdsa::{Signature, SigningKey};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+use serde::Serialize;
+
 use crate::der::{self, tag};
 use crate::error::Error;
-use crate::json::{Object, Value};
-use crate::options::Options;
+use crate::input::CertificateInput;
 
 /// rsaEncryption, 1.2.840.113549.1.1.1.
 const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
@@ -30,54 +31,6 @@ const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const MIN_RSA_BITS: usize = 2048;
 /// Assertion lifetime: Entra accepts up to 10 minutes.
 const ASSERTION_LIFETIME_S: u64 = 600;
-
-/// `auth.clientCertificate`, as given.
-#[derive(Debug, Default)]
-#[allow(missing_docs)]
-pub struct RawCertificate {
-    pub private_key: Option<Redacted>,
-    pub thumbprint_sha256: Option<String>,
-    pub thumbprint: Option<String>,
-    pub x5c: Option<String>,
-    pub key_id: Option<String>,
-}
-
-/// A string field that must never be printed (the PEM private key).
-#[derive(Default)]
-pub struct Redacted(pub String);
-
-impl RawCertificate {
-    /// Reads `auth.clientCertificate`; `None` when it is absent.
-    ///
-    /// # Errors
-    /// `invalid_config` naming an unknown option or a field that is not a string.
-    pub fn read(value: Option<&Value>) -> Result<Option<Self>, Error> {
-        let known = [
-            "privateKey",
-            "thumbprintSha256",
-            "thumbprint",
-            "x5c",
-            "keyId",
-        ];
-        let path = "auth.clientCertificate";
-        let Some(o) = Options::read(value, path, "invalid_config", &known)? else {
-            return Ok(None);
-        };
-        Ok(Some(RawCertificate {
-            private_key: o.string("privateKey")?.map(Redacted),
-            thumbprint_sha256: o.string("thumbprintSha256")?,
-            thumbprint: o.string("thumbprint")?,
-            x5c: o.string("x5c")?,
-            key_id: o.string("keyId")?,
-        }))
-    }
-}
-
-impl fmt::Debug for Redacted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
 
 /// The JWS algorithm of an assertion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,11 +90,11 @@ impl CertificateCredential {
     /// `invalid_certificate` naming what is wrong: unreadable or encrypted PEM, unsupported key
     /// type, RSA under 2048 bits, thumbprints that are not hex of the right length or do not
     /// match `x5c`, a key that does not belong to the certificate, or (Entra) an EC key.
-    pub fn parse(raw: &RawCertificate, entra: bool) -> Result<Self, Error> {
+    pub fn parse(raw: &CertificateInput, entra: bool) -> Result<Self, Error> {
         let pem = raw
             .private_key
             .as_ref()
-            .map(|p| p.0.as_str())
+            .map(|p| p.secret())
             .unwrap_or_default();
         if pem.trim().is_empty() {
             return Err(bad(
@@ -234,35 +187,26 @@ impl CertificateCredential {
         jti: &str,
         send_x5c: bool,
     ) -> String {
-        let mut header = Object::new();
-        header.insert("alg", self.alg().name());
-        header.insert("typ", "JWT");
-        match self.alg() {
-            JwsAlg::Ps256 => {
-                header.insert("x5t#S256", self.x5t_s256.clone().unwrap_or_default());
-            }
-            JwsAlg::Rs256 | JwsAlg::Es256 => {
-                if let Some(t) = &self.x5t {
-                    header.insert("x5t", t.as_str());
-                }
-            }
-        }
-        if let Some(kid) = &self.key_id {
-            header.insert("kid", kid.as_str());
-        }
-        if send_x5c && !self.x5c.is_empty() {
-            header.insert("x5c", self.x5c.clone());
-        }
-        let mut claims = Object::new();
-        claims.insert("aud", audience);
-        claims.insert("iss", client_id);
-        claims.insert("sub", client_id);
-        claims.insert("jti", jti);
-        claims.insert("nbf", now_s);
-        claims.insert("iat", now_s);
-        claims.insert("exp", now_s + ASSERTION_LIFETIME_S);
-        let h = URL_SAFE_NO_PAD.encode(Value::from(header).to_json());
-        let c = URL_SAFE_NO_PAD.encode(Value::from(claims).to_json());
+        let alg = self.alg();
+        let header = JwtHeader {
+            alg: alg.name(),
+            typ: "JWT",
+            x5t_s256: (alg == JwsAlg::Ps256).then_some(self.x5t_s256.as_deref().unwrap_or_default()),
+            x5t: (alg != JwsAlg::Ps256).then_some(self.x5t.as_deref()).flatten(),
+            kid: self.key_id.as_deref(),
+            x5c: (send_x5c && !self.x5c.is_empty()).then_some(self.x5c.as_slice()),
+        };
+        let claims = JwtClaims {
+            aud: audience,
+            iss: client_id,
+            sub: client_id,
+            jti,
+            nbf: now_s,
+            iat: now_s,
+            exp: now_s + ASSERTION_LIFETIME_S,
+        };
+        let h = URL_SAFE_NO_PAD.encode(to_json(&header));
+        let c = URL_SAFE_NO_PAD.encode(to_json(&claims));
         format!("{h}.{c}")
     }
 
@@ -277,6 +221,38 @@ impl CertificateCredential {
             PrivateKey::Rsa { .. } => None,
         }
     }
+}
+
+/// The JOSE header of a client assertion (RFC 7515 §4.1), in the order Entra's samples use.
+#[derive(Serialize)]
+struct JwtHeader<'a> {
+    alg: &'a str,
+    typ: &'a str,
+    #[serde(rename = "x5t#S256", skip_serializing_if = "Option::is_none")]
+    x5t_s256: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x5t: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x5c: Option<&'a [String]>,
+}
+
+/// The claims of a client assertion (RFC 7523 §3).
+#[derive(Serialize)]
+struct JwtClaims<'a> {
+    aud: &'a str,
+    iss: &'a str,
+    sub: &'a str,
+    jti: &'a str,
+    nbf: u64,
+    iat: u64,
+    exp: u64,
+}
+
+/// JSON text of a struct made of strings and integers, which always serializes.
+fn to_json(value: &impl Serialize) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
 }
 
 /// Completes a JWS from its signing input and signature.

@@ -13,8 +13,9 @@ use base64::Engine as _;
 use hkdf::Hkdf;
 use sha2::Sha256;
 
+use serde::{Deserialize, Serialize};
+
 use crate::cache::CachedToken;
-use crate::json::{self, Object, Value};
 use crate::secret::AccessToken;
 
 /// Prefix of every envelope; a new format gets a new prefix and old entries become misses.
@@ -46,23 +47,43 @@ impl SealingKey {
     }
 }
 
-/// Seals a token for `store_key`.
+/// The sealed payload. The names and order are the first release's: entries already in
+/// stores keep opening, and a token without `iat` seals to the same bytes as then.
+#[derive(Serialize, Deserialize)]
+struct Stored<'a> {
+    #[serde(borrow)]
+    at: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    tt: std::borrow::Cow<'a, str>,
+    exp: u64,
+    ext: Option<u64>,
+    rf: Option<u64>,
+    sc: Vec<String>,
+    tid: Option<String>,
+    /// When the token was requested (ms); absent in entries of earlier releases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iat: Option<u64>,
+}
+
+/// Seals a token for `store_key`. `None` when AES-GCM refuses (it never does for a token's
+/// size); nothing is stored then.
 pub fn seal(
     key: &SealingKey,
     store_key: &str,
     token: &CachedToken,
     nonce: [u8; NONCE_LEN],
-) -> String {
-    // The names and order of the first release: entries already in stores must keep opening.
-    let mut stored = Object::new();
-    stored.insert("at", token.access_token.secret());
-    stored.insert("tt", token.token_type.as_str());
-    stored.insert("exp", token.expires_on_ms);
-    stored.insert("ext", token.ext_expires_on_ms);
-    stored.insert("rf", token.refresh_on_ms);
-    stored.insert("sc", token.scopes.clone());
-    stored.insert("tid", token.tenant_id.clone());
-    let plain = Value::from(stored).to_json().into_bytes();
+) -> Option<String> {
+    let stored = Stored {
+        at: token.access_token.secret().into(),
+        tt: token.token_type.as_str().into(),
+        exp: token.expires_on_ms,
+        ext: token.ext_expires_on_ms,
+        rf: token.refresh_on_ms,
+        sc: token.scopes.clone(),
+        tid: token.tenant_id.clone(),
+        iat: token.issued_at_ms,
+    };
+    let plain = serde_json::to_vec(&stored).ok()?;
     let cipher = Aes256Gcm::new(&key.0.into());
     let sealed = cipher
         .encrypt(
@@ -72,11 +93,11 @@ pub fn seal(
                 aad: store_key.as_bytes(),
             },
         )
-        .unwrap_or_default();
+        .ok()?;
     let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&sealed);
-    format!("{VERSION_PREFIX}{}", URL_SAFE_NO_PAD.encode(out))
+    Some(format!("{VERSION_PREFIX}{}", URL_SAFE_NO_PAD.encode(out)))
 }
 
 /// Why a stored value was not used (for the logger; all are misses).
@@ -137,34 +158,16 @@ pub fn open(key: &SealingKey, store_key: &str, value: &str) -> Result<CachedToke
 
 /// The token entry inside an opened envelope.
 fn read_stored(plain: &[u8]) -> Option<CachedToken> {
-    let root = json::parse(plain).ok()?;
-    let s = root.as_object()?;
-    let text = |name| s.get(name).and_then(Value::as_str).map(str::to_owned);
-    // Absent or null is `Some(None)`; anything but a whole number is `None`.
-    let number = |name| match s.get(name) {
-        None | Some(Value::Null) => Some(None),
-        Some(Value::Number(n)) => n.as_u64().map(Some),
-        Some(_) => None,
-    };
-    let scopes = match s.get("sc")? {
-        Value::Array(items) => items
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()?,
-        _ => return None,
-    };
-    let tenant_id = match s.get("tid") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_str()?.to_owned()),
-    };
+    let s: Stored<'_> = serde_json::from_slice(plain).ok()?;
     Some(CachedToken {
-        access_token: AccessToken::new(text("at")?),
-        token_type: text("tt")?,
-        expires_on_ms: number("exp")??,
-        ext_expires_on_ms: number("ext")?,
-        refresh_on_ms: number("rf")?,
-        scopes,
-        tenant_id,
+        access_token: AccessToken::new(s.at.into_owned()),
+        token_type: s.tt.into_owned(),
+        expires_on_ms: s.exp,
+        ext_expires_on_ms: s.ext,
+        refresh_on_ms: s.rf,
+        scopes: s.sc,
+        tenant_id: s.tid,
+        issued_at_ms: s.iat,
     })
 }
 

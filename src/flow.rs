@@ -14,56 +14,11 @@ use crate::config::{ClientConfig, Credential};
 use crate::credential::JwsAlg;
 use crate::envelope::{self, OpenError, SealingKey, NONCE_LEN};
 use crate::error::{Error, ServerDetails};
-use crate::json::{self, Object, Value};
-use crate::options::Options;
+use crate::input::RequestInput;
 use crate::request::{token_request, HttpRequest, TokenRequestInput};
 use crate::response::{parse_token_response, HttpResponse};
 use crate::retry::Next;
 use crate::scope::Scopes;
-
-/// `acquireTokenByClientCredential(request)`, as given.
-/// (`waitUntil` is a function the shell holds.)
-#[derive(Debug, Default)]
-#[allow(missing_docs)]
-pub struct RawRequest {
-    pub scopes: Option<Vec<String>>,
-    pub skip_cache: Option<bool>,
-    pub claims: Option<String>,
-    pub correlation_id: Option<String>,
-}
-
-impl RawRequest {
-    /// Reads the request object from the shell's JSON serialization of it.
-    ///
-    /// # Errors
-    /// `invalid_request` naming an unknown option or a field of the wrong type.
-    pub fn from_json(json: &str) -> Result<Self, Error> {
-        const CODE: &str = "invalid_request";
-        let root = json::parse(json.as_bytes())
-            .map_err(|_| Error::config(CODE, "request must be a JSON object"))?;
-        let Some(o) = Options::read(
-            Some(&root),
-            "",
-            CODE,
-            &[
-                "scopes",
-                "skipCache",
-                "claims",
-                "correlationId",
-                "waitUntil",
-            ],
-        )?
-        else {
-            return Ok(RawRequest::default());
-        };
-        Ok(RawRequest {
-            scopes: o.strings("scopes")?,
-            skip_cache: o.boolean("skipCache")?,
-            claims: o.string("claims")?,
-            correlation_id: o.string("correlationId")?,
-        })
-    }
-}
 
 /// A validated request.
 #[derive(Debug, Clone)]
@@ -141,9 +96,9 @@ impl Client {
     ///
     /// # Errors
     /// `empty_scopes`, `invalid_scope`, `invalid_request` (claims or correlation id malformed).
-    pub fn prepare(
+    pub fn prepare<H>(
         &self,
-        raw: RawRequest,
+        raw: RequestInput<H>,
         fresh_correlation_id: String,
     ) -> Result<Prepared, Error> {
         let scopes = Scopes::parse(
@@ -398,7 +353,7 @@ impl Client {
         let sealing = self.sealing.as_ref()?;
         let ttl_seconds = envelope::ttl_seconds(token, now_ms, self.config.expiry_buffer_ms)?;
         let key = self.store_key(p);
-        let value = envelope::seal(sealing, &key, token, nonce);
+        let value = envelope::seal(sealing, &key, token, nonce)?;
         Some(StoreWrite {
             key,
             value,
@@ -459,33 +414,33 @@ pub fn merge_claims(
     claims: Option<&str>,
     capabilities: &[String],
 ) -> Result<Option<String>, Error> {
-    let mut root = match claims {
-        None => Object::new(),
-        Some(text) => match json::parse(text.as_bytes()) {
-            Ok(Value::Object(map)) => map,
-            _ => {
-                return Err(Error::config(
-                    "invalid_request",
-                    "claims must be a JSON object, as decoded from the WWW-Authenticate claims challenge",
-                ))
-            }
-        },
+    use serde_json::{Map, Value};
+    let mut root: Map<String, Value> = match claims {
+        None => Map::new(),
+        Some(text) => serde_json::from_str(text).map_err(|_| {
+            Error::config(
+                "invalid_request",
+                "claims must be a JSON object, as decoded from the WWW-Authenticate claims challenge",
+            )
+        })?,
     };
     if !capabilities.is_empty() {
-        let mut xms_cc = Object::new();
-        xms_cc.insert("values", capabilities.to_vec());
+        let xms_cc = serde_json::json!({ "values": capabilities });
         match root.get_mut("access_token") {
-            Some(Value::Object(access)) => access.insert("xms_cc", xms_cc),
+            Some(Value::Object(access)) => {
+                access.insert("xms_cc".to_owned(), xms_cc);
+            }
             // A claims object whose access_token is not an object has nothing to merge into.
             Some(_) => {}
             None => {
-                let mut access = Object::new();
-                access.insert("xms_cc", xms_cc);
-                root.insert("access_token", access);
+                root.insert(
+                    "access_token".to_owned(),
+                    serde_json::json!({ "xms_cc": xms_cc }),
+                );
             }
         }
     }
-    Ok((!root.is_empty()).then(|| Value::Object(root).to_json()))
+    Ok((!root.is_empty()).then(|| Value::Object(root).to_string()))
 }
 
 #[cfg(test)]

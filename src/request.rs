@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
 use crate::config::{AuthMethod, ClientConfig, Credential};
+use crate::form::{form_body, form_encode};
 use crate::scope::Scopes;
 
 /// `client_assertion_type` for JWT assertions (RFC 7523 §2.2).
@@ -121,40 +122,9 @@ pub fn token_request(config: &ClientConfig, input: &TokenRequestInput<'_>) -> Ht
     }
 }
 
-/// `application/x-www-form-urlencoded` serialization (WHATWG URL §5.2).
-pub fn form_body(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// The form-urlencoded byte serializer: space becomes `+`, `*-._` and alphanumerics stay.
-pub fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn form_encoding_matches_urlsearchparams() {
-        // Expected values from `new URLSearchParams({k: v}).toString()` in Node 20.
-        assert_eq!(form_encode("s3cr+t %:~/é"), "s3cr%2Bt+%25%3A%7E%2F%C3%A9");
-        assert_eq!(form_body(&[("a b", "*-._")]), "a+b=*-._");
-    }
 
     #[test]
     fn debug_hides_body() {

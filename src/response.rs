@@ -1,7 +1,12 @@
 //! Token responses (RFC 6749 §5.1) and error responses (§5.2, plus Entra's fields) as data.
+//! Both bodies are serde types whose fields never fail on their own: a field of the wrong type
+//! is reported by name (success) or treated as absent (error bodies, which are diagnostics).
+
+use serde::de::{DeserializeOwned, Deserializer};
+use serde::Deserialize;
+use serde_json::Value;
 
 use crate::error::{Error, ServerDetails};
-use crate::json::{self, Object, Value};
 use crate::secret::{redact, AccessToken};
 
 /// Largest body read from a token endpoint. Entra's answers are under 8 KiB.
@@ -78,26 +83,28 @@ pub fn parse_token_response(
         return Err(server_error(resp, secrets, now_ms));
     }
     // A 2xx body holds the token: never quote it in an error.
-    let root = json::parse(&resp.body).ok();
-    let Some(raw) = root.as_ref().and_then(Value::as_object) else {
-        return Err(Error::network(
-            "invalid_response",
-            format!(
-                "the token endpoint answered HTTP {} with a body that is not a JSON object",
-                resp.status
-            ),
-        ));
+    let body: TokenBody = match object(&resp.body) {
+        Ok(body) => body,
+        Err(why) => {
+            return Err(Error::network(
+                "invalid_response",
+                format!(
+                    "the token endpoint answered HTTP {} with a body that is {why}",
+                    resp.status
+                ),
+            ))
+        }
     };
-    let access_token = match raw.get("access_token") {
-        Some(Value::String(t)) if !t.is_empty() => AccessToken::new(t.clone()),
+    let access_token = match body.access_token.0 {
+        Some(t) if !t.is_empty() => AccessToken::new(t),
         _ => return Err(invalid("access_token is missing or not a non-empty string")),
     };
-    let token_type = match raw.get("token_type") {
-        Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => "Bearer".to_owned(),
-        Some(Value::String(t)) if !t.is_empty() => t.clone(),
+    let token_type = match body.token_type.0 {
+        Some(t) if t.eq_ignore_ascii_case("bearer") => "Bearer".to_owned(),
+        Some(t) if !t.is_empty() => t,
         _ => return Err(invalid("token_type is missing (RFC 6749 §5.1 requires it)")),
     };
-    let expires_in = match seconds(raw, "expires_in")? {
+    let expires_in = match seconds(body.expires_in, "expires_in")? {
         Some(0) | None => return Err(invalid("expires_in must be a positive number of seconds")),
         Some(s) => s,
     };
@@ -105,34 +112,89 @@ pub fn parse_token_response(
         access_token,
         token_type,
         expires_in,
-        ext_expires_in: seconds(raw, "ext_expires_in")?,
-        refresh_in: seconds(raw, "refresh_in")?,
+        ext_expires_in: seconds(body.ext_expires_in, "ext_expires_in")?,
+        refresh_in: seconds(body.refresh_in, "refresh_in")?,
     })
 }
 
-fn invalid(what: &str) -> Error {
-    Error::network(
-        "invalid_response",
-        format!("the token response is unusable: {what}"),
-    )
+/// RFC 6749 §5.1, with Entra's `ext_expires_in` and `refresh_in` (numbers or numeric strings).
+#[derive(Deserialize)]
+struct TokenBody {
+    #[serde(default)]
+    access_token: Loose<String>,
+    #[serde(default)]
+    token_type: Loose<String>,
+    expires_in: Option<Value>,
+    ext_expires_in: Option<Value>,
+    refresh_in: Option<Value>,
 }
 
-/// A lifetime field: a JSON number or a numeric string (Entra has sent both).
-/// Fractions are dropped; exponents are refused (no server writes a lifetime that way).
-fn seconds(raw: &Object, field: &str) -> Result<Option<u64>, Error> {
-    let v = raw.get(field);
-    let n = match v {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(n)) => json::whole_part(n.as_str()),
-        Some(Value::String(s)) => json::whole_part(s.trim()),
+/// RFC 6749 §5.2 and the fields Entra adds. They are diagnostics: one of the wrong type is
+/// treated as absent.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ErrorBody {
+    error: Loose<String>,
+    error_description: Loose<String>,
+    error_codes: Loose<Vec<Value>>,
+    trace_id: Loose<String>,
+    timestamp: Loose<String>,
+    error_uri: Loose<String>,
+    correlation_id: Loose<String>,
+}
+
+/// A field read as `T`, or `None` when absent, null or of another type.
+struct Loose<T>(Option<T>);
+
+impl<T> Default for Loose<T> {
+    fn default() -> Self {
+        Loose(None)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Loose<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        Ok(Loose(T::deserialize(value).ok()))
+    }
+}
+
+/// A JSON object body as `T`, or what it is instead (for the message).
+fn object<T: DeserializeOwned>(body: &[u8]) -> Result<T, &'static str> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value @ Value::Object(_)) => T::deserialize(value).map_err(|_| "not a JSON object"),
+        _ => Err("not a JSON object"),
+    }
+}
+
+/// A lifetime in seconds: a JSON number or a numeric string (Entra has sent both). Fractions
+/// are dropped, as MSAL does.
+fn seconds(value: Option<Value>, field: &str) -> Result<Option<u64>, Error> {
+    let n = match &value {
+        None => return Ok(None),
+        Some(Value::Number(n)) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && *f >= 0.0 && *f < 1e15)
+                .map(|f| f.trunc() as u64)
+        }),
+        Some(Value::String(s)) => whole_part(s.trim()),
         Some(_) => None,
     };
     match n {
         Some(n) if n <= MAX_LIFETIME_SECONDS => Ok(Some(n)),
         _ => {
-            let shown = match v {
+            let shown = match &value {
                 Some(Value::String(s)) => format!("{:?}", s.chars().take(24).collect::<String>()),
-                Some(other) => other.to_json().chars().take(24).collect(),
+                // As written in most JSON (`1e300`), where serde_json would write `1e+300`.
+                Some(Value::Number(n)) if n.is_f64() => {
+                    let f = n.as_f64().unwrap_or_default();
+                    if f.abs() >= 1e15 {
+                        format!("{f:e}")
+                    } else {
+                        f.to_string()
+                    }
+                }
+                Some(other) => other.to_string().chars().take(24).collect(),
                 None => String::new(),
             };
             Err(invalid(&format!(
@@ -142,26 +204,40 @@ fn seconds(raw: &Object, field: &str) -> Result<Option<u64>, Error> {
     }
 }
 
-fn server_error(resp: &HttpResponse, secrets: &[&str], now_ms: u64) -> Error {
-    let root = json::parse(&resp.body).ok();
-    let empty = Object::new();
-    let raw = root.as_ref().and_then(Value::as_object).unwrap_or(&empty);
-    // Entra's fields are strings; one of another type is treated as absent.
-    let text = |name| raw.get(name).and_then(Value::as_str).map(str::to_owned);
-    let parsed = text("error").is_some();
-    let scrub = |s: Option<String>| s.map(|s| redact(&s, secrets));
-    let error_codes: Vec<u64> = match raw.get("error_codes") {
-        Some(Value::Array(codes)) => codes
-            .iter()
-            .filter_map(|c| match c {
-                Value::Number(n) => n.as_u64(),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
+/// The integer part of a plain decimal string (`3599`, `3599.5`); `None` for signs and exponents.
+fn whole_part(text: &str) -> Option<u64> {
+    let int = match text.split_once('.') {
+        Some((int, frac)) if !frac.is_empty() && frac.bytes().all(|b| b.is_ascii_digit()) => int,
+        Some(_) => return None,
+        None => text,
     };
-    let error = scrub(text("error"));
-    let description = scrub(text("error_description"));
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    int.parse().ok()
+}
+
+fn invalid(what: &str) -> Error {
+    Error::network(
+        "invalid_response",
+        format!("the token response is unusable: {what}"),
+    )
+}
+
+fn server_error(resp: &HttpResponse, secrets: &[&str], now_ms: u64) -> Error {
+    let body: Option<ErrorBody> = object(&resp.body).ok();
+    let parsed = body.as_ref().is_some_and(|b| b.error.0.is_some());
+    let body = body.unwrap_or_default();
+    let scrub = |s: Option<String>| s.map(|s| redact(&s, secrets));
+    let error_codes: Vec<u64> = body
+        .error_codes
+        .0
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    let error = scrub(body.error.0);
+    let description = scrub(body.error_description.0);
     let retry_after_ms = resp
         .header("retry-after")
         .and_then(|v| retry_after_ms(v, now_ms));
@@ -200,10 +276,10 @@ fn server_error(resp: &HttpResponse, secrets: &[&str], now_ms: u64) -> Error {
             error,
             error_description: description,
             error_codes,
-            trace_id: text("trace_id"),
-            timestamp: text("timestamp"),
-            error_uri: text("error_uri"),
-            correlation_id: text("correlation_id"),
+            trace_id: body.trace_id.0,
+            timestamp: body.timestamp.0,
+            error_uri: body.error_uri.0,
+            correlation_id: body.correlation_id.0,
             is_retryable,
             retry_after_ms,
             hint,

@@ -2,9 +2,14 @@
 //!
 //! # Security
 //! These types have no `PartialEq` (no timing side channel by accident) and a `Debug` that
-//! prints nothing of the value; the value is read only through `.secret()`.
+//! prints nothing of the value; the value is read only through `.secret()`. They deserialize
+//! from a string, so option structs hold them from the first moment.
 
 use std::fmt;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::form::form_encode;
 
 macro_rules! secret_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -29,6 +34,12 @@ macro_rules! secret_type {
                 f.write_str(concat!(stringify!($name), "([redacted])"))
             }
         }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d).map($name)
+            }
+        }
     };
 }
 
@@ -40,6 +51,10 @@ secret_type!(
     /// A bearer access token.
     AccessToken
 );
+secret_type!(
+    /// A PEM private key, as configured.
+    PrivateKeyPem
+);
 
 /// Replaces every occurrence of each secret (raw and form-encoded) in `text` with `[redacted]`.
 ///
@@ -47,7 +62,7 @@ secret_type!(
 pub fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_owned();
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        for form in [secret.to_string(), crate::request::form_encode(secret)] {
+        for form in [secret.to_string(), form_encode(secret)] {
             if out.contains(&form) {
                 out = out.replace(&form, "[redacted]");
             }

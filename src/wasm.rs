@@ -7,5 +7,6 @@ mod errors;
 mod exports;
 mod http;
 mod js;
+mod source;
 mod store;
 mod webcrypto;

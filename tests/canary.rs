@@ -5,10 +5,10 @@
 #[path = "support/common.rs"]
 mod common;
 use common::*;
-use entra_edge::flow::RawRequest;
+use entra_edge::input::JsonRequest;
 
 fn assert_clean(what: &str, text: &str) {
-    let encoded = entra_edge::request::form_encode(CANARY);
+    let encoded = entra_edge::form::form_encode(CANARY);
     assert!(
         !text.contains(CANARY) && !text.contains(&encoded),
         "{what} leaks the secret: {text}"
@@ -21,7 +21,7 @@ fn server_echoing_the_request_is_scrubbed() {
     let p = graph_request(&c);
     let req = c.token_request(&p, None);
     assert!(
-        req.body.contains(&entra_edge::request::form_encode(CANARY)),
+        req.body.contains(&entra_edge::form::form_encode(CANARY)),
         "precondition: the body has it"
     );
     assert_clean("request Debug", &format!("{req:?}"));
@@ -68,7 +68,7 @@ fn config_and_request_errors() {
         assert_clean("config error", &format!("{err:?} {err}"));
     }
     let c = entra_secret_client();
-    let bad = RawRequest {
+    let bad = JsonRequest {
         scopes: Some(vec!["User.Read".into()]),
         claims: Some("not json".into()),
         ..Default::default()

@@ -4,7 +4,9 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use entra_edge::credential::{finish_jwt, CertificateCredential, JwsAlg, RawCertificate, Redacted};
+use entra_edge::credential::{finish_jwt, CertificateCredential, JwsAlg};
+use entra_edge::input::CertificateInput;
+use entra_edge::secret::PrivateKeyPem;
 use entra_edge::der::{self, tag};
 
 fn key(name: &str) -> String {
@@ -15,9 +17,9 @@ fn key(name: &str) -> String {
     .unwrap()
 }
 
-fn cert(private_key: &str, x5c: Option<&str>) -> RawCertificate {
-    RawCertificate {
-        private_key: Some(Redacted(private_key.to_owned())),
+fn cert(private_key: &str, x5c: Option<&str>) -> CertificateInput {
+    CertificateInput {
+        private_key: Some(PrivateKeyPem::new(private_key)),
         x5c: x5c.map(str::to_owned),
         ..Default::default()
     }
@@ -155,7 +157,7 @@ fn ec_keys_in_both_encodings_for_generic_servers() {
     }
 }
 
-fn err(raw: RawCertificate, entra: bool) -> String {
+fn err(raw: CertificateInput, entra: bool) -> String {
     let e = CertificateCredential::parse(&raw, entra).unwrap_err();
     assert_eq!(e.code(), "invalid_certificate");
     e.message().to_owned()

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests state what must hold
 
 use entra_edge::config::ClientConfig;
+use entra_edge::input::{self, ConfigInput, Handle, Kind, Source};
 
 fn err(json: &str) -> (String, String) {
     let e = ClientConfig::from_json(json).unwrap_err();
@@ -136,25 +137,71 @@ fn retry_budget_is_validated() {
     );
 }
 
+/// A JavaScript-like source for [`input::read`]: JSON, where the test writes "\u0000object" for a
+/// non-plain object (a Buffer, a class instance) and "\u0000function" for a function, as the
+/// shell's source reports them.
+#[derive(Clone, Debug)]
+struct Js(serde_json::Value);
+
+impl Source for Js {
+    type Leaf = serde_json::Value;
+    fn kind(&self) -> Kind {
+        match self.0.as_str() {
+            Some("\u{0}object") => Kind::Instance,
+            Some("\u{0}function") => Kind::Function,
+            _ => self.0.kind(),
+        }
+    }
+    fn names(&self) -> Vec<String> {
+        self.0.names()
+    }
+    fn field(&self, name: &str) -> Self {
+        Js(self.0.field(name))
+    }
+    fn items(&self) -> Vec<Self> {
+        self.0.items().into_iter().map(Js).collect()
+    }
+    fn leaf(self) -> serde_json::Value {
+        self.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Js {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde_json::Value::deserialize(d).map(Js)
+    }
+}
+
+impl Handle for Js {
+    fn text(&self) -> Option<String> {
+        self.0.as_str().map(str::to_owned)
+    }
+}
+
+fn js_err(json: &str) -> String {
+    let source = Js(serde_json::from_str(json).unwrap());
+    match input::read::<ConfigInput<Js>, _>(source, "config") {
+        Err(e) => e.0,
+        Ok(input) => ClientConfig::from_input(input).unwrap_err().message().to_owned(),
+    }
+}
+
 #[test]
 fn buffers_and_class_instances_are_not_strings_or_option_objects() {
-    // The shell serializes a non-plain object as OBJECT_MARK and a function as FUNCTION_MARK.
     assert_eq!(
-        err(&format!(
+        js_err(&format!(
             r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"\u0000object"}}}}"#
-        ))
-        .1,
+        )),
         "auth.clientSecret must be a string"
     );
     assert_eq!(
-        err(&format!(
+        js_err(&format!(
             r#"{{"auth":{{"clientId":"\u0000function","authority":"{GRAPH}","clientSecret":"s"}}}}"#
-        ))
-        .1,
+        )),
         "auth.clientId must be a string"
     );
     assert_eq!(
-        err(&format!(r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"s"}},"system":"\u0000object"}}"#)).1,
+        js_err(&format!(r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"s"}},"system":"\u0000object"}}"#)),
         "system must be a plain object ({ ... }), not a class instance"
     );
 }

@@ -48,7 +48,7 @@ fn client_secret_basic_encodes_before_base64() {
     let c = client(
         r#"{"auth":{"clientId":"my:app","tokenEndpoint":"https://idp.example/token","clientSecret":"a b+c:d","clientAuthMethod":"client_secret_basic"}}"#,
     );
-    let raw = entra_edge::flow::RawRequest {
+    let raw = entra_edge::input::JsonRequest {
         scopes: Some(vec!["read".into(), "write".into()]),
         ..Default::default()
     };

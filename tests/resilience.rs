@@ -4,7 +4,7 @@
 #[path = "support/common.rs"]
 mod common;
 use common::*;
-use entra_edge::flow::RawRequest;
+use entra_edge::input::JsonRequest;
 use entra_edge::ErrorClass;
 
 const T0: u64 = 1_800_000_000_000;
@@ -77,7 +77,7 @@ fn stale_if_error_serves_valid_tokens_only_when_allowed() {
 
     let skip = c
         .prepare(
-            RawRequest {
+            JsonRequest {
                 scopes: Some(vec!["https://graph.microsoft.com/.default".into()]),
                 skip_cache: Some(true),
                 ..Default::default()

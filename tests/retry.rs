@@ -91,7 +91,7 @@ fn generic(system: &str) -> Client {
 
 fn scope(c: &Client, s: &str) -> Prepared {
     c.prepare(
-        entra_edge::flow::RawRequest {
+        entra_edge::input::JsonRequest {
             scopes: Some(vec![s.into()]),
             ..Default::default()
         },
@@ -305,7 +305,7 @@ fn a_valid_cached_token_is_served_instead_of_waiting_out_a_back_off() {
 
 #[test]
 fn windows_travel_through_the_store() {
-    let store = r#"{"auth":{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"0123456789abcdef"},"cache":{"store":"\u0000object"}}"#;
+    let store = r#"{"auth":{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"0123456789abcdef"},"cache":{"store":{}}}"#;
     let mut first = client(store);
     let p = graph_request(&first);
     let err = first

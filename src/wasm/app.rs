@@ -15,15 +15,17 @@ use super::errors::to_js;
 use super::exports::result;
 use super::http::send;
 use super::js::{
-    call_method, clear_timer, get, ignore_rejection, now_ms, optional_function, options_json,
-    random_fill, random_ok, random_u32, sleep, uuid,
+    call_method, clear_timer, get, ignore_rejection, now_ms, random_fill, random_ok, random_u32,
+    sleep, uuid,
 };
+use super::source::{function, read, JsHandle};
 use super::store::Store;
 use super::webcrypto::RsaSigner;
 use crate::cache::{CachedToken, Freshness, TokenSource};
 use crate::config::ClientConfig;
 use crate::error::Error;
-use crate::flow::{Client, Prepared, RawRequest, StoreWrite};
+use crate::flow::{Client, Prepared, StoreWrite};
+use crate::input::{ConfigInput, RequestInput};
 use crate::secret::ClientSecret;
 
 /// How much longer than the deadline a follower waits before calling a flight stalled.
@@ -52,10 +54,9 @@ pub(super) struct Inner {
 #[wasm_bindgen]
 impl WasmClient {
     /// Validates `config`; throws a configuration error object on bad input.
-    /// `config_json` is `config` as the JS layer serialized it (functions and bindings marked).
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue, config_json: Option<String>) -> Result<WasmClient, JsValue> {
-        Inner::new(&config, config_json)
+    pub fn new(config: JsValue) -> Result<WasmClient, JsValue> {
+        Inner::new(config)
             .map(|inner| WasmClient {
                 inner: Rc::new(inner),
             })
@@ -63,10 +64,9 @@ impl WasmClient {
     }
 
     /// `acquireTokenByClientCredential`: resolves to a result object, rejects with an error object.
-    /// `request_json` is `request` as the JS layer serialized it.
-    pub fn acquire(&self, request: JsValue, request_json: Option<String>) -> Promise {
+    pub fn acquire(&self, request: JsValue) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move { inner.acquire(request, request_json).await })
+        future_to_promise(async move { inner.acquire(request).await })
     }
 
     /// The admin-consent URL for this app on its authority's cloud; `undefined` off Entra.
@@ -98,34 +98,32 @@ impl WasmClient {
 }
 
 impl Inner {
-    fn new(config: &JsValue, json: Option<String>) -> Result<Self, Error> {
+    fn new(config: JsValue) -> Result<Self, Error> {
+        const CODE: &str = "invalid_config";
         if !config.is_object() {
             return Err(Error::config(
-                "invalid_config",
+                CODE,
                 "config must be an object: { auth: { clientId, authority, clientSecret } }",
             ));
         }
-        let core = ClientConfig::from_json(&options_json(json, "invalid_config")?)?;
+        let input: ConfigInput<JsHandle> = read(config, "config", CODE)?;
+        let (core, handles) = ClientConfig::from_input(input)?;
         Ok(Inner {
             core: RefCell::new(Client::new(core)),
-            store: Store::from_config(config)?,
-            fetch: optional_function(config, &["system", "fetch"])?,
-            now: optional_function(config, &["system", "now"])?,
-            logger: optional_function(config, &["system", "logger"])?,
-            assertion: optional_function(config, &["auth", "clientAssertion"])?,
+            store: handles.store.map(Store::new).transpose()?,
+            fetch: function(handles.fetch, "system.fetch", CODE)?,
+            now: function(handles.now, "system.now", CODE)?,
+            logger: function(handles.logger, "system.logger", CODE)?,
+            assertion: function(handles.assertion, "auth.clientAssertion", CODE)?,
             rsa: RsaSigner::default(),
             flights: RefCell::new(HashMap::new()),
             store_keys: RefCell::new(HashSet::new()),
         })
     }
 
-    async fn acquire(
-        self: Rc<Self>,
-        request: JsValue,
-        json: Option<String>,
-    ) -> Result<JsValue, JsValue> {
+    async fn acquire(self: Rc<Self>, request: JsValue) -> Result<JsValue, JsValue> {
         let (p, wait_until) = self
-            .prepare(&request, json)
+            .prepare(request)
             .map_err(|e| to_js(&e, None, None))?;
         let now =
             now_ms(self.now.as_ref()).map_err(|e| to_js(&e, Some(&p.correlation_id), None))?;
@@ -295,19 +293,16 @@ impl Inner {
         });
     }
 
-    fn prepare(
-        &self,
-        request: &JsValue,
-        json: Option<String>,
-    ) -> Result<(Prepared, Option<Function>), Error> {
+    fn prepare(&self, request: JsValue) -> Result<(Prepared, Option<Function>), Error> {
+        const CODE: &str = "invalid_request";
         if !request.is_object() {
             return Err(Error::config(
-                "invalid_request",
+                CODE,
                 "request must be an object: { scopes: [\"https://graph.microsoft.com/.default\"] }",
             ));
         }
-        let raw = RawRequest::from_json(&options_json(json, "invalid_request")?)?;
-        let wait_until = optional_function(request, &["waitUntil"])?;
+        let mut raw: RequestInput<JsHandle> = read(request, "request", CODE)?;
+        let wait_until = function(raw.wait_until.take(), "waitUntil", CODE)?;
         let prepared = self.core.borrow().prepare(raw, uuid())?;
         Ok((prepared, wait_until))
     }

@@ -1,56 +1,67 @@
 //! Core errors as plain JavaScript objects; the package's JS turns them into the exported
 //! error classes (`AuthError` and subclasses) so `instanceof` works across runtimes.
 
+use serde::Serialize;
 use wasm_bindgen::JsValue;
 
+use super::exports::to_value;
 use super::js::set;
 use crate::error::Error;
 
-/// Marks objects the JS layer should turn into error classes.
-const TAG: &str = "__entraEdgeError";
+/// The payload the JS layer turns into an error class; `__entraEdgeError` marks it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorView<'a> {
+    #[serde(rename = "__entraEdgeError")]
+    tag: bool,
+    name: &'a str,
+    error_code: &'a str,
+    message: &'a str,
+    correlation_id: Option<&'a str>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    server: Option<ServerView<'a>>,
+}
+
+/// `ServerError`'s fields.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServerView<'a> {
+    status: u16,
+    error: Option<&'a str>,
+    error_description: Option<&'a str>,
+    error_codes: &'a [u64],
+    trace_id: Option<&'a str>,
+    timestamp: Option<&'a str>,
+    error_uri: Option<&'a str>,
+    is_retryable: bool,
+    retry_after_ms: Option<u64>,
+    hint: Option<&'a str>,
+}
 
 /// Converts an error, stamping the correlation id of the request it belongs to.
 pub(crate) fn to_js(err: &Error, correlation_id: Option<&str>, cause: Option<JsValue>) -> JsValue {
-    let o = js_sys::Object::new();
-    set(&o, TAG, true);
-    set(&o, "name", err.class().name());
-    set(&o, "errorCode", err.code());
-    set(&o, "message", err.message());
-    set(
-        &o,
-        "correlationId",
-        correlation_id.map(JsValue::from).unwrap_or(JsValue::NULL),
-    );
-    if let Some(d) = err.server_details() {
-        let opt = |s: &Option<String>| s.as_deref().map(JsValue::from).unwrap_or(JsValue::NULL);
-        set(&o, "status", d.status);
-        set(&o, "error", opt(&d.error));
-        set(&o, "errorDescription", opt(&d.error_description));
-        let codes: js_sys::Array = d
-            .error_codes
-            .iter()
-            .map(|c| JsValue::from(*c as f64))
-            .collect();
-        set(&o, "errorCodes", codes);
-        set(&o, "traceId", opt(&d.trace_id));
-        set(&o, "timestamp", opt(&d.timestamp));
-        set(&o, "errorUri", opt(&d.error_uri));
-        set(&o, "isRetryable", d.is_retryable);
-        set(
-            &o,
-            "retryAfterMs",
-            d.retry_after_ms
-                .map(|v| JsValue::from(v as f64))
-                .unwrap_or(JsValue::NULL),
-        );
-        set(
-            &o,
-            "hint",
-            d.hint.map(JsValue::from).unwrap_or(JsValue::NULL),
-        );
-    }
+    let server = err.server_details().map(|d| ServerView {
+        status: d.status,
+        error: d.error.as_deref(),
+        error_description: d.error_description.as_deref(),
+        error_codes: &d.error_codes,
+        trace_id: d.trace_id.as_deref(),
+        timestamp: d.timestamp.as_deref(),
+        error_uri: d.error_uri.as_deref(),
+        is_retryable: d.is_retryable,
+        retry_after_ms: d.retry_after_ms,
+        hint: d.hint,
+    });
+    let o = to_value(&ErrorView {
+        tag: true,
+        name: err.class().name(),
+        error_code: err.code(),
+        message: err.message(),
+        correlation_id,
+        server,
+    });
     if let Some(c) = cause {
         set(&o, "cause", c);
     }
-    o.into()
+    o
 }

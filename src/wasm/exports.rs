@@ -1,12 +1,12 @@
 //! Free functions exported to JavaScript, and the result object every acquisition returns.
 
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use super::errors::to_js;
-use super::js::get;
+use super::source::read;
 use crate::cache::{CachedToken, TokenSource};
 use crate::error::Error;
-use crate::json;
 
 /// `scopeForResource(resource)`.
 #[wasm_bindgen(js_name = scopeForResource)]
@@ -21,14 +21,23 @@ pub fn scope_for_resource(resource: String) -> Result<String, JsValue> {
     Ok(crate::scope::scope_for_resource(&resource))
 }
 
+/// `adminConsentUrl`'s options.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ConsentInput {
+    tenant: Option<String>,
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+}
+
 /// `adminConsentUrl({ tenant, clientId, redirectUri })`.
 #[wasm_bindgen(js_name = adminConsentUrl)]
 pub fn admin_consent_url(options: JsValue) -> Result<String, JsValue> {
-    let text = |name| get(&options, name).as_string();
+    let options: ConsentInput = read(options, "options", "invalid_config").map_err(|e| to_js(&e, None, None))?;
     crate::authority::admin_consent_url(
-        &text("tenant").unwrap_or_default(),
-        &text("clientId").unwrap_or_default(),
-        text("redirectUri").as_deref(),
+        options.tenant.as_deref().unwrap_or_default(),
+        options.client_id.as_deref().unwrap_or_default(),
+        options.redirect_uri.as_deref(),
     )
     .map_err(|e| to_js(&e, None, None))
 }
@@ -47,26 +56,48 @@ pub fn is_consent_denied(status: u16, body: &str) -> bool {
 
 /// The `AuthenticationResult` object (times as epoch ms; the JS layer makes them Dates), with
 /// `serveUntil` for the JS layer's copy of the memory level (removed before callers see it).
-/// Built as one `JSON.parse` rather than a property set per field.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    serve_until: Option<u64>,
+    access_token: &'a str,
+    token_type: &'a str,
+    expires_on: u64,
+    ext_expires_on: Option<u64>,
+    refresh_on: Option<u64>,
+    scopes: &'a [String],
+    tenant_id: Option<&'a str>,
+    from_cache: bool,
+    token_source: &'static str,
+    correlation_id: &'a str,
+}
+
+/// Serializes for JavaScript: absent values as `null`, maps as plain objects.
+pub(super) fn to_value(value: &impl Serialize) -> JsValue {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    // Our views hold strings and integers below 2^53: serialization cannot fail.
+    value.serialize(&serializer).unwrap_or(JsValue::NULL)
+}
+
+/// The result object for `token` from `source`.
 pub(super) fn result(
     token: &CachedToken,
     source: TokenSource,
     correlation_id: &str,
     serve_until: Option<u64>,
 ) -> JsValue {
-    let mut o = json::Object::new();
-    if let Some(until) = serve_until {
-        o.insert("serveUntil", until);
-    }
-    o.insert("accessToken", token.access_token.secret());
-    o.insert("tokenType", token.token_type.as_str());
-    o.insert("expiresOn", token.expires_on_ms);
-    o.insert("extExpiresOn", token.ext_expires_on_ms);
-    o.insert("refreshOn", token.refresh_on_ms);
-    o.insert("scopes", token.scopes.clone());
-    o.insert("tenantId", token.tenant_id.clone());
-    o.insert("fromCache", source != TokenSource::IdentityProvider);
-    o.insert("tokenSource", source.as_str());
-    o.insert("correlationId", correlation_id);
-    js_sys::JSON::parse(&json::Value::from(o).to_json()).unwrap_or(JsValue::NULL)
+    to_value(&ResultView {
+        serve_until,
+        access_token: token.access_token.secret(),
+        token_type: &token.token_type,
+        expires_on: token.expires_on_ms,
+        ext_expires_on: token.ext_expires_on_ms,
+        refresh_on: token.refresh_on_ms,
+        scopes: &token.scopes,
+        tenant_id: token.tenant_id.as_deref(),
+        from_cache: source != TokenSource::IdentityProvider,
+        token_source: source.as_str(),
+        correlation_id,
+    })
 }

@@ -5,9 +5,11 @@ use js_sys::{Function, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use serde::Serialize;
+
+use super::exports::to_value;
 use super::js::{call_method, clear_timer, get, resolve, set};
 use crate::error::Error;
-use crate::json;
 use crate::request::HttpRequest;
 use crate::response::{HttpResponse, MAX_BODY_BYTES};
 
@@ -55,19 +57,27 @@ pub(crate) async fn send(
     })
 }
 
-/// The fetch options as one `JSON.parse` rather than a property set per field and header.
-fn fetch_init(req: &HttpRequest) -> Result<JsValue, JsValue> {
-    let mut headers = json::Object::new();
-    for (name, value) in &req.headers {
-        headers.insert(name, value.as_str());
-    }
-    let mut init = json::Object::new();
-    init.insert("method", req.method);
-    init.insert("headers", headers);
-    init.insert("body", req.body.as_str());
+/// `fetch`'s options for a token request.
+#[derive(Serialize)]
+struct FetchInit<'a> {
+    method: &'a str,
+    headers: std::collections::BTreeMap<&'a str, &'a str>,
+    body: &'a str,
     // A token endpoint that redirects must not receive our credential twice.
-    init.insert("redirect", "manual");
-    js_sys::JSON::parse(&json::Value::from(init).to_json())
+    redirect: &'a str,
+}
+
+fn fetch_init(req: &HttpRequest) -> Result<JsValue, JsValue> {
+    Ok(to_value(&FetchInit {
+        method: req.method,
+        headers: req
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect(),
+        body: &req.body,
+        redirect: "manual",
+    }))
 }
 
 async fn exchange(

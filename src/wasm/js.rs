@@ -16,39 +16,9 @@ pub(crate) fn get(obj: &JsValue, name: &str) -> JsValue {
     Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// `obj.a.b...`, `undefined` when any step is missing.
-pub(crate) fn get_path(obj: &JsValue, path: &[&str]) -> JsValue {
-    path.iter().fold(obj.clone(), |o, name| get(&o, name))
-}
-
 /// Sets `obj[name] = value` on a fresh plain object we own, where it cannot fail.
 pub(crate) fn set(obj: &JsValue, name: &str, value: impl Into<JsValue>) {
     let _ = Reflect::set(obj, &JsValue::from_str(name), &value.into());
-}
-
-/// An optional callback option: absent, or a function, or a configuration error naming it.
-pub(crate) fn optional_function(obj: &JsValue, path: &[&str]) -> Result<Option<Function>, Error> {
-    let value = get_path(obj, path);
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    value.dyn_into::<Function>().map(Some).map_err(|_| {
-        Error::config(
-            "invalid_config",
-            format!("{} must be a function", path.join(".")),
-        )
-    })
-}
-
-/// The JSON the JS layer made of a config or request object, or the error for one it could not
-/// serialize.
-pub(crate) fn options_json(json: Option<String>, code: &'static str) -> Result<String, Error> {
-    json.ok_or_else(|| {
-        Error::config(
-            code,
-            "options must be plain data: no cycles or BigInt values",
-        )
-    })
 }
 
 thread_local! {

@@ -7,6 +7,7 @@ use js_sys::{Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::js::{call_method, get, resolve, set};
+use super::source::JsHandle;
 use crate::error::Error;
 
 /// The configured store.
@@ -16,12 +17,8 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    /// Reads `cache.store`; `None` when absent or null.
-    pub(crate) fn from_config(config: &JsValue) -> Result<Option<Store>, Error> {
-        let handle = get(&get(config, "cache"), "store");
-        if handle.is_undefined() || handle.is_null() {
-            return Ok(None);
-        }
+    /// Checks `cache.store` has the methods a store needs.
+    pub(crate) fn new(JsHandle(handle): JsHandle) -> Result<Store, Error> {
         for method in ["get", "put", "delete"] {
             if get(&handle, method).dyn_ref::<Function>().is_none() {
                 return Err(Error::config(
@@ -32,7 +29,7 @@ impl Store {
                 ));
             }
         }
-        Ok(Some(Store { handle }))
+        Ok(Store { handle })
     }
 
     /// `get(key)`: the stored string, `None` when absent. The read starts at the call, not at

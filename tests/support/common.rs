@@ -8,7 +8,8 @@
 )]
 
 use entra_edge::config::ClientConfig;
-use entra_edge::flow::{Client, Prepared, RawRequest};
+use entra_edge::flow::{Client, Prepared};
+use entra_edge::input::JsonRequest;
 use entra_edge::response::HttpResponse;
 
 /// A secret with every character that needs encoding, used as a canary for leaks.
@@ -26,7 +27,7 @@ pub fn entra_secret_client() -> Client {
 }
 
 pub fn graph_request(client: &Client) -> Prepared {
-    let raw = RawRequest {
+    let raw = JsonRequest {
         scopes: Some(vec!["https://graph.microsoft.com/.default".into()]),
         ..Default::default()
     };

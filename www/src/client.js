@@ -45,29 +45,6 @@ function isPlain(request) {
   return true;
 }
 
-// What the core's option reader sees in place of a function and of a non-plain object (a KV
-// binding, a Redis client, a Buffer): every key the caller wrote reaches its unknown-option check,
-// and nothing foreign is traversed. The same strings as FUNCTION_MARK and OBJECT_MARK in
-// src/config.rs.
-const FUNCTION_MARK = "\u0000function";
-const OBJECT_MARK = "\u0000object";
-
-function marked(key, value) {
-  if (typeof value === "function") return FUNCTION_MARK;
-  if (key === "" || value === null || typeof value !== "object" || Array.isArray(value)) return value;
-  const proto = Object.getPrototypeOf(value);
-  return proto === null || proto === Object.prototype ? value : OBJECT_MARK;
-}
-
-/** Options as JSON for the core, or undefined (cycles, BigInt): the core then says what is wrong. */
-function optionsJson(options) {
-  try {
-    return JSON.stringify(options, marked);
-  } catch {
-    return undefined;
-  }
-}
-
 function rethrow(e) {
   throw toError(e);
 }
@@ -84,7 +61,7 @@ export class ConfidentialClientApplication {
   constructor(configuration) {
     ensureWasm();
     try {
-      this.#core = new WasmClient(configuration, optionsJson(configuration));
+      this.#core = new WasmClient(configuration);
     } catch (e) {
       rethrow(e);
     }
@@ -99,7 +76,7 @@ export class ConfidentialClientApplication {
       this.#log("token served from the memory cache");
       return toResult(memo, crypto.randomUUID(), "memory");
     }
-    return this.#core.acquire(request, optionsJson(request)).then((r) => {
+    return this.#core.acquire(request).then((r) => {
       // Keyed by the scopes alone: a skipCache or claims answer replaces the plain request's
       // entry, as in the core; an answer without serveUntil (refresh due, stale) removes it.
       if (r.serveUntil === undefined) this.#memo.delete(key);

@@ -1,0 +1,217 @@
+//! The option objects as the caller writes them: the configuration (`auth`,
+//! `auth.clientCertificate`, `cache`, `system`) and the acquisition request. These serde types
+//! are the list of what is accepted; [`read`] reads them strictly (unknown names refused by
+//! path, type errors that name the field and never quote the value).
+//!
+//! `H` is what the shell keeps of values it needs as they are (functions, KV bindings, Redis
+//! clients): JavaScript values in the shell, parsed JSON in native tests.
+
+mod source;
+mod strict;
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeOwned, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+
+pub use source::{Kind, Source};
+pub use strict::{InputError, Strict};
+
+use crate::secret::{ClientSecret, PrivateKeyPem};
+
+/// A value the shell keeps as it is. The core only asks whether it is text.
+pub trait Handle: DeserializeOwned {
+    /// The string, when the value is one (a static `clientAssertion`).
+    fn text(&self) -> Option<String>;
+}
+
+impl Handle for serde_json::Value {
+    fn text(&self) -> Option<String> {
+        self.as_str().map(str::to_owned)
+    }
+}
+
+/// Reads `source` as a `T` called `root` in messages.
+///
+/// # Errors
+/// The message of the first option that is unknown or of the wrong type.
+pub fn read<T: DeserializeOwned, S: Source>(source: S, root: &'static str) -> Result<T, InputError> {
+    T::deserialize(Strict::new(source, root))
+}
+
+/// `new ConfidentialClientApplication(configuration)`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "H: Handle"))]
+#[allow(missing_docs)]
+pub struct ConfigInput<H> {
+    pub auth: Option<AuthInput<H>>,
+    pub cache: Option<CacheInput<H>>,
+    pub system: Option<SystemInput<H>>,
+}
+
+/// `configuration.auth`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    bound(deserialize = "H: Handle")
+)]
+#[allow(missing_docs)]
+pub struct AuthInput<H> {
+    pub client_id: Option<String>,
+    pub authority: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub issuer: Option<String>,
+    pub client_secret: Option<ClientSecret>,
+    pub client_certificate: Option<CertificateInput>,
+    /// A signed JWT (a string) or a function returning one.
+    pub client_assertion: Option<H>,
+    pub client_auth_method: Option<String>,
+    #[serde(rename = "sendX5C")]
+    pub send_x5c: Option<bool>,
+    #[serde(default, deserialize_with = "strings")]
+    pub client_capabilities: Option<Vec<String>>,
+}
+
+/// `configuration.auth.clientCertificate`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct CertificateInput {
+    pub private_key: Option<PrivateKeyPem>,
+    pub thumbprint_sha256: Option<String>,
+    pub thumbprint: Option<String>,
+    pub x5c: Option<String>,
+    pub key_id: Option<String>,
+}
+
+/// `configuration.cache`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    bound(deserialize = "H: Handle")
+)]
+#[allow(missing_docs)]
+pub struct CacheInput<H> {
+    /// A KV namespace or any object with `get`, `put` and `delete`.
+    pub store: Option<H>,
+    pub key_prefix: Option<String>,
+    pub encryption_key: Option<ClientSecret>,
+    pub memory: Option<bool>,
+}
+
+/// `configuration.system`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    bound(deserialize = "H: Handle")
+)]
+#[allow(missing_docs)]
+pub struct SystemInput<H> {
+    pub fetch: Option<H>,
+    pub timeout_ms: Option<Whole<1, 600_000>>,
+    pub max_retries: Option<Whole<0, 10>>,
+    pub deadline_ms: Option<Whole<1, 3_600_000>>,
+    pub expiry_buffer_seconds: Option<Whole<0, 3600>>,
+    pub logger: Option<H>,
+    pub now: Option<H>,
+}
+
+/// `acquireTokenByClientCredential(request)`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    bound(deserialize = "H: Handle")
+)]
+#[allow(missing_docs)]
+pub struct RequestInput<H> {
+    #[serde(default, deserialize_with = "strings")]
+    pub scopes: Option<Vec<String>>,
+    pub skip_cache: Option<bool>,
+    pub claims: Option<String>,
+    pub correlation_id: Option<String>,
+    pub wait_until: Option<H>,
+}
+
+impl<H> Default for RequestInput<H> {
+    fn default() -> Self {
+        RequestInput {
+            scopes: None,
+            skip_cache: None,
+            claims: None,
+            correlation_id: None,
+            wait_until: None,
+        }
+    }
+}
+
+/// A request as native tests and fuzzing write it (JSON values for handles).
+pub type JsonRequest = RequestInput<serde_json::Value>;
+
+/// An optional array of strings, refused as a whole ("scopes must be an array of strings").
+fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    Option::<Strings>::deserialize(d).map(|s| s.map(|s| s.0))
+}
+
+/// An array of strings, refused as a whole when it is anything else.
+struct Strings(Vec<String>);
+
+impl<'de> Deserialize<'de> for Strings {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct StringsVisitor;
+        impl<'de> Visitor<'de> for StringsVisitor {
+            type Value = Strings;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of strings")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strings, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    out.push(s);
+                }
+                Ok(Strings(out))
+            }
+        }
+        d.deserialize_seq(StringsVisitor)
+    }
+}
+
+/// A whole number from `MIN` to `MAX`; JavaScript numbers arrive as floats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Whole<const MIN: u64, const MAX: u64>(pub u64);
+
+impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Whole<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct WholeVisitor<const MIN: u64, const MAX: u64>(PhantomData<()>);
+        impl<'de, const MIN: u64, const MAX: u64> Visitor<'de> for WholeVisitor<MIN, MAX> {
+            type Value = Whole<MIN, MAX>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "a whole number from {MIN} to {MAX}")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                if (MIN..=MAX).contains(&v) {
+                    Ok(Whole(v))
+                } else {
+                    Err(E::custom("out of range"))
+                }
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                let v = u64::try_from(v).map_err(|_| E::custom("out of range"))?;
+                self.visit_u64(v)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                // Exact for the ranges used here, far below 2^53.
+                if v.fract() == 0.0 && v >= 0.0 && v <= MAX as f64 {
+                    self.visit_u64(v as u64)
+                } else {
+                    Err(E::custom("out of range"))
+                }
+            }
+        }
+        d.deserialize_f64(WholeVisitor::<MIN, MAX>(PhantomData))
+    }
+}

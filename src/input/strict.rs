@@ -1,0 +1,342 @@
+//! A serde [`Deserializer`] over a [`Source`] that reads option objects strictly.
+//!
+//! serde-wasm-bindgen reads a struct by fetching its declared fields and never sees the other
+//! names, so `#[serde(deny_unknown_fields)]` cannot fire there (its issue #39). This layer does
+//! what option reading needs on top of any source:
+//! - a struct is read only from a plain object, and a name the struct does not declare is
+//!   refused by its full path (`unknown option auth.clientID`);
+//! - a value of the wrong kind is refused by path and by what was expected (the visitor's own
+//!   `expecting`), never by quoting it: a PEM pasted into the wrong field must not reach a message;
+//! - leaves and values kept as they are (functions, bindings) go to the source's own
+//!   deserializer, so serde-wasm-bindgen does the reading in JavaScript.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, Expected, MapAccess, SeqAccess, Visitor};
+
+use super::source::{Kind, Source};
+
+/// A message naming the option and what is wrong; never holds a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError(pub String);
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+impl de::Error for InputError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        InputError(msg.to_string())
+    }
+}
+
+/// Where a value sits: `root` names the whole object in messages, `path` the option inside it.
+#[derive(Debug, Clone)]
+struct Path {
+    root: &'static str,
+    path: String,
+}
+
+impl Path {
+    fn child(&self, name: &str) -> Path {
+        let path = if self.path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}.{name}", self.path)
+        };
+        Path {
+            root: self.root,
+            path,
+        }
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.path.is_empty() {
+            self.root
+        } else {
+            &self.path
+        })
+    }
+}
+
+/// The strict reader of `source`; `root` is what messages call the whole value ("config").
+pub struct Strict<S> {
+    source: S,
+    at: Path,
+}
+
+impl<S: Source> Strict<S> {
+    /// Reads `source` as the top-level object called `root` in messages.
+    pub fn new(source: S, root: &'static str) -> Self {
+        Strict {
+            source,
+            at: Path {
+                root,
+                path: String::new(),
+            },
+        }
+    }
+
+    fn wrong(&self, expected: &dyn Expected) -> InputError {
+        if self.source.kind() == Kind::BigInt {
+            return InputError(format!(
+                "{} is a BigInt: options must be plain data: no cycles or BigInt values",
+                self.at
+            ));
+        }
+        InputError(format!("{} must be {expected}", self.at))
+    }
+
+    /// Hands a leaf of the right kind to the source's deserializer. Its errors come from the
+    /// visitor (a number out of range, say) and are reported as what the visitor expects.
+    fn leaf<'de, V: Visitor<'de>>(
+        self,
+        kinds: &[Kind],
+        visitor: V,
+        read: impl FnOnce(S::Leaf, V) -> Result<V::Value, <S::Leaf as Deserializer<'de>>::Error>,
+    ) -> Result<V::Value, InputError> {
+        if !kinds.contains(&self.source.kind()) {
+            return Err(self.wrong(&visitor));
+        }
+        let message = format!("{} must be {}", self.at, &visitor as &dyn Expected);
+        read(self.source.leaf(), visitor).map_err(|_| InputError(message))
+    }
+}
+
+macro_rules! leaves {
+    ($($method:ident => $kind:ident,)*) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
+                self.leaf(&[Kind::$kind], visitor, |d, v| d.$method(v))
+            }
+        )*
+    };
+}
+
+impl<'de, S: Source> Deserializer<'de> for Strict<S> {
+    type Error = InputError;
+
+    /// Values kept as they are (a handle the shell needs) or read by shape (a lifetime that may
+    /// be a number or a string) go to the source without a kind check.
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
+        let kinds = [
+            Kind::Null,
+            Kind::Bool,
+            Kind::Number,
+            Kind::String,
+            Kind::Array,
+            Kind::Object,
+        ];
+        self.leaf(&kinds, visitor, |d, v| d.deserialize_any(v))
+    }
+
+    leaves! {
+        deserialize_bool => Bool,
+        deserialize_i8 => Number,
+        deserialize_i16 => Number,
+        deserialize_i32 => Number,
+        deserialize_i64 => Number,
+        deserialize_u8 => Number,
+        deserialize_u16 => Number,
+        deserialize_u32 => Number,
+        deserialize_u64 => Number,
+        deserialize_f32 => Number,
+        deserialize_f64 => Number,
+        deserialize_char => String,
+        deserialize_str => String,
+        deserialize_string => String,
+        deserialize_identifier => String,
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
+        match self.source.kind() {
+            Kind::Missing | Kind::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, InputError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    /// serde-wasm-bindgen's `preserve` arrives here: the value is kept, whatever it is.
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, InputError> {
+        let message = format!("{} must be {}", self.at, &visitor as &dyn Expected);
+        self.source
+            .leaf()
+            .deserialize_tuple_struct(name, len, visitor)
+            .map_err(|_| InputError(message))
+    }
+
+    /// Any problem with an item is reported for the whole array, as what its visitor expects
+    /// ("scopes must be an array of strings").
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
+        if self.source.kind() != Kind::Array {
+            return Err(self.wrong(&visitor));
+        }
+        let message = self.wrong(&visitor);
+        let items = self.source.items().into_iter();
+        visitor
+            .visit_seq(Items { items })
+            .map_err(|_| message)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, InputError> {
+        match self.source.kind() {
+            Kind::Object => {}
+            Kind::Instance => {
+                return Err(InputError(format!(
+                    "{} must be a plain object ({{ ... }}), not a class instance",
+                    self.at
+                )))
+            }
+            _ => return Err(InputError(format!("{} must be an object", self.at))),
+        }
+        if let Some(name) = self
+            .source
+            .names()
+            .into_iter()
+            .find(|n| !fields.contains(&n.as_str()))
+        {
+            return Err(InputError(format!(
+                "unknown option {}: check its spelling against the documented options",
+                self.at.child(&name)
+            )));
+        }
+        visitor.visit_map(Fields {
+            source: self.source,
+            at: self.at,
+            fields: fields.iter(),
+            next: None,
+        })
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
+        match self.source.kind() {
+            Kind::Missing | Kind::Null => visitor.visit_unit(),
+            _ => Err(self.wrong(&visitor)),
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, InputError> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
+        Err(self.wrong(&visitor))
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
+        Err(self.wrong(&visitor))
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, InputError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
+        Err(self.wrong(&visitor))
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, InputError> {
+        Err(self.wrong(&visitor))
+    }
+}
+
+/// The declared fields an object has, in declaration order; undefined ones are absent.
+struct Fields<S> {
+    source: S,
+    at: Path,
+    fields: std::slice::Iter<'static, &'static str>,
+    next: Option<Strict<S>>,
+}
+
+impl<'de, S: Source> MapAccess<'de> for Fields<S> {
+    type Error = InputError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, InputError> {
+        for name in self.fields.by_ref() {
+            let value = self.source.field(name);
+            if value.kind() == Kind::Missing {
+                continue;
+            }
+            self.next = Some(Strict {
+                source: value,
+                at: self.at.child(name),
+            });
+            return seed
+                .deserialize(de::value::StrDeserializer::<InputError>::new(name))
+                .map(Some);
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<T::Value, InputError> {
+        match self.next.take() {
+            Some(value) => seed.deserialize(value),
+            None => Err(InputError("a value was read before its name".to_owned())),
+        }
+    }
+}
+
+/// An array's items; errors are replaced by the array's own message.
+struct Items<S> {
+    items: std::vec::IntoIter<S>,
+}
+
+impl<'de, S: Source> SeqAccess<'de> for Items<S> {
+    type Error = InputError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, InputError> {
+        match self.items.next() {
+            Some(item) => seed.deserialize(Strict::new(item, "item")).map(Some),
+            None => Ok(None),
+        }
+    }
+}
