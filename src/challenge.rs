@@ -29,7 +29,7 @@ pub fn claims_from_challenge(www_authenticate: &str) -> Option<String> {
         })
         .ok()?;
     let text = String::from_utf8(bytes).ok()?;
-    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text).ok()?;
+    crate::lenient::object::<serde::de::IgnoredAny>(text.as_bytes())?;
     Some(text)
 }
 
@@ -90,8 +90,8 @@ struct GraphErrorDetail {
 /// Whether a response is Graph's "the app lacks consent for this" answer.
 pub fn is_consent_denied(status: u16, body: &[u8]) -> bool {
     status == 403
-        && serde_json::from_slice::<GraphError>(body)
-            .is_ok_and(|e| e.error.code == "Authorization_RequestDenied")
+        && crate::lenient::object::<GraphError>(body)
+            .is_some_and(|e| e.error.code == "Authorization_RequestDenied")
 }
 
 #[cfg(test)]

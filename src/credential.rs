@@ -191,8 +191,11 @@ impl CertificateCredential {
         let header = JwtHeader {
             alg: alg.name(),
             typ: "JWT",
-            x5t_s256: (alg == JwsAlg::Ps256).then_some(self.x5t_s256.as_deref().unwrap_or_default()),
-            x5t: (alg != JwsAlg::Ps256).then_some(self.x5t.as_deref()).flatten(),
+            x5t_s256: (alg == JwsAlg::Ps256)
+                .then_some(self.x5t_s256.as_deref().unwrap_or_default()),
+            x5t: (alg != JwsAlg::Ps256)
+                .then_some(self.x5t.as_deref())
+                .flatten(),
             kid: self.key_id.as_deref(),
             x5c: (send_x5c && !self.x5c.is_empty()).then_some(self.x5c.as_slice()),
         };

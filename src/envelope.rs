@@ -50,11 +50,9 @@ impl SealingKey {
 /// The sealed payload. The names and order are the first release's: entries already in
 /// stores keep opening, and a token without `iat` seals to the same bytes as then.
 #[derive(Serialize, Deserialize)]
-struct Stored<'a> {
-    #[serde(borrow)]
-    at: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    tt: std::borrow::Cow<'a, str>,
+struct Stored {
+    at: String,
+    tt: String,
     exp: u64,
     ext: Option<u64>,
     rf: Option<u64>,
@@ -74,8 +72,8 @@ pub fn seal(
     nonce: [u8; NONCE_LEN],
 ) -> Option<String> {
     let stored = Stored {
-        at: token.access_token.secret().into(),
-        tt: token.token_type.as_str().into(),
+        at: token.access_token.secret().to_owned(),
+        tt: token.token_type.clone(),
         exp: token.expires_on_ms,
         ext: token.ext_expires_on_ms,
         rf: token.refresh_on_ms,
@@ -158,10 +156,10 @@ pub fn open(key: &SealingKey, store_key: &str, value: &str) -> Result<CachedToke
 
 /// The token entry inside an opened envelope.
 fn read_stored(plain: &[u8]) -> Option<CachedToken> {
-    let s: Stored<'_> = serde_json::from_slice(plain).ok()?;
+    let s: Stored = crate::lenient::object(plain)?;
     Some(CachedToken {
-        access_token: AccessToken::new(s.at.into_owned()),
-        token_type: s.tt.into_owned(),
+        access_token: AccessToken::new(s.at),
+        token_type: s.tt,
         expires_on_ms: s.exp,
         ext_expires_on_ms: s.ext,
         refresh_on_ms: s.rf,

@@ -414,10 +414,11 @@ pub fn merge_claims(
     claims: Option<&str>,
     capabilities: &[String],
 ) -> Result<Option<String>, Error> {
-    use serde_json::{Map, Value};
-    let mut root: Map<String, Value> = match claims {
-        None => Map::new(),
-        Some(text) => serde_json::from_str(text).map_err(|_| {
+    use serde_json::value::{to_raw_value, RawValue};
+    type Members = std::collections::BTreeMap<String, Box<RawValue>>;
+    let mut root: Members = match claims {
+        None => Members::new(),
+        Some(text) => crate::lenient::object(text.as_bytes()).ok_or_else(|| {
             Error::config(
                 "invalid_request",
                 "claims must be a JSON object, as decoded from the WWW-Authenticate claims challenge",
@@ -425,22 +426,28 @@ pub fn merge_claims(
         })?,
     };
     if !capabilities.is_empty() {
-        let xms_cc = serde_json::json!({ "values": capabilities });
-        match root.get_mut("access_token") {
-            Some(Value::Object(access)) => {
-                access.insert("xms_cc".to_owned(), xms_cc);
-            }
-            // A claims object whose access_token is not an object has nothing to merge into.
-            Some(_) => {}
-            None => {
-                root.insert(
-                    "access_token".to_owned(),
-                    serde_json::json!({ "xms_cc": xms_cc }),
-                );
+        #[derive(serde::Serialize)]
+        struct ClientCapabilities<'a> {
+            values: &'a [String],
+        }
+        let xms_cc = to_raw_value(&ClientCapabilities {
+            values: capabilities,
+        });
+        let access = match root.get("access_token") {
+            None => Some(Members::new()),
+            Some(raw) => crate::lenient::object::<Members>(raw.get().as_bytes()),
+        };
+        // A claims object whose access_token is not an object has nothing to merge into.
+        if let (Some(mut access), Ok(xms_cc)) = (access, xms_cc) {
+            access.insert("xms_cc".to_owned(), xms_cc);
+            if let Ok(raw) = to_raw_value(&access) {
+                root.insert("access_token".to_owned(), raw);
             }
         }
     }
-    Ok((!root.is_empty()).then(|| Value::Object(root).to_string()))
+    Ok((!root.is_empty())
+        .then(|| serde_json::to_string(&root).ok())
+        .flatten())
 }
 
 #[cfg(test)]

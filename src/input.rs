@@ -36,7 +36,10 @@ impl Handle for serde_json::Value {
 ///
 /// # Errors
 /// The message of the first option that is unknown or of the wrong type.
-pub fn read<T: DeserializeOwned, S: Source>(source: S, root: &'static str) -> Result<T, InputError> {
+pub fn read<T: DeserializeOwned, S: Source>(
+    source: S,
+    root: &'static str,
+) -> Result<T, InputError> {
     T::deserialize(Strict::new(source, root))
 }
 

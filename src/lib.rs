@@ -16,6 +16,7 @@ pub mod error;
 pub mod flow;
 pub mod form;
 pub mod input;
+pub mod lenient;
 pub mod request;
 pub mod response;
 pub mod retry;

@@ -2,11 +2,10 @@
 //! Both bodies are serde types whose fields never fail on their own: a field of the wrong type
 //! is reported by name (success) or treated as absent (error bodies, which are diagnostics).
 
-use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::error::{Error, ServerDetails};
+use crate::lenient::{object, Scalar, Scalars};
 use crate::secret::{redact, AccessToken};
 
 /// Largest body read from a token endpoint. Entra's answers are under 8 KiB.
@@ -83,23 +82,20 @@ pub fn parse_token_response(
         return Err(server_error(resp, secrets, now_ms));
     }
     // A 2xx body holds the token: never quote it in an error.
-    let body: TokenBody = match object(&resp.body) {
-        Ok(body) => body,
-        Err(why) => {
-            return Err(Error::network(
-                "invalid_response",
-                format!(
-                    "the token endpoint answered HTTP {} with a body that is {why}",
-                    resp.status
-                ),
-            ))
-        }
+    let Some(body) = object::<TokenBody>(&resp.body) else {
+        return Err(Error::network(
+            "invalid_response",
+            format!(
+                "the token endpoint answered HTTP {} with a body that is not a JSON object",
+                resp.status
+            ),
+        ));
     };
-    let access_token = match body.access_token.0 {
+    let access_token = match body.access_token.into_string() {
         Some(t) if !t.is_empty() => AccessToken::new(t),
         _ => return Err(invalid("access_token is missing or not a non-empty string")),
     };
-    let token_type = match body.token_type.0 {
+    let token_type = match body.token_type.into_string() {
         Some(t) if t.eq_ignore_ascii_case("bearer") => "Bearer".to_owned(),
         Some(t) if !t.is_empty() => t,
         _ => return Err(invalid("token_type is missing (RFC 6749 §5.1 requires it)")),
@@ -119,14 +115,14 @@ pub fn parse_token_response(
 
 /// RFC 6749 §5.1, with Entra's `ext_expires_in` and `refresh_in` (numbers or numeric strings).
 #[derive(Deserialize)]
+#[serde(default)]
+#[derive(Default)]
 struct TokenBody {
-    #[serde(default)]
-    access_token: Loose<String>,
-    #[serde(default)]
-    token_type: Loose<String>,
-    expires_in: Option<Value>,
-    ext_expires_in: Option<Value>,
-    refresh_in: Option<Value>,
+    access_token: Scalar,
+    token_type: Scalar,
+    expires_in: Scalar,
+    ext_expires_in: Scalar,
+    refresh_in: Scalar,
 }
 
 /// RFC 6749 §5.2 and the fields Entra adds. They are diagnostics: one of the wrong type is
@@ -134,68 +130,38 @@ struct TokenBody {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ErrorBody {
-    error: Loose<String>,
-    error_description: Loose<String>,
-    error_codes: Loose<Vec<Value>>,
-    trace_id: Loose<String>,
-    timestamp: Loose<String>,
-    error_uri: Loose<String>,
-    correlation_id: Loose<String>,
-}
-
-/// A field read as `T`, or `None` when absent, null or of another type.
-struct Loose<T>(Option<T>);
-
-impl<T> Default for Loose<T> {
-    fn default() -> Self {
-        Loose(None)
-    }
-}
-
-impl<'de, T: DeserializeOwned> Deserialize<'de> for Loose<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(d)?;
-        Ok(Loose(T::deserialize(value).ok()))
-    }
-}
-
-/// A JSON object body as `T`, or what it is instead (for the message).
-fn object<T: DeserializeOwned>(body: &[u8]) -> Result<T, &'static str> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(value @ Value::Object(_)) => T::deserialize(value).map_err(|_| "not a JSON object"),
-        _ => Err("not a JSON object"),
-    }
+    error: Scalar,
+    error_description: Scalar,
+    error_codes: Scalars,
+    trace_id: Scalar,
+    timestamp: Scalar,
+    error_uri: Scalar,
+    correlation_id: Scalar,
 }
 
 /// A lifetime in seconds: a JSON number or a numeric string (Entra has sent both). Fractions
 /// are dropped, as MSAL does.
-fn seconds(value: Option<Value>, field: &str) -> Result<Option<u64>, Error> {
+fn seconds(value: Scalar, field: &str) -> Result<Option<u64>, Error> {
     let n = match &value {
-        None => return Ok(None),
-        Some(Value::Number(n)) => n.as_u64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.is_finite() && *f >= 0.0 && *f < 1e15)
-                .map(|f| f.trunc() as u64)
-        }),
-        Some(Value::String(s)) => whole_part(s.trim()),
-        Some(_) => None,
+        Scalar::Absent => return Ok(None),
+        Scalar::Unsigned(n) => Some(*n),
+        Scalar::Float(f) if f.is_finite() && *f >= 0.0 && *f < 1e15 => Some(f.trunc() as u64),
+        Scalar::Str(s) => whole_part(s.trim()),
+        _ => None,
     };
     match n {
         Some(n) if n <= MAX_LIFETIME_SECONDS => Ok(Some(n)),
         _ => {
-            let shown = match &value {
-                Some(Value::String(s)) => format!("{:?}", s.chars().take(24).collect::<String>()),
-                // As written in most JSON (`1e300`), where serde_json would write `1e+300`.
-                Some(Value::Number(n)) if n.is_f64() => {
-                    let f = n.as_f64().unwrap_or_default();
-                    if f.abs() >= 1e15 {
-                        format!("{f:e}")
-                    } else {
-                        f.to_string()
-                    }
-                }
-                Some(other) => other.to_string().chars().take(24).collect(),
-                None => String::new(),
+            let shown = match value {
+                Scalar::Str(s) => format!("{:?}", s.chars().take(24).collect::<String>()),
+                Scalar::Unsigned(n) => n.to_string(),
+                Scalar::Negative(n) => n.to_string(),
+                // serde_json writes `1e+300`; servers write `1e300`.
+                Scalar::Float(f) => serde_json::to_string(&f)
+                    .unwrap_or_default()
+                    .replace("e+", "e"),
+                Scalar::Other(what) => what.to_owned(),
+                Scalar::Absent => String::new(),
             };
             Err(invalid(&format!(
                 "{field} must be a number of seconds from 0 to {MAX_LIFETIME_SECONDS}, got {shown}"
@@ -225,19 +191,21 @@ fn invalid(what: &str) -> Error {
 }
 
 fn server_error(resp: &HttpResponse, secrets: &[&str], now_ms: u64) -> Error {
-    let body: Option<ErrorBody> = object(&resp.body).ok();
-    let parsed = body.as_ref().is_some_and(|b| b.error.0.is_some());
-    let body = body.unwrap_or_default();
-    let scrub = |s: Option<String>| s.map(|s| redact(&s, secrets));
+    let body: ErrorBody = object(&resp.body).unwrap_or_default();
+    let text = |s: Scalar| s.into_string();
     let error_codes: Vec<u64> = body
         .error_codes
         .0
-        .unwrap_or_default()
         .iter()
-        .filter_map(Value::as_u64)
+        .filter_map(|c| match c {
+            Scalar::Unsigned(n) => Some(*n),
+            _ => None,
+        })
         .collect();
-    let error = scrub(body.error.0);
-    let description = scrub(body.error_description.0);
+    let scrub = |s: Option<String>| s.map(|s| redact(&s, secrets));
+    let error = scrub(text(body.error));
+    let parsed = error.is_some();
+    let description = scrub(text(body.error_description));
     let retry_after_ms = resp
         .header("retry-after")
         .and_then(|v| retry_after_ms(v, now_ms));
@@ -276,10 +244,10 @@ fn server_error(resp: &HttpResponse, secrets: &[&str], now_ms: u64) -> Error {
             error,
             error_description: description,
             error_codes,
-            trace_id: body.trace_id.0,
-            timestamp: body.timestamp.0,
-            error_uri: body.error_uri.0,
-            correlation_id: body.correlation_id.0,
+            trace_id: text(body.trace_id),
+            timestamp: text(body.timestamp),
+            error_uri: text(body.error_uri),
+            correlation_id: text(body.correlation_id),
             is_retryable,
             retry_after_ms,
             hint,

@@ -5,9 +5,9 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use entra_edge::credential::{finish_jwt, CertificateCredential, JwsAlg};
+use entra_edge::der::{self, tag};
 use entra_edge::input::CertificateInput;
 use entra_edge::secret::PrivateKeyPem;
-use entra_edge::der::{self, tag};
 
 fn key(name: &str) -> String {
     std::fs::read_to_string(format!(

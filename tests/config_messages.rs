@@ -182,7 +182,10 @@ fn js_err(json: &str) -> String {
     let source = Js(serde_json::from_str(json).unwrap());
     match input::read::<ConfigInput<Js>, _>(source, "config") {
         Err(e) => e.0,
-        Ok(input) => ClientConfig::from_input(input).unwrap_err().message().to_owned(),
+        Ok(input) => ClientConfig::from_input(input)
+            .unwrap_err()
+            .message()
+            .to_owned(),
     }
 }
 
@@ -201,7 +204,9 @@ fn buffers_and_class_instances_are_not_strings_or_option_objects() {
         "auth.clientId must be a string"
     );
     assert_eq!(
-        js_err(&format!(r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"s"}},"system":"\u0000object"}}"#)),
+        js_err(&format!(
+            r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"s"}},"system":"\u0000object"}}"#
+        )),
         "system must be a plain object ({ ... }), not a class instance"
     );
 }

@@ -1,12 +1,14 @@
 //! Any text as a PEM private key and as a certificate chain: parsed or refused, never a panic.
 #![no_main]
-use entra_edge::credential::{CertificateCredential, RawCertificate, Redacted};
+use entra_edge::credential::CertificateCredential;
+use entra_edge::input::CertificateInput;
+use entra_edge::secret::PrivateKeyPem;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: (String, Option<String>, bool)| {
     let (key, chain, entra) = input;
-    let raw = RawCertificate {
-        private_key: Some(Redacted(key)),
+    let raw = CertificateInput {
+        private_key: Some(PrivateKeyPem::new(key)),
         x5c: chain,
         ..Default::default()
     };

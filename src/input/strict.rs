@@ -32,6 +32,15 @@ impl de::Error for InputError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         InputError(msg.to_string())
     }
+
+    // serde's defaults would quote the value; these name only what was expected.
+    fn invalid_type(_: de::Unexpected<'_>, expected: &dyn Expected) -> Self {
+        InputError(format!("must be {expected}"))
+    }
+
+    fn invalid_value(_: de::Unexpected<'_>, expected: &dyn Expected) -> Self {
+        InputError(format!("must be {expected}"))
+    }
 }
 
 /// Where a value sits: `root` names the whole object in messages, `path` the option inside it.
@@ -51,6 +60,43 @@ impl Path {
         Path {
             root: self.root,
             path,
+        }
+    }
+}
+
+impl Path {
+    /// "{path} must be {expected}", or the BigInt message.
+    fn wrong(&self, kind: Kind, expected: &dyn Expected) -> InputError {
+        if kind == Kind::BigInt {
+            return InputError(format!(
+                "{self} is a BigInt: options must be plain data: no cycles or BigInt values"
+            ));
+        }
+        InputError(format!("{self} must be {expected}"))
+    }
+
+    /// Refuses what is not a plain object, and names the first name not in `fields`.
+    fn check_object(
+        &self,
+        kind: Kind,
+        names: Vec<String>,
+        fields: &[&str],
+    ) -> Result<(), InputError> {
+        match kind {
+            Kind::Object => {}
+            Kind::Instance => {
+                return Err(InputError(format!(
+                    "{self} must be a plain object ({{ ... }}), not a class instance"
+                )))
+            }
+            _ => return Err(InputError(format!("{self} must be an object"))),
+        }
+        match names.into_iter().find(|n| !fields.contains(&n.as_str())) {
+            Some(name) => Err(InputError(format!(
+                "unknown option {}: check its spelling against the documented options",
+                self.child(&name)
+            ))),
+            None => Ok(()),
         }
     }
 }
@@ -84,13 +130,7 @@ impl<S: Source> Strict<S> {
     }
 
     fn wrong(&self, expected: &dyn Expected) -> InputError {
-        if self.source.kind() == Kind::BigInt {
-            return InputError(format!(
-                "{} is a BigInt: options must be plain data: no cycles or BigInt values",
-                self.at
-            ));
-        }
-        InputError(format!("{} must be {expected}", self.at))
+        self.at.wrong(self.source.kind(), expected)
     }
 
     /// Hands a leaf of the right kind to the source's deserializer. Its errors come from the
@@ -104,8 +144,8 @@ impl<S: Source> Strict<S> {
         if !kinds.contains(&self.source.kind()) {
             return Err(self.wrong(&visitor));
         }
-        let message = format!("{} must be {}", self.at, &visitor as &dyn Expected);
-        read(self.source.leaf(), visitor).map_err(|_| InputError(message))
+        let message = self.wrong(&visitor);
+        read(self.source.leaf(), visitor).map_err(|_| message)
     }
 }
 
@@ -176,11 +216,11 @@ impl<'de, S: Source> Deserializer<'de> for Strict<S> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, InputError> {
-        let message = format!("{} must be {}", self.at, &visitor as &dyn Expected);
+        let message = self.wrong(&visitor);
         self.source
             .leaf()
             .deserialize_tuple_struct(name, len, visitor)
-            .map_err(|_| InputError(message))
+            .map_err(|_| message)
     }
 
     /// Any problem with an item is reported for the whole array, as what its visitor expects
@@ -191,9 +231,7 @@ impl<'de, S: Source> Deserializer<'de> for Strict<S> {
         }
         let message = self.wrong(&visitor);
         let items = self.source.items().into_iter();
-        visitor
-            .visit_seq(Items { items })
-            .map_err(|_| message)
+        visitor.visit_seq(Items { items }).map_err(|_| message)
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -202,27 +240,8 @@ impl<'de, S: Source> Deserializer<'de> for Strict<S> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, InputError> {
-        match self.source.kind() {
-            Kind::Object => {}
-            Kind::Instance => {
-                return Err(InputError(format!(
-                    "{} must be a plain object ({{ ... }}), not a class instance",
-                    self.at
-                )))
-            }
-            _ => return Err(InputError(format!("{} must be an object", self.at))),
-        }
-        if let Some(name) = self
-            .source
-            .names()
-            .into_iter()
-            .find(|n| !fields.contains(&n.as_str()))
-        {
-            return Err(InputError(format!(
-                "unknown option {}: check its spelling against the documented options",
-                self.at.child(&name)
-            )));
-        }
+        self.at
+            .check_object(self.source.kind(), self.source.names(), fields)?;
         visitor.visit_map(Fields {
             source: self.source,
             at: self.at,

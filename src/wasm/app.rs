@@ -122,9 +122,7 @@ impl Inner {
     }
 
     async fn acquire(self: Rc<Self>, request: JsValue) -> Result<JsValue, JsValue> {
-        let (p, wait_until) = self
-            .prepare(request)
-            .map_err(|e| to_js(&e, None, None))?;
+        let (p, wait_until) = self.prepare(request).map_err(|e| to_js(&e, None, None))?;
         let now =
             now_ms(self.now.as_ref()).map_err(|e| to_js(&e, Some(&p.correlation_id), None))?;
         let hit = self.core.borrow_mut().lookup(&p, now);

@@ -33,7 +33,8 @@ struct ConsentInput {
 /// `adminConsentUrl({ tenant, clientId, redirectUri })`.
 #[wasm_bindgen(js_name = adminConsentUrl)]
 pub fn admin_consent_url(options: JsValue) -> Result<String, JsValue> {
-    let options: ConsentInput = read(options, "options", "invalid_config").map_err(|e| to_js(&e, None, None))?;
+    let options: ConsentInput =
+        read(options, "options", "invalid_config").map_err(|e| to_js(&e, None, None))?;
     crate::authority::admin_consent_url(
         options.tenant.as_deref().unwrap_or_default(),
         options.client_id.as_deref().unwrap_or_default(),

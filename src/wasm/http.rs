@@ -61,7 +61,8 @@ pub(crate) async fn send(
 #[derive(Serialize)]
 struct FetchInit<'a> {
     method: &'a str,
-    headers: std::collections::BTreeMap<&'a str, &'a str>,
+    #[serde(serialize_with = "as_object")]
+    headers: &'a [(String, String)],
     body: &'a str,
     // A token endpoint that redirects must not receive our credential twice.
     redirect: &'a str,
@@ -70,14 +71,15 @@ struct FetchInit<'a> {
 fn fetch_init(req: &HttpRequest) -> Result<JsValue, JsValue> {
     Ok(to_value(&FetchInit {
         method: req.method,
-        headers: req
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect(),
+        headers: &req.headers,
         body: &req.body,
         redirect: "manual",
     }))
+}
+
+/// Header pairs as one object, as `fetch` takes them.
+fn as_object<S: serde::Serializer>(pairs: &&[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(pairs.iter().map(|(n, v)| (n, v)))
 }
 
 async fn exchange(

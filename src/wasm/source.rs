@@ -51,7 +51,10 @@ impl Source for JsSource {
 
     fn names(&self) -> Vec<String> {
         match self.0.dyn_ref::<Object>() {
-            Some(o) => Object::keys(o).iter().filter_map(|k| k.as_string()).collect(),
+            Some(o) => Object::keys(o)
+                .iter()
+                .filter_map(|k| k.as_string())
+                .collect(),
             None => Vec::new(),
         }
     }

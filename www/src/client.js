@@ -26,22 +26,28 @@ function toResult(r, correlationId = r.correlationId, tokenSource = r.tokenSourc
   };
 }
 
-/** The memo key of a request: its scopes as given, or undefined when they are not strings. */
+/**
+ * The memo key of a request: its scopes as given, or undefined when they are not strings. JSON,
+ * so that ["a b"] and ["a", "b"] never share an entry.
+ */
 function scopesKey(request) {
   const scopes = request?.scopes;
-  return Array.isArray(scopes) && scopes.every((s) => typeof s === "string") ? scopes.join(" ") : undefined;
+  return Array.isArray(scopes) && scopes.every((s) => typeof s === "string") ? JSON.stringify(scopes) : undefined;
 }
 
 /**
- * Whether a request may be answered from the memo: scopes, maybe waitUntil, skipCache: false,
- * fields set to undefined. Anything else (skipCache, claims, correlationId, unknown fields,
- * bad input) goes to the core.
+ * Whether a request may be answered from the memo: scopes, maybe waitUntil, maybe skipCache:
+ * false. Anything else (skipCache, claims, correlationId, any other name, bad input) goes to the
+ * core, which validates it.
  */
 function isPlain(request) {
-  const { scopes, waitUntil, skipCache, ...rest } = request;
-  if (skipCache !== undefined && skipCache !== false) return false;
-  if (waitUntil !== undefined && typeof waitUntil !== "function") return false;
-  for (const name in rest) if (rest[name] !== undefined) return false;
+  for (const name in request) {
+    const value = request[name];
+    if (name === "scopes") continue;
+    if (name === "waitUntil" && (value === undefined || typeof value === "function")) continue;
+    if (name === "skipCache" && (value === undefined || value === false)) continue;
+    return false;
+  }
   return true;
 }
 

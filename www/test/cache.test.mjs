@@ -212,6 +212,26 @@ test("memory hits: a fresh result object and correlation id each time; newer tok
   assert.equal(fake.requests.length, n + 1);
 });
 
+test("distinct requests never share a memory entry: [\"a b\"] is not [\"a\", \"b\"], unknown names are refused (issue 13)", async () => {
+  const issued = [];
+  const a = new ConfidentialClientApplication({
+    auth: { clientId: "c", tokenEndpoint: "https://idp.example/token", clientSecret: "s" },
+    system: {
+      fetch: async (url, init) => {
+        const scope = new URLSearchParams(init.body).get("scope");
+        issued.push(scope);
+        return Response.json({ token_type: "Bearer", expires_in: 3600, access_token: `token-for-${scope}` });
+      },
+    },
+  });
+  const two = await a.acquireTokenByClientCredential({ scopes: ["a", "b"] });
+  assert.equal(two.accessToken, "token-for-a b");
+  assert.equal((await a.acquireTokenByClientCredential({ scopes: ["a", "b"] })).tokenSource, "memory");
+  await assert.rejects(a.acquireTokenByClientCredential({ scopes: ["a b"] }), (e) => e.errorCode === "invalid_scope" && /scopes\[0\]/.test(e.message));
+  await assert.rejects(a.acquireTokenByClientCredential({ scopes: ["a", "b"], forceRefresh: undefined }), (e) => e.errorCode === "invalid_request" && /unknown option forceRefresh/.test(e.message));
+  assert.deepEqual(issued, ["a b"], "one token request, for the two scopes");
+});
+
 test("clearCache empties memory and deletes this app's store entries", async () => {
   const kv = new FakeKv();
   const a = app({ store: kv });

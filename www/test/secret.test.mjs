@@ -184,6 +184,14 @@ describe("Entra-like endpoint", () => {
       [{ auth: { clientId: 7, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET } }, "invalid_config", /auth\.clientId must be a string/],
       [{ auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET, clientSecretx: 1 } }, "invalid_config", /unknown option auth\.clientSecretx/],
       [undefined, "invalid_config", /config must be an object/],
+      // Read from the JS values themselves: functions, instances and BigInts are named, never quoted.
+      [{ auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: () => SECRET } }, "invalid_config", /^auth\.clientSecret must be a string$/],
+      [{ auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET }, system: new Map() }, "invalid_config", /^system must be a plain object \(\{ \.\.\. \}\), not a class instance$/],
+      [{ auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET }, system: { timeoutMs: 5n } }, "invalid_config", /^system\.timeoutMs is a BigInt/],
+      [{ auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET }, system: { timeoutMs: 1.5 } }, "invalid_config", /^system\.timeoutMs must be a whole number from 1 to 600000$/],
+      [{ auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET, clientCapabilities: ["cp1", 2] } }, "invalid_config", /^auth\.clientCapabilities must be an array of strings$/],
+      // A misspelled option is refused even when its value is undefined (an unset environment variable).
+      [{ auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET, clientSecert: undefined } }, "invalid_config", /unknown option auth\.clientSecert/],
     ];
     for (const [config, code, message] of bad) {
       assert.throws(() => new ConfidentialClientApplication(config), (e) => {
@@ -204,6 +212,8 @@ describe("Entra-like endpoint", () => {
       [{ scopes: GRAPH[0] }, "invalid_request", /^scopes must be an array of strings$/],
       [{ scopes: GRAPH, skipCache: "yes" }, "invalid_request", /^skipCache must be a boolean$/],
       [{ scopes: GRAPH, correlationId: 10n }, "invalid_request", /options must be plain data: no cycles or BigInt values/],
+      [{ scopes: GRAPH, waitUntil: "later" }, "invalid_request", /^waitUntil must be a function$/],
+      [{ scopes: GRAPH, forceRefresh: undefined }, "invalid_request", /unknown option forceRefresh/],
     ]) {
       await assert.rejects(a.acquireTokenByClientCredential(request), (e) => {
         assert.ok(e instanceof ClientConfigurationError);
