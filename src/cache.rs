@@ -189,11 +189,28 @@ impl MemoryCache {
     }
 
     /// Stores a token, sweeping expired entries now and then so long-lived processes stay bounded.
-    pub fn put(&mut self, key: String, token: CachedToken, now_ms: u64) {
+    /// A token requested before the one held is not stored: the held one comes back as `Err`.
+    ///
+    /// # Errors
+    /// The newer token kept.
+    pub fn put(
+        &mut self,
+        key: String,
+        token: CachedToken,
+        now_ms: u64,
+    ) -> Result<(), Box<CachedToken>> {
+        if let Some(held) = self.entries.get(&key) {
+            if let (Some(held_at), Some(new_at)) = (held.issued_at_ms, token.issued_at_ms) {
+                if held_at > new_at {
+                    return Err(Box::new(held.clone()));
+                }
+            }
+        }
         self.entries.insert(key, token);
         if self.entries.len() % SWEEP_EVERY == 0 {
             self.entries.retain(|_, t| t.expires_on_ms > now_ms);
         }
+        Ok(())
     }
 
     /// Postpones the background refresh of `key` to `at_ms` (never past expiry).
@@ -275,7 +292,7 @@ mod tests {
     #[test]
     fn memory_keeps_buffered_tokens_for_stale_use_and_drops_expired() {
         let mut m = MemoryCache::default();
-        m.put("k".into(), token(3600, None, 0), 0);
+        m.put("k".into(), token(3600, None, 0), 0).unwrap();
         assert!(m.get("k", 0, 300_000).is_some());
         assert!(
             m.get("k", 3_400_000, 300_000).is_none(),

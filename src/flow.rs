@@ -1,474 +1,632 @@
-//! The acquire-token flow as pure steps. The shell drives them in this order:
+//! One acquisition as a state machine: the order of the steps that get a token when the memory
+//! level cannot answer. The core owns the state and the order; the shell performs what the
+//! machine asks and reports the outcome with the time, as quinn-proto's `Connection` does.
 //!
-//! 1. [`Client::prepare`] validates a request (no I/O yet; errors reject the promise).
-//! 2. [`Client::lookup`] consults the memory level at `now`.
-//! 3. On a miss, the shell builds the request with [`Client::token_request`], sends it, and
-//!    hands the answer to [`Client::complete`], which caches the token.
+//! # Driving it
+//! ```text
+//! let mut acq = Acquisition::load(prepared, now);           // or Acquisition::refresh
+//! loop {
+//!     match acq.poll(&mut client, now, &mut entropy) {
+//!         Action::Read { key, within_ms }                => handle(Read(value) | TimedOut)
+//!         Action::Sign { input, alg, within_ms }         => handle(Signed(signature) | TimedOut)
+//!         Action::Assert { within_ms }                   => handle(Asserted(jwt) | TimedOut)
+//!         Action::Send { request, timeout_ms, .. }       => handle(Received(response))
+//!         Action::Sleep { ms }                           => handle(Slept)
+//!         Action::Write(write)                           => write it in the background, poll again
+//!         Action::Log { level, message }                 => log it, poll again
+//!         Action::Done(result)                           => settle every caller with it
+//!     }
+//! }
+//! ```
 //!
-//! Single-flight, waiting and randomness belong to the shell; the policy lives here.
+//! # The sequence
+//! 1. A load that may answer from the store reads the store entry first. A value that opens
+//!    and is still servable is the answer (with [`Answer::refresh`] once past `refreshOn`);
+//!    a read that fails, takes longer than its share, or does not open is a logged miss.
+//! 2. With a store, the `Retry-After` window other isolates wrote is read (after a miss only,
+//!    so a store hit costs one read) and adopted.
+//! 3. An attempt: refused at once inside an open window; otherwise the client assertion
+//!    (signed by the shell's WebCrypto for RSA, here for ES256, or the user's callback), then
+//!    the token request.
+//! 4. A token is cached in memory, unless a token requested later is held, which is then
+//!    the answer; the new one is sealed for the store and answered.
+//! 5. A failure is retried after the wait the retry policy gives (`Retry-After`, back-off),
+//!    within `system.maxRetries` and `system.deadlineMs`. A final failure writes the
+//!    `Retry-After` window it opened; a load then serves a still-valid cached token instead
+//!    (stale-if-error), and a background refresh postpones the next one.
+//!
+//! The deadline counts from the start and bounds every step: each store read gets at most a
+//! quarter of it (then it is skipped), the assertion and signing get what is left.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 
-use crate::cache::{cache_key, CachedToken, Freshness, MemoryCache};
-use crate::config::{ClientConfig, Credential};
-use crate::credential::JwsAlg;
-use crate::envelope::{self, OpenError, SealingKey, NONCE_LEN};
-use crate::error::{Error, ServerDetails};
-use crate::input::RequestInput;
-use crate::request::{token_request, HttpRequest, TokenRequestInput};
-use crate::response::{parse_token_response, HttpResponse};
-use crate::retry::Next;
-use crate::scope::Scopes;
+use crate::cache::{CachedToken, Freshness, TokenSource};
+use crate::client::{Answer, Client, Prepared, StoreWrite};
+use crate::config::Credential;
+use crate::credential::{finish_jwt, JwsAlg};
+use crate::envelope::NONCE_LEN;
+use crate::error::Error;
+use crate::request::HttpRequest;
+use crate::response::HttpResponse;
+use crate::secret::ClientSecret;
 
-/// A validated request.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    /// Cache key (hex SHA-256).
-    pub key: String,
-    /// Validated scopes.
-    pub scopes: Scopes,
-    /// The `claims` parameter to send, merged with client capabilities.
-    pub claims: Option<String>,
-    /// Skip the cache lookup: `skipCache`, or a claims challenge.
-    pub bypass_cache: bool,
-    /// The `client-request-id`.
-    pub correlation_id: String,
+/// A store read gets at most this fraction of the deadline.
+const STORE_SHARE_DIVISOR: u64 = 4;
+
+/// The runtime's randomness, as the shell offers it (`crypto.getRandomValues`).
+pub trait Entropy {
+    /// Fills `out`; `false` when the runtime has none (the bytes are then unusable).
+    fn fill(&mut self, out: &mut [u8]) -> bool;
 }
 
-/// A sealed entry to put into the store.
+/// How loud a log line is (`system.logger`'s levels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Something failed and was handled.
+    Warning,
+    /// A token request or background refresh.
+    Info,
+    /// Where a token came from.
+    Verbose,
+}
+
+impl Level {
+    /// The logger's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Warning => "warning",
+            Level::Info => "info",
+            Level::Verbose => "verbose",
+        }
+    }
+}
+
+/// What the machine asks the shell to do next.
 #[derive(Debug)]
-pub struct StoreWrite {
-    /// Store key (`cache.keyPrefix` + hex hash).
-    pub key: String,
-    /// The envelope.
-    pub value: String,
-    /// KV `expirationTtl`, seconds, at least 60.
-    pub ttl_seconds: u64,
+pub enum Action {
+    /// `cache.store.get(key)`, given up after `within_ms`: report [`Outcome::Read`] or
+    /// [`Outcome::TimedOut`].
+    Read {
+        /// The store key.
+        key: String,
+        /// Longest wait.
+        within_ms: u64,
+    },
+    /// An RSA signature over `input` (WebCrypto): report [`Outcome::Signed`] or
+    /// [`Outcome::TimedOut`].
+    Sign {
+        /// The JWS signing input.
+        input: String,
+        /// PS256 or RS256.
+        alg: JwsAlg,
+        /// Longest wait.
+        within_ms: u64,
+    },
+    /// Call `auth.clientAssertion`: report [`Outcome::Asserted`] or [`Outcome::TimedOut`].
+    Assert {
+        /// Longest wait.
+        within_ms: u64,
+    },
+    /// Send the token request: report [`Outcome::Received`].
+    Send {
+        /// The request.
+        request: HttpRequest,
+        /// This attempt's timeout.
+        timeout_ms: u64,
+        /// Whether the timeout is what is left of the deadline (for the message).
+        by_deadline: bool,
+    },
+    /// Wait before the next attempt: report [`Outcome::Slept`].
+    Sleep {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Write to the store in the background; nothing to report.
+    Write(StoreWrite),
+    /// Log a line; nothing to report.
+    Log {
+        /// Level.
+        level: Level,
+        /// Text, free of secrets.
+        message: String,
+    },
+    /// The acquisition is over.
+    Done(Result<Answer, Error>),
 }
 
-/// After a failed background refresh, the next one waits at least this long.
-const REFRESH_RETRY_MS: u64 = 30_000;
-/// Stale-if-error serves a token only while it has at least this much life left.
-const STALE_MIN_REMAINING_MS: u64 = 30_000;
-/// Longest `Retry-After` window adopted from the store.
-const MAX_STORED_WINDOW_MS: u64 = 24 * 3600 * 1000;
-
-/// The core of one `ConfidentialClientApplication`: validated config plus the memory level.
+/// What happened to the action the machine asked for.
 #[derive(Debug)]
-pub struct Client {
-    config: ClientConfig,
-    memory: MemoryCache,
-    sealing: Option<SealingKey>,
-    /// Per cache key: no token request before this time (the server's `Retry-After`).
-    throttled_until: HashMap<String, u64>,
+pub enum Outcome {
+    /// A store read: the value or `None`, or why it failed.
+    Read(Result<Option<String>, String>),
+    /// The step took longer than it was given.
+    TimedOut,
+    /// An RSA signature.
+    Signed(Result<Vec<u8>, Error>),
+    /// The assertion callback's JWT.
+    Asserted(Result<ClientSecret, Error>),
+    /// The token endpoint's answer, or why none arrived.
+    Received(Result<HttpResponse, Error>),
+    /// The wait is over.
+    Slept,
 }
 
-impl Client {
-    /// Wraps a validated config, deriving the store's sealing key when a store is configured.
-    pub fn new(config: ClientConfig) -> Self {
-        let sealing = config.store.then(|| {
-            let material = match (&config.encryption_key, &config.credential) {
-                (Some(k), _) => k.secret().as_bytes().to_vec(),
-                (None, Credential::Secret { secret, .. })
-                | (None, Credential::StaticAssertion(secret)) => {
-                    secret.secret().as_bytes().to_vec()
+/// Which acquisition this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Callers wait for it: may answer from the store, serves stale-if-error.
+    Load,
+    /// A background refresh: never answers from the store, postpones itself on failure.
+    Refresh,
+}
+
+#[derive(Debug)]
+enum State {
+    Start,
+    ReadingEntry { within_ms: u64 },
+    Window,
+    ReadingWindow { within_ms: u64 },
+    Attempt,
+    Signing { input: String, within_ms: u64 },
+    Asserting { within_ms: u64 },
+    Send,
+    Sending,
+    Sleep(u64),
+    Sleeping,
+    Done,
+}
+
+/// One acquisition of a token for one request: a load callers wait for, or a background
+/// refresh. See the [module documentation](self) for the sequence.
+#[derive(Debug)]
+pub struct Acquisition {
+    p: Prepared,
+    kind: Kind,
+    started_ms: u64,
+    state: State,
+    retries: u32,
+    assertion: Option<ClientSecret>,
+    sent_ms: u64,
+    queue: VecDeque<Action>,
+}
+
+impl Acquisition {
+    /// A load for `p`, starting at `now_ms`.
+    pub fn load(p: Prepared, now_ms: u64) -> Self {
+        Self::new(p, Kind::Load, now_ms)
+    }
+
+    /// A background refresh for `p`'s key: a fresh token whatever is cached.
+    pub fn refresh(mut p: Prepared, now_ms: u64) -> Self {
+        p.bypass_cache = true;
+        let mut acq = Self::new(p, Kind::Refresh, now_ms);
+        acq.log(
+            Level::Info,
+            "token is past refreshOn: refreshing in the background",
+        );
+        acq
+    }
+
+    fn new(p: Prepared, kind: Kind, now_ms: u64) -> Self {
+        Acquisition {
+            p,
+            kind,
+            started_ms: now_ms,
+            state: State::Start,
+            retries: 0,
+            assertion: None,
+            sent_ms: now_ms,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// The request this acquisition is for.
+    pub fn request(&self) -> &Prepared {
+        &self.p
+    }
+
+    /// When it started (ms): the deadline counts from here.
+    pub fn started_ms(&self) -> u64 {
+        self.started_ms
+    }
+
+    /// The next action. Call again after each [`Action::Write`] and [`Action::Log`], and after
+    /// reporting the outcome of any other action with [`Acquisition::handle`].
+    pub fn poll(&mut self, client: &mut Client, now_ms: u64, entropy: &mut dyn Entropy) -> Action {
+        loop {
+            if let Some(action) = self.queue.pop_front() {
+                return action;
+            }
+            match std::mem::replace(&mut self.state, State::Done) {
+                State::Start => {
+                    let store = client.config().store;
+                    if store && self.kind == Kind::Load && !self.p.bypass_cache {
+                        let within_ms = self.store_share(client, now_ms);
+                        self.state = State::ReadingEntry { within_ms };
+                        return Action::Read {
+                            key: client.store_key(&self.p),
+                            within_ms,
+                        };
+                    }
+                    self.state = State::Window;
                 }
-                (None, Credential::Certificate(cert)) => cert.key_material(),
-                // Config validation requires cache.encryptionKey here; this keeps the match total.
-                (None, Credential::AssertionCallback) => config.client_id.as_bytes().to_vec(),
-            };
-            SealingKey::derive(&material, &config.client_id)
-        });
-        Client {
-            config,
-            memory: MemoryCache::default(),
-            sealing,
-            throttled_until: HashMap::new(),
-        }
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-
-    /// Validates a request. `fresh_correlation_id` is used when the caller gave none.
-    ///
-    /// # Errors
-    /// `empty_scopes`, `invalid_scope`, `invalid_request` (claims or correlation id malformed).
-    pub fn prepare<H>(
-        &self,
-        raw: RequestInput<H>,
-        fresh_correlation_id: String,
-    ) -> Result<Prepared, Error> {
-        let scopes = Scopes::parse(
-            raw.scopes.as_deref().unwrap_or_default(),
-            self.config.authority.is_entra(),
-        )?;
-        let correlation_id = match raw.correlation_id {
-            Some(id) if id.is_empty() || id.len() > 128 || !id.chars().all(|c| c.is_ascii_graphic()) => {
-                return Err(Error::config(
-                    "invalid_request",
-                    "correlationId must be 1 to 128 visible ASCII characters (it is sent as the client-request-id header), e.g. a UUID",
-                ))
+                State::Window => {
+                    if client.config().store {
+                        let within_ms = self.store_share(client, now_ms);
+                        self.state = State::ReadingWindow { within_ms };
+                        return Action::Read {
+                            key: client.window_key(&self.p),
+                            within_ms,
+                        };
+                    }
+                    self.state = State::Attempt;
+                }
+                State::Attempt => self.attempt(client, now_ms, entropy),
+                State::Send => {
+                    let request = client.token_request(
+                        &self.p,
+                        self.assertion.as_ref().map(ClientSecret::secret),
+                    );
+                    let (timeout_ms, by_deadline) = client
+                        .config()
+                        .retry
+                        .attempt_timeout(now_ms.saturating_sub(self.started_ms));
+                    // Lifetimes count from the send, not the receipt: never overestimate a token's life.
+                    self.sent_ms = now_ms;
+                    self.state = State::Sending;
+                    return Action::Send {
+                        request,
+                        timeout_ms,
+                        by_deadline,
+                    };
+                }
+                State::Sleep(ms) => {
+                    self.state = State::Sleeping;
+                    return Action::Sleep { ms };
+                }
+                State::Done => {
+                    return Action::Done(Err(Error::network(
+                        "internal_error",
+                        "the acquisition was polled after it finished or while it waited for an outcome",
+                    )))
+                }
+                waiting => {
+                    self.state = waiting;
+                    return Action::Done(Err(Error::network(
+                        "internal_error",
+                        "the acquisition was polled while it waited for an outcome",
+                    )));
+                }
             }
-            Some(id) => id,
-            None => fresh_correlation_id,
-        };
-        let user_claims = raw.claims.filter(|c| !c.trim().is_empty());
-        let bypass_cache = raw.skip_cache.unwrap_or(false) || user_claims.is_some();
-        let claims = merge_claims(user_claims.as_deref(), &self.config.client_capabilities)?;
-        Ok(Prepared {
-            key: cache_key(&self.config.authority, &self.config.client_id, &scopes),
-            scopes,
-            claims,
-            bypass_cache,
-            correlation_id,
-        })
-    }
-
-    /// The memory level's answer at `now_ms`, unless the request bypasses the cache.
-    pub fn lookup(&mut self, p: &Prepared, now_ms: u64) -> Option<(CachedToken, Freshness)> {
-        if p.bypass_cache || !self.config.memory {
-            return None;
-        }
-        self.memory
-            .get(&p.key, now_ms, self.config.expiry_buffer_ms)
-    }
-
-    /// Until when the memory level will keep answering with `token`, a fresh token it holds.
-    /// The JavaScript layer repeats that answer until then without calling in; `None` (no
-    /// memory level) means ask every time.
-    pub fn serve_until(&self, token: &CachedToken) -> Option<u64> {
-        self.config
-            .memory
-            .then(|| token.fresh_until(self.config.expiry_buffer_ms))
-    }
-
-    /// For certificate credentials: the signing input of a fresh assertion and its algorithm.
-    /// `jti` must be fresh randomness per token request.
-    pub fn assertion_to_sign(&self, now_ms: u64, jti: &str) -> Option<(String, JwsAlg)> {
-        let Credential::Certificate(cert) = &self.config.credential else {
-            return None;
-        };
-        let input = cert.signing_input(
-            &self.config.client_id,
-            &self.config.authority.audience,
-            now_ms / 1000,
-            jti,
-            self.config.send_x5c,
-        );
-        Some((input, cert.alg()))
-    }
-
-    /// An ES256 signature over `input` with the certificate's EC key.
-    pub fn sign_es256(&self, input: &str) -> Option<Vec<u8>> {
-        match &self.config.credential {
-            Credential::Certificate(cert) => cert.sign_es256(input),
-            _ => None,
         }
     }
 
-    /// The PKCS#8 DER of the certificate's RSA key, for the shell's WebCrypto import.
-    pub fn rsa_pkcs8(&self) -> Option<Vec<u8>> {
-        match &self.config.credential {
-            Credential::Certificate(cert) => cert.rsa_pkcs8().map(<[u8]>::to_vec),
-            _ => None,
-        }
-    }
-
-    /// The token request. `assertion` is required when the credential is an assertion callback.
-    pub fn token_request(&self, p: &Prepared, assertion: Option<&str>) -> HttpRequest {
-        let assertion = match &self.config.credential {
-            Credential::StaticAssertion(a) => Some(a.secret()),
-            _ => assertion,
-        };
-        token_request(
-            &self.config,
-            &TokenRequestInput {
-                scopes: &p.scopes,
-                claims: p.claims.as_deref(),
-                correlation_id: &p.correlation_id,
-                assertion,
-            },
-        )
-    }
-
-    /// Processes the token endpoint's answer received at `now_ms`, caching a success in memory.
-    /// A claims-challenge token replaces the regular entry: the challenged one was revoked.
-    ///
-    /// # Errors
-    /// As [`parse_token_response`].
-    ///
-    /// `jitter` (any random u32) moves `refreshOn` earlier by up to a tenth of the lifetime
-    /// (5 minutes at most) so isolates sharing a store do not all refresh at once.
-    pub fn complete(
+    /// Reports the outcome of the last action, at `now_ms`.
+    pub fn handle(
         &mut self,
-        p: &Prepared,
-        resp: &HttpResponse,
+        client: &mut Client,
+        outcome: Outcome,
         now_ms: u64,
-        jitter: u32,
-    ) -> Result<CachedToken, Error> {
-        let secrets = self.secrets();
-        let parsed = parse_token_response(resp, &secrets, now_ms)?;
-        let token = CachedToken::from_response(parsed, now_ms, &p.scopes, &self.config.authority)
-            .with_jitter(jitter);
-        self.remember(p, token.clone(), now_ms);
-        Ok(token)
-    }
-
-    /// Puts a token into the memory level (also used for tokens read from the store).
-    pub fn remember(&mut self, p: &Prepared, token: CachedToken, now_ms: u64) {
-        if self.config.memory {
-            self.memory.put(p.key.clone(), token, now_ms);
+        entropy: &mut dyn Entropy,
+    ) {
+        match (std::mem::replace(&mut self.state, State::Done), outcome) {
+            (State::ReadingEntry { within_ms }, outcome) => {
+                self.state = State::Window;
+                if let Some(value) =
+                    self.store_value(outcome, within_ms, "asking the identity provider instead")
+                {
+                    self.open_entry(client, &value, now_ms);
+                }
+            }
+            (State::ReadingWindow { within_ms }, outcome) => {
+                self.state = State::Attempt;
+                if let Some(value) = self.store_value(
+                    outcome,
+                    within_ms,
+                    "the Retry-After window of other isolates is not known",
+                ) {
+                    client.adopt_window(&self.p, &value, now_ms);
+                }
+            }
+            (State::Signing { input, .. }, Outcome::Signed(Ok(signature))) => {
+                self.assertion = Some(ClientSecret::new(finish_jwt(&input, &signature)));
+                self.state = State::Send;
+            }
+            (State::Signing { within_ms, .. }, outcome) => {
+                let err = failure(
+                    outcome,
+                    "signing the client assertion (WebCrypto)",
+                    within_ms,
+                );
+                self.failed(client, err, now_ms, entropy);
+            }
+            (State::Asserting { .. }, Outcome::Asserted(Ok(jwt))) => {
+                self.assertion = Some(jwt);
+                self.state = State::Send;
+            }
+            (State::Asserting { within_ms }, outcome) => {
+                let err = failure(outcome, "the auth.clientAssertion callback", within_ms);
+                self.failed(client, err, now_ms, entropy);
+            }
+            (State::Sending, Outcome::Received(Ok(response))) => {
+                let received = client.receive(
+                    &self.p,
+                    &response,
+                    self.sent_ms,
+                    random_u32(entropy),
+                    self.assertion.as_ref().map(ClientSecret::secret),
+                );
+                match received {
+                    Ok(token) => self.succeeded(client, token, now_ms, entropy),
+                    Err(err) => self.failed(client, err, now_ms, entropy),
+                }
+            }
+            (State::Sending, Outcome::Received(Err(err))) => {
+                self.failed(client, err, now_ms, entropy)
+            }
+            (State::Sleeping, Outcome::Slept) => self.state = State::Attempt,
+            (state, outcome) => {
+                self.state = state;
+                self.finish(Err(Error::network(
+                    "internal_error",
+                    format!("an outcome the acquisition did not ask for: {outcome:?}"),
+                )));
+            }
         }
     }
 
-    /// Refuses a token request inside the window a server set with `Retry-After`, so a
-    /// throttling identity provider is not asked again early.
-    ///
-    /// # Errors
-    /// A `ThrottledError` (HTTP 429, code `throttled`) with the time left in `retryAfterMs`.
-    pub fn check_throttle(&mut self, p: &Prepared, now_ms: u64) -> Result<(), Error> {
-        let Some(&until) = self.throttled_until.get(&p.key) else {
-            return Ok(());
-        };
-        if now_ms >= until {
-            self.throttled_until.remove(&p.key);
-            return Ok(());
+    /// A store read's value, or `None` after logging why there is none.
+    fn store_value(&mut self, outcome: Outcome, within_ms: u64, then: &str) -> Option<String> {
+        match outcome {
+            Outcome::Read(Ok(value)) => value,
+            Outcome::Read(Err(why)) => {
+                self.log(Level::Warning, &format!("{why}; {then}"));
+                None
+            }
+            _ => {
+                self.log(
+                    Level::Warning,
+                    &format!("cache.store.get did not answer within {within_ms} ms; {then}"),
+                );
+                None
+            }
         }
-        let left = until - now_ms;
-        Err(Error::Server {
-            code: "throttled".to_owned(),
-            message: format!(
-                "not sent: the identity provider asked to wait (Retry-After) and {} s of that remain; \
-                 no token request was made",
-                left.div_ceil(1000)
+    }
+
+    fn open_entry(&mut self, client: &mut Client, value: &str, now_ms: u64) {
+        match client.open_stored(&self.p, value, now_ms) {
+            Ok(Some((token, freshness))) => {
+                self.log(Level::Verbose, "token served from cache.store");
+                let answer = client.answer(token, TokenSource::Store, freshness);
+                self.finish(Ok(answer));
+            }
+            Ok(None) => {}
+            Err(why) => self.log(
+                Level::Warning,
+                &format!("{}; it will be overwritten", why.describe()),
             ),
-            details: Box::new(ServerDetails {
-                status: 429,
-                is_retryable: true,
-                retry_after_ms: Some(left),
-                ..ServerDetails::default()
-            }),
-        })
+        }
     }
 
-    /// After attempt `retries_done + 1` of a token request failed with `err`, `elapsed_ms`
-    /// after the first began: `Ok(wait)` to send again after `wait` ms, or the error the caller
-    /// gets, saying why it was not retried. A final `Retry-After` opens this key's window.
-    ///
-    /// A retry is skipped when a still-valid token can be served instead (stale-if-error): the
-    /// caller should not wait out a back-off for a token it already has.
-    ///
-    /// # Errors
-    /// `err`, annotated, when the request is not to be retried.
-    pub fn after_failure(
+    fn attempt(&mut self, client: &mut Client, now_ms: u64, entropy: &mut dyn Entropy) {
+        if let Err(refused) = client.check_throttle(&self.p, now_ms) {
+            return self.fail(client, refused, now_ms);
+        }
+        let left_ms = self.left(client, now_ms);
+        match &client.config().credential {
+            Credential::Certificate(_) => {
+                let mut jti = [0u8; 16];
+                if !entropy.fill(&mut jti) {
+                    let err = Error::config(
+                        "unsupported_runtime",
+                        "a client assertion needs a random jti, and this runtime's crypto.getRandomValues failed",
+                    );
+                    return self.fail(client, err, now_ms);
+                }
+                let Some((input, alg)) = client.assertion_to_sign(now_ms, &uuid(jti)) else {
+                    return self.fail(client, no_key(), now_ms);
+                };
+                if alg == JwsAlg::Es256 {
+                    let Some(signature) = client.sign_es256(&input) else {
+                        return self.fail(client, no_key(), now_ms);
+                    };
+                    self.assertion = Some(ClientSecret::new(finish_jwt(&input, &signature)));
+                    self.state = State::Send;
+                } else {
+                    self.queue.push_back(Action::Sign {
+                        input: input.clone(),
+                        alg,
+                        within_ms: left_ms,
+                    });
+                    self.state = State::Signing {
+                        input,
+                        within_ms: left_ms,
+                    };
+                }
+            }
+            Credential::AssertionCallback => {
+                self.queue.push_back(Action::Assert { within_ms: left_ms });
+                self.state = State::Asserting { within_ms: left_ms };
+            }
+            Credential::Secret { .. } | Credential::StaticAssertion(_) => self.state = State::Send,
+        }
+    }
+
+    fn succeeded(
         &mut self,
-        p: &Prepared,
-        err: Error,
-        retries_done: u32,
-        elapsed_ms: u64,
+        client: &mut Client,
+        token: CachedToken,
         now_ms: u64,
-        random: u32,
-    ) -> Result<u64, Error> {
-        let policy = self.config.retry;
-        let note = match policy.next(&err, retries_done, elapsed_ms, random) {
-            Next::Retry { .. } if self.stale(p, now_ms).is_some() => {
-                Some("not retried: a cached token that is still valid is served instead".to_owned())
+        entropy: &mut dyn Entropy,
+    ) {
+        match client.remember(&self.p, token.clone(), now_ms) {
+            Ok(()) => {
+                self.log(Level::Info, "token acquired from the identity provider");
+                let mut nonce = [0u8; NONCE_LEN];
+                if !client.config().store {
+                    // Nothing to seal.
+                } else if !entropy.fill(&mut nonce) {
+                    // A repeated AES-GCM nonce would leak the key stream: without randomness, do not store.
+                    self.log(
+                        Level::Warning,
+                        "crypto.getRandomValues failed: the token is not written to cache.store",
+                    );
+                } else if let Some(write) = client.seal(&self.p, &token, self.sent_ms, nonce) {
+                    self.queue.push_back(Action::Write(write));
+                }
+                let answer = client.answer(token, TokenSource::IdentityProvider, Freshness::Fresh);
+                self.finish(Ok(answer));
             }
-            Next::Retry { after_ms } => return Ok(after_ms),
-            Next::Stop(note) => note,
-        };
-        if let Some(wait) = err.server_details().and_then(|d| d.retry_after_ms) {
-            self.open_window(p, now_ms.saturating_add(wait));
-        }
-        Err(match note {
-            Some(note) => err.annotate(&note),
-            None => err,
-        })
-    }
-
-    fn open_window(&mut self, p: &Prepared, until_ms: u64) {
-        let until = self.throttled_until.entry(p.key.clone()).or_insert(0);
-        *until = (*until).max(until_ms);
-    }
-
-    /// The store entry that tells other isolates about a `Retry-After` window `err` opened.
-    pub fn window_write(&self, p: &Prepared, err: &Error, now_ms: u64) -> Option<StoreWrite> {
-        let wait = err.server_details()?.retry_after_ms?;
-        self.config.store.then(|| StoreWrite {
-            key: self.window_key(p),
-            value: now_ms.saturating_add(wait).to_string(),
-            ttl_seconds: wait.div_ceil(1000).max(envelope::MIN_TTL_SECONDS),
-        })
-    }
-
-    /// The store key of a request's `Retry-After` window.
-    pub fn window_key(&self, p: &Prepared) -> String {
-        format!("{}{}:retry-after", self.config.key_prefix, p.key)
-    }
-
-    /// Adopts a window another isolate stored (its end, ms since the epoch). Values that do not
-    /// parse, or end more than a day ahead, are ignored: a window must not outlive its reason.
-    pub fn adopt_window(&mut self, p: &Prepared, value: &str, now_ms: u64) {
-        if let Ok(until) = value.parse::<u64>() {
-            if until > now_ms && until - now_ms <= MAX_STORED_WINDOW_MS {
-                self.open_window(p, until);
+            Err(newer) => {
+                self.log(
+                    Level::Info,
+                    "token acquired from the identity provider, but one requested later is cached: serving that one",
+                );
+                let freshness = newer.freshness(now_ms, client.config().expiry_buffer_ms);
+                let answer = client.answer(*newer, TokenSource::Memory, freshness);
+                self.finish(Ok(answer));
             }
         }
     }
 
-    /// Stale-if-error: a still-valid cached token to serve when the identity provider fails.
-    /// Never for `skipCache` or claims requests, which asked for a new token.
-    pub fn stale(&self, p: &Prepared, now_ms: u64) -> Option<CachedToken> {
-        if p.bypass_cache || !self.config.memory {
-            return None;
-        }
-        self.memory
-            .get_stale(&p.key, now_ms, STALE_MIN_REMAINING_MS)
-    }
-
-    /// After a background refresh failed, keeps serving the cached token and waits before the
-    /// next attempt (the server's `Retry-After` when longer).
-    pub fn defer_refresh(&mut self, p: &Prepared, now_ms: u64, retry_after_ms: Option<u64>) {
-        let wait = retry_after_ms.unwrap_or(0).max(REFRESH_RETRY_MS);
-        self.memory.defer_refresh(&p.key, now_ms + wait);
-    }
-
-    /// The store key for a request.
-    pub fn store_key(&self, p: &Prepared) -> String {
-        format!("{}{}", self.config.key_prefix, p.key)
-    }
-
-    /// The sealed entry for `token`, or `None` when no store is configured or the token's
-    /// servable life is under KV's 60-second floor.
-    pub fn seal(
-        &self,
-        p: &Prepared,
-        token: &CachedToken,
-        now_ms: u64,
-        nonce: [u8; NONCE_LEN],
-    ) -> Option<StoreWrite> {
-        let sealing = self.sealing.as_ref()?;
-        let ttl_seconds = envelope::ttl_seconds(token, now_ms, self.config.expiry_buffer_ms)?;
-        let key = self.store_key(p);
-        let value = envelope::seal(sealing, &key, token, nonce)?;
-        Some(StoreWrite {
-            key,
-            value,
-            ttl_seconds,
-        })
-    }
-
-    /// Opens a value read from the store; a servable token is also put into memory.
-    /// `Ok(None)` means it opened but can no longer be served.
-    ///
-    /// # Errors
-    /// An [`OpenError`] for values that do not open: a miss, to be overwritten.
-    pub fn open_stored(
-        &mut self,
-        p: &Prepared,
-        value: &str,
-        now_ms: u64,
-    ) -> Result<Option<(CachedToken, Freshness)>, OpenError> {
-        let Some(sealing) = &self.sealing else {
-            return Ok(None);
-        };
-        let token = envelope::open(sealing, &self.store_key(p), value)?;
-        match token.freshness(now_ms, self.config.expiry_buffer_ms) {
-            Freshness::Expired => Ok(None),
-            f => {
-                self.remember(p, token.clone(), now_ms);
-                Ok(Some((token, f)))
+    /// An attempt failed: try again after the policy's wait, or give up.
+    fn failed(&mut self, client: &mut Client, err: Error, now_ms: u64, entropy: &mut dyn Entropy) {
+        let elapsed_ms = now_ms.saturating_sub(self.started_ms);
+        let decision = client.after_failure(
+            &self.p,
+            err,
+            self.retries,
+            elapsed_ms,
+            now_ms,
+            random_u32(entropy),
+        );
+        match decision {
+            Ok(wait_ms) => {
+                self.retries += 1;
+                self.log(
+                    Level::Warning,
+                    &format!(
+                        "token request failed; retry {} in {wait_ms} ms",
+                        self.retries
+                    ),
+                );
+                self.state = State::Sleep(wait_ms);
+            }
+            Err(err) => {
+                self.log(
+                    Level::Warning,
+                    &format!("token request failed: {}", err.message()),
+                );
+                if let Some(write) = client.window_write(&self.p, &err, now_ms) {
+                    self.queue.push_back(Action::Write(write));
+                }
+                self.fail(client, err, now_ms);
             }
         }
     }
 
-    /// Empties the memory level.
-    pub fn clear_memory(&mut self) {
-        self.memory.clear();
-    }
-
-    /// Everything that must never appear in server text we keep.
-    fn secrets(&self) -> Vec<&str> {
-        let mut out = Vec::new();
-        match &self.config.credential {
-            Credential::Secret { secret, .. } | Credential::StaticAssertion(secret) => {
-                out.push(secret.secret())
+    /// The acquisition failed for good.
+    fn fail(&mut self, client: &mut Client, err: Error, now_ms: u64) {
+        match self.kind {
+            Kind::Load => match client.stale(&self.p, now_ms) {
+                // Stale-if-error: a token that is still valid beats an outage for the caller.
+                Some(token) => {
+                    self.log(
+                        Level::Warning,
+                        &format!(
+                            "serving a cached token that is still valid because the token request failed: {}",
+                            err.message()
+                        ),
+                    );
+                    self.finish(Ok(Answer {
+                        token,
+                        source: TokenSource::Memory,
+                        serve_until: None,
+                        refresh: false,
+                    }));
+                }
+                None => self.finish(Err(err)),
+            },
+            Kind::Refresh => {
+                let retry_after = err.server_details().and_then(|d| d.retry_after_ms);
+                client.defer_refresh(&self.p, now_ms, retry_after);
+                self.log(
+                    Level::Warning,
+                    &format!(
+                        "background refresh failed, serving the cached token: {}",
+                        err.message()
+                    ),
+                );
+                self.finish(Err(err));
             }
-            Credential::AssertionCallback | Credential::Certificate(_) => {}
         }
-        if let Some(k) = &self.config.encryption_key {
-            out.push(k.secret());
-        }
-        out
     }
-}
 
-/// Merges a claims challenge with `xms_cc` client capabilities, as MSAL does.
-///
-/// # Errors
-/// `invalid_request` when `claims` is not a JSON object.
-pub fn merge_claims(
-    claims: Option<&str>,
-    capabilities: &[String],
-) -> Result<Option<String>, Error> {
-    use serde_json::value::{to_raw_value, RawValue};
-    type Members = std::collections::BTreeMap<String, Box<RawValue>>;
-    let mut root: Members = match claims {
-        None => Members::new(),
-        Some(text) => crate::lenient::object(text.as_bytes()).ok_or_else(|| {
-            Error::config(
-                "invalid_request",
-                "claims must be a JSON object, as decoded from the WWW-Authenticate claims challenge",
-            )
-        })?,
-    };
-    if !capabilities.is_empty() {
-        #[derive(serde::Serialize)]
-        struct ClientCapabilities<'a> {
-            values: &'a [String],
-        }
-        let xms_cc = to_raw_value(&ClientCapabilities {
-            values: capabilities,
+    fn finish(&mut self, result: Result<Answer, Error>) {
+        self.state = State::Done;
+        self.queue.push_back(Action::Done(result));
+    }
+
+    fn log(&mut self, level: Level, message: &str) {
+        self.queue.push_back(Action::Log {
+            level,
+            message: message.to_owned(),
         });
-        let access = match root.get("access_token") {
-            None => Some(Members::new()),
-            Some(raw) => crate::lenient::object::<Members>(raw.get().as_bytes()),
-        };
-        // A claims object whose access_token is not an object has nothing to merge into.
-        if let (Some(mut access), Ok(xms_cc)) = (access, xms_cc) {
-            access.insert("xms_cc".to_owned(), xms_cc);
-            if let Ok(raw) = to_raw_value(&access) {
-                root.insert("access_token".to_owned(), raw);
-            }
-        }
     }
-    Ok((!root.is_empty())
-        .then(|| serde_json::to_string(&root).ok())
-        .flatten())
+
+    /// What is left of the deadline (at least 1 ms).
+    fn left(&self, client: &Client, now_ms: u64) -> u64 {
+        let elapsed = now_ms.saturating_sub(self.started_ms);
+        client
+            .config()
+            .retry
+            .deadline_ms
+            .saturating_sub(elapsed)
+            .max(1)
+    }
+
+    fn store_share(&self, client: &Client, now_ms: u64) -> u64 {
+        let share = client.config().retry.deadline_ms / STORE_SHARE_DIVISOR;
+        self.left(client, now_ms).min(share.max(1))
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn capabilities_merge_into_claims() {
-        let merged = merge_claims(
-            Some(r#"{"access_token":{"nbf":{"essential":true}}}"#),
-            &["cp1".into()],
-        )
-        .unwrap();
-        assert_eq!(
-            merged.as_deref(),
-            Some(r#"{"access_token":{"nbf":{"essential":true},"xms_cc":{"values":["cp1"]}}}"#)
-        );
-        assert_eq!(merge_claims(None, &[]).unwrap(), None);
-        assert_eq!(
-            merge_claims(Some("[1]"), &[]).unwrap_err().code(),
-            "invalid_request"
-        );
+/// Why a signing or assertion step gave no assertion.
+fn failure(outcome: Outcome, step: &str, within_ms: u64) -> Error {
+    match outcome {
+        Outcome::Signed(Err(e)) | Outcome::Asserted(Err(e)) => e,
+        _ => Error::network(
+            "timeout",
+            format!("{step} did not finish within the {within_ms} ms left of system.deadlineMs"),
+        ),
     }
+}
+
+fn no_key() -> Error {
+    Error::config("invalid_certificate", "no signing key for this credential")
+}
+
+/// A random u32 (zero without randomness: jitter and back-off then use their floor).
+fn random_u32(entropy: &mut dyn Entropy) -> u32 {
+    let mut b = [0u8; 4];
+    if entropy.fill(&mut b) {
+        u32::from_le_bytes(b)
+    } else {
+        0
+    }
+}
+
+/// A version 4 UUID (RFC 9562 §5.4) from 16 random bytes.
+pub fn uuid(mut b: [u8; 16]) -> String {
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = crate::cache::hex(&b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }

@@ -8,6 +8,8 @@
 pub mod authority;
 pub mod cache;
 pub mod challenge;
+pub mod claims;
+pub mod client;
 pub mod config;
 pub mod credential;
 pub mod der;
@@ -28,5 +30,5 @@ pub mod secret;
 #[allow(unreachable_pub)]
 mod wasm;
 
+pub use client::Client;
 pub use error::{Error, ErrorClass};
-pub use flow::Client;

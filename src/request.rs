@@ -89,19 +89,12 @@ pub fn token_request(config: &ClientConfig, input: &TokenRequestInput<'_>) -> Ht
             form.push(("client_secret", secret.secret()));
         }
         Credential::Secret {
-            secret,
             method: AuthMethod::Basic,
+            ..
         } => {
-            // RFC 6749 §2.3.1: each part is form-encoded before base64, so ':' in a secret survives.
-            let pair = format!(
-                "{}:{}",
-                form_encode(&config.client_id),
-                form_encode(secret.secret())
-            );
-            headers.push((
-                "authorization".to_owned(),
-                format!("Basic {}", STANDARD.encode(pair)),
-            ));
+            if let Some(credentials) = basic_credentials(config) {
+                headers.push(("authorization".to_owned(), format!("Basic {credentials}")));
+            }
         }
         Credential::StaticAssertion(_)
         | Credential::AssertionCallback
@@ -119,6 +112,23 @@ pub fn token_request(config: &ClientConfig, input: &TokenRequestInput<'_>) -> Ht
         url: config.authority.token_endpoint.clone(),
         headers,
         body: form_body(&form),
+    }
+}
+
+/// The HTTP Basic credentials of a `client_secret_basic` client: base64 of the form-encoded
+/// id and secret (RFC 6749 §2.3.1, so ':' in a secret survives). They carry the secret: a
+/// server that echoes them must not get them into an error.
+pub fn basic_credentials(config: &ClientConfig) -> Option<String> {
+    match &config.credential {
+        Credential::Secret {
+            secret,
+            method: AuthMethod::Basic,
+        } => Some(STANDARD.encode(format!(
+            "{}:{}",
+            form_encode(&config.client_id),
+            form_encode(secret.secret())
+        ))),
+        _ => None,
     }
 }
 

@@ -2,7 +2,7 @@
 //! `wasm_bindgen` and the runtime (fetch, clock, randomness, callbacks).
 
 mod app;
-mod assertion;
+mod drive;
 mod errors;
 mod exports;
 mod http;

@@ -6,7 +6,7 @@
 mod common;
 use common::*;
 use entra_edge::cache::CachedToken;
-use entra_edge::flow::{Client, Prepared};
+use entra_edge::client::{Client, Prepared};
 use entra_edge::retry::{is_retryable, Next, RetryPolicy};
 use entra_edge::{Error, ErrorClass};
 

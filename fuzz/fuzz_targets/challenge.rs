@@ -2,7 +2,7 @@
 //! merge with client capabilities into a JSON object.
 #![no_main]
 use entra_edge::challenge::{claims_from_challenge, is_consent_denied};
-use entra_edge::flow::merge_claims;
+use entra_edge::claims::merge_claims;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: (&str, &[u8])| {

@@ -5,7 +5,8 @@ use wasm_bindgen::prelude::*;
 
 use super::errors::to_js;
 use super::source::read;
-use crate::cache::{CachedToken, TokenSource};
+use crate::cache::TokenSource;
+use crate::client::Answer;
 use crate::error::Error;
 
 /// `scopeForResource(resource)`.
@@ -81,15 +82,11 @@ pub(super) fn to_value(value: &impl Serialize) -> JsValue {
     value.serialize(&serializer).unwrap_or(JsValue::NULL)
 }
 
-/// The result object for `token` from `source`.
-pub(super) fn result(
-    token: &CachedToken,
-    source: TokenSource,
-    correlation_id: &str,
-    serve_until: Option<u64>,
-) -> JsValue {
+/// The result object of `answer`, stamped with the caller's correlation id.
+pub(super) fn result(answer: &Answer, correlation_id: &str) -> JsValue {
+    let token = &answer.token;
     to_value(&ResultView {
-        serve_until,
+        serve_until: answer.serve_until,
         access_token: token.access_token.secret(),
         token_type: &token.token_type,
         expires_on: token.expires_on_ms,
@@ -97,8 +94,8 @@ pub(super) fn result(
         refresh_on: token.refresh_on_ms,
         scopes: &token.scopes,
         tenant_id: token.tenant_id.as_deref(),
-        from_cache: source != TokenSource::IdentityProvider,
-        token_source: source.as_str(),
+        from_cache: answer.source != TokenSource::IdentityProvider,
+        token_source: answer.source.as_str(),
         correlation_id,
     })
 }

@@ -64,26 +64,24 @@ pub(crate) fn sleep(ms: u64, value: &JsValue) -> (Promise, JsValue) {
     (promise, id)
 }
 
+/// Awaits `promise` for at most `ms`: `None` when the time ran out first.
+pub(crate) async fn within(promise: &Promise, ms: u64) -> Option<Result<JsValue, JsValue>> {
+    let late: JsValue = js_sys::Object::new().into();
+    let (timer, id) = sleep(ms, &late);
+    let contenders: js_sys::Array = [JsValue::from(promise), JsValue::from(timer)]
+        .into_iter()
+        .collect();
+    let out = JsFuture::from(Promise::race(&contenders)).await;
+    clear_timer(id);
+    match out {
+        Ok(v) if v == late => None,
+        other => Some(other),
+    }
+}
+
 /// Cancels a timer from `setTimeout` (so Node can exit and workerd holds no timer).
 pub(crate) fn clear_timer(id: JsValue) {
     let _ = call_method(&js_sys::global(), "clearTimeout", &[id]);
-}
-
-/// A v4 UUID from `crypto.getRandomValues`, for correlation ids.
-pub(crate) fn uuid() -> String {
-    let mut b = [0u8; 16];
-    random_fill(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = crate::cache::hex(&b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }
 
 thread_local! {
@@ -92,10 +90,9 @@ thread_local! {
     static POOL: std::cell::RefCell<(Vec<u8>, usize)> = const { std::cell::RefCell::new((Vec::new(), 0)) };
 }
 
-/// Fills `out` from the pooled `crypto.getRandomValues` output. Where crypto is missing the
-/// bytes stay zero: ids still correlate, jitter is zero, and no store is writable without
-/// randomness anyway (the nonce would repeat, so `seal` callers check [`random_ok`]).
-pub(crate) fn random_fill(out: &mut [u8]) {
+/// Fills `out` from the pooled `crypto.getRandomValues` output; `false` (and `out` unusable)
+/// when the runtime has no randomness. Drawn bytes are zeroed in the pool: none is used twice.
+pub(crate) fn random_fill(out: &mut [u8]) -> bool {
     POOL.with(|pool| {
         let (buf, used) = &mut *pool.borrow_mut();
         for byte in out.iter_mut() {
@@ -103,7 +100,8 @@ pub(crate) fn random_fill(out: &mut [u8]) {
                 buf.resize(512, 0);
                 if getrandom::fill(buf).is_err() {
                     buf.clear();
-                    return;
+                    *used = 0;
+                    return false;
                 }
                 *used = 0;
             }
@@ -111,19 +109,8 @@ pub(crate) fn random_fill(out: &mut [u8]) {
             buf[*used] = 0;
             *used += 1;
         }
-    });
-}
-
-/// Whether the runtime gives us randomness at all.
-pub(crate) fn random_ok() -> bool {
-    POOL.with(|pool| !pool.borrow().0.is_empty()) || getrandom::fill(&mut [0u8; 1]).is_ok()
-}
-
-/// A random u32 for jitter.
-pub(crate) fn random_u32() -> u32 {
-    let mut b = [0u8; 4];
-    random_fill(&mut b);
-    u32::from_le_bytes(b)
+        true
+    })
 }
 
 /// The clock: `system.now()` when configured, else `Date.now()`.

@@ -1,6 +1,7 @@
 //! `cache.store`: a Workers KV namespace or any object with `get`, `put` and `delete`, called
 //! duck-typed. Failures are returned as text for the logger: a store never fails an acquisition.
 
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 
 use js_sys::{Function, Object};
@@ -77,5 +78,37 @@ impl Store {
         };
         let called = call_method(&self.handle, method, args);
         async move { resolve(called.map_err(describe)?).await.map_err(describe) }
+    }
+}
+
+/// Most store keys remembered for `clearCache`: the keys of the most recent acquisitions.
+const MAX_STORE_KEYS: usize = 10_000;
+
+/// The store keys an app has read or written, most recent last, bounded.
+#[derive(Default)]
+pub(crate) struct StoreKeys {
+    order: VecDeque<String>,
+    known: HashSet<String>,
+}
+
+impl StoreKeys {
+    /// Remembers `key`, forgetting the oldest past the bound.
+    pub(crate) fn note(&mut self, key: &str) {
+        if self.known.contains(key) {
+            return;
+        }
+        if self.order.len() >= MAX_STORE_KEYS {
+            if let Some(oldest) = self.order.pop_front() {
+                self.known.remove(&oldest);
+            }
+        }
+        self.known.insert(key.to_owned());
+        self.order.push_back(key.to_owned());
+    }
+
+    /// All keys, forgetting them.
+    pub(crate) fn drain(&mut self) -> Vec<String> {
+        self.known.clear();
+        self.order.drain(..).collect()
     }
 }

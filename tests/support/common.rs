@@ -7,8 +7,8 @@
     clippy::expect_used
 )]
 
+use entra_edge::client::{Client, Prepared};
 use entra_edge::config::ClientConfig;
-use entra_edge::flow::{Client, Prepared};
 use entra_edge::input::JsonRequest;
 use entra_edge::response::HttpResponse;
 

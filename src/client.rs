@@ -1,0 +1,501 @@
+//! The core of one `ConfidentialClientApplication`: its validated configuration, the memory
+//! level, the `Retry-After` windows and the sealing key, and the policy steps an acquisition is
+//! made of (prepare, look up, receive, decide after a failure, seal, open). The order of those
+//! steps is [`crate::flow::Acquisition`]'s.
+
+use std::collections::HashMap;
+
+use crate::cache::{cache_key, CachedToken, Freshness, MemoryCache, TokenSource};
+use crate::claims::merge_claims;
+use crate::config::{ClientConfig, Credential};
+use crate::credential::JwsAlg;
+use crate::envelope::{self, OpenError, SealingKey, NONCE_LEN};
+use crate::error::{Error, ServerDetails};
+use crate::input::RequestInput;
+use crate::request::{token_request, HttpRequest, TokenRequestInput};
+use crate::response::{parse_token_response, HttpResponse};
+use crate::retry::Next;
+use crate::scope::Scopes;
+
+/// A validated request.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Cache key (hex SHA-256).
+    pub key: String,
+    /// Validated scopes.
+    pub scopes: Scopes,
+    /// The `claims` parameter to send, merged with client capabilities.
+    pub claims: Option<String>,
+    /// Skip the cache lookup: `skipCache`, or a claims challenge.
+    pub bypass_cache: bool,
+    /// The `client-request-id`.
+    pub correlation_id: String,
+}
+
+/// A sealed entry to put into the store.
+#[derive(Debug)]
+pub struct StoreWrite {
+    /// Store key (`cache.keyPrefix` + hex hash).
+    pub key: String,
+    /// The envelope.
+    pub value: String,
+    /// KV `expirationTtl`, seconds, at least 60.
+    pub ttl_seconds: u64,
+}
+
+/// What an acquisition answers: a token, where it came from, and what the shell does next.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The token.
+    pub token: CachedToken,
+    /// Where it came from.
+    pub source: TokenSource,
+    /// Until when the memory level gives the same answer (the JS layer repeats it until then);
+    /// `None` for an answer that is not fresh, or without a memory level.
+    pub serve_until: Option<u64>,
+    /// The token is past `refreshOn`: the shell starts a background refresh.
+    pub refresh: bool,
+}
+
+/// After a failed background refresh, the next one waits at least this long.
+const REFRESH_RETRY_MS: u64 = 30_000;
+/// Stale-if-error serves a token only while it has at least this much life left.
+const STALE_MIN_REMAINING_MS: u64 = 30_000;
+/// Longest `Retry-After` window, from the server or from the store: a window must not outlive
+/// its reason, and `Retry-After: 315360000` must not block a key for ten years.
+pub const MAX_WINDOW_MS: u64 = 24 * 3600 * 1000;
+/// Windows kept at most; past it, closed ones are dropped, then the ones ending first.
+const MAX_WINDOWS: usize = 10_000;
+
+/// The core of one `ConfidentialClientApplication`: validated config plus the memory level.
+#[derive(Debug)]
+pub struct Client {
+    config: ClientConfig,
+    memory: MemoryCache,
+    sealing: Option<SealingKey>,
+    /// Per cache key: no token request before this time (the server's `Retry-After`).
+    throttled_until: HashMap<String, u64>,
+}
+
+impl Client {
+    /// Wraps a validated config, deriving the store's sealing key when a store is configured.
+    pub fn new(config: ClientConfig) -> Self {
+        let sealing = config.store.then(|| {
+            let material = match (&config.encryption_key, &config.credential) {
+                (Some(k), _) => k.secret().as_bytes().to_vec(),
+                (None, Credential::Secret { secret, .. })
+                | (None, Credential::StaticAssertion(secret)) => {
+                    secret.secret().as_bytes().to_vec()
+                }
+                (None, Credential::Certificate(cert)) => cert.key_material(),
+                // Config validation requires cache.encryptionKey here; this keeps the match total.
+                (None, Credential::AssertionCallback) => config.client_id.as_bytes().to_vec(),
+            };
+            SealingKey::derive(&material, &config.client_id)
+        });
+        Client {
+            config,
+            memory: MemoryCache::default(),
+            sealing,
+            throttled_until: HashMap::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Validates a request. `fresh_correlation_id` is used when the caller gave none.
+    ///
+    /// # Errors
+    /// `empty_scopes`, `invalid_scope`, `invalid_request` (claims or correlation id malformed).
+    pub fn prepare<H>(
+        &self,
+        raw: RequestInput<H>,
+        fresh_correlation_id: String,
+    ) -> Result<Prepared, Error> {
+        let scopes = Scopes::parse(
+            raw.scopes.as_deref().unwrap_or_default(),
+            self.config.authority.is_entra(),
+        )?;
+        let correlation_id = match raw.correlation_id {
+            Some(id) if id.is_empty() || id.len() > 128 || !id.chars().all(|c| c.is_ascii_graphic()) => {
+                return Err(Error::config(
+                    "invalid_request",
+                    "correlationId must be 1 to 128 visible ASCII characters (it is sent as the client-request-id header), e.g. a UUID",
+                ))
+            }
+            Some(id) => id,
+            None => fresh_correlation_id,
+        };
+        let user_claims = raw.claims.filter(|c| !c.trim().is_empty());
+        let bypass_cache = raw.skip_cache.unwrap_or(false) || user_claims.is_some();
+        let claims = merge_claims(user_claims.as_deref(), &self.config.client_capabilities)?;
+        Ok(Prepared {
+            key: cache_key(&self.config.authority, &self.config.client_id, &scopes),
+            scopes,
+            claims,
+            bypass_cache,
+            correlation_id,
+        })
+    }
+
+    /// The memory level's answer at `now_ms`, unless the request bypasses the cache.
+    pub fn lookup(&mut self, p: &Prepared, now_ms: u64) -> Option<(CachedToken, Freshness)> {
+        if p.bypass_cache || !self.config.memory {
+            return None;
+        }
+        self.memory
+            .get(&p.key, now_ms, self.config.expiry_buffer_ms)
+    }
+
+    /// The memory level's answer, as the shell serves it: a memory hit, maybe with a refresh due.
+    pub fn hit(&mut self, p: &Prepared, now_ms: u64) -> Option<Answer> {
+        let (token, freshness) = self.lookup(p, now_ms)?;
+        Some(self.answer(token, TokenSource::Memory, freshness))
+    }
+
+    /// An answer for `token` in the state `freshness`.
+    pub fn answer(&self, token: CachedToken, source: TokenSource, freshness: Freshness) -> Answer {
+        let fresh = freshness == Freshness::Fresh;
+        Answer {
+            serve_until: fresh.then(|| self.serve_until(&token)).flatten(),
+            refresh: freshness == Freshness::RefreshDue,
+            token,
+            source,
+        }
+    }
+
+    /// Until when the memory level will keep answering with `token`, a fresh token it holds.
+    /// The JavaScript layer repeats that answer until then without calling in; `None` (no
+    /// memory level) means ask every time.
+    pub fn serve_until(&self, token: &CachedToken) -> Option<u64> {
+        self.config
+            .memory
+            .then(|| token.fresh_until(self.config.expiry_buffer_ms))
+    }
+
+    /// For certificate credentials: the signing input of a fresh assertion and its algorithm.
+    /// `jti` must be fresh randomness per token request.
+    pub fn assertion_to_sign(&self, now_ms: u64, jti: &str) -> Option<(String, JwsAlg)> {
+        let Credential::Certificate(cert) = &self.config.credential else {
+            return None;
+        };
+        let input = cert.signing_input(
+            &self.config.client_id,
+            &self.config.authority.audience,
+            now_ms / 1000,
+            jti,
+            self.config.send_x5c,
+        );
+        Some((input, cert.alg()))
+    }
+
+    /// An ES256 signature over `input` with the certificate's EC key.
+    pub fn sign_es256(&self, input: &str) -> Option<Vec<u8>> {
+        match &self.config.credential {
+            Credential::Certificate(cert) => cert.sign_es256(input),
+            _ => None,
+        }
+    }
+
+    /// The PKCS#8 DER of the certificate's RSA key, for the shell's WebCrypto import.
+    pub fn rsa_pkcs8(&self) -> Option<Vec<u8>> {
+        match &self.config.credential {
+            Credential::Certificate(cert) => cert.rsa_pkcs8().map(<[u8]>::to_vec),
+            _ => None,
+        }
+    }
+
+    /// The token request. `assertion` is required when the credential is an assertion callback.
+    pub fn token_request(&self, p: &Prepared, assertion: Option<&str>) -> HttpRequest {
+        let assertion = match &self.config.credential {
+            Credential::StaticAssertion(a) => Some(a.secret()),
+            _ => assertion,
+        };
+        token_request(
+            &self.config,
+            &TokenRequestInput {
+                scopes: &p.scopes,
+                claims: p.claims.as_deref(),
+                correlation_id: &p.correlation_id,
+                assertion,
+            },
+        )
+    }
+
+    /// Processes the token endpoint's answer to a request sent at `now_ms`, caching a success
+    /// in memory, and returns the newest token for the key: this one, or one requested later
+    /// (a claims token) that it does not replace.
+    ///
+    /// # Errors
+    /// As [`parse_token_response`].
+    ///
+    /// `jitter` (any random u32) moves `refreshOn` earlier by up to a tenth of the lifetime
+    /// (5 minutes at most) so isolates sharing a store do not all refresh at once.
+    pub fn complete(
+        &mut self,
+        p: &Prepared,
+        resp: &HttpResponse,
+        now_ms: u64,
+        jitter: u32,
+    ) -> Result<CachedToken, Error> {
+        let token = self.receive(p, resp, now_ms, jitter, None)?;
+        Ok(match self.remember(p, token.clone(), now_ms) {
+            Ok(()) => token,
+            Err(newer) => *newer,
+        })
+    }
+
+    /// The token in the endpoint's answer to a request sent at `sent_ms`, not yet cached.
+    /// `assertion` is the client assertion that request carried: a bearer credential, scrubbed
+    /// from any server text kept in an error, as the secret is.
+    ///
+    /// # Errors
+    /// As [`parse_token_response`].
+    pub fn receive(
+        &self,
+        p: &Prepared,
+        resp: &HttpResponse,
+        sent_ms: u64,
+        jitter: u32,
+        assertion: Option<&str>,
+    ) -> Result<CachedToken, Error> {
+        let basic = crate::request::basic_credentials(&self.config);
+        let mut secrets = self.secrets();
+        secrets.extend(basic.as_deref());
+        secrets.extend(assertion);
+        let parsed = parse_token_response(resp, &secrets, sent_ms)?;
+        Ok(
+            CachedToken::from_response(parsed, sent_ms, &p.scopes, &self.config.authority)
+                .with_jitter(jitter),
+        )
+    }
+
+    /// Puts a token into the memory level (tokens from the identity provider or the store).
+    /// A token never replaces one requested later: that one comes back as `Err`.
+    ///
+    /// # Errors
+    /// The newer token the memory level keeps.
+    pub fn remember(
+        &mut self,
+        p: &Prepared,
+        token: CachedToken,
+        now_ms: u64,
+    ) -> Result<(), Box<CachedToken>> {
+        if self.config.memory {
+            self.memory.put(p.key.clone(), token, now_ms)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Refuses a token request inside the window a server set with `Retry-After`, so a
+    /// throttling identity provider is not asked again early.
+    ///
+    /// # Errors
+    /// A `ThrottledError` (HTTP 429, code `throttled`) with the time left in `retryAfterMs`.
+    pub fn check_throttle(&mut self, p: &Prepared, now_ms: u64) -> Result<(), Error> {
+        let Some(&until) = self.throttled_until.get(&p.key) else {
+            return Ok(());
+        };
+        if now_ms >= until {
+            self.throttled_until.remove(&p.key);
+            return Ok(());
+        }
+        let left = until - now_ms;
+        Err(throttled(left))
+    }
+
+    /// After attempt `retries_done + 1` of a token request failed with `err`, `elapsed_ms`
+    /// after the first began: `Ok(wait)` to send again after `wait` ms, or the error the caller
+    /// gets, saying why it was not retried. A final `Retry-After` opens this key's window.
+    ///
+    /// A retry is skipped when a still-valid token can be served instead (stale-if-error): the
+    /// caller should not wait out a back-off for a token it already has.
+    ///
+    /// # Errors
+    /// `err`, annotated, when the request is not to be retried.
+    pub fn after_failure(
+        &mut self,
+        p: &Prepared,
+        err: Error,
+        retries_done: u32,
+        elapsed_ms: u64,
+        now_ms: u64,
+        random: u32,
+    ) -> Result<u64, Error> {
+        let policy = self.config.retry;
+        let note = match policy.next(&err, retries_done, elapsed_ms, random) {
+            Next::Retry { .. } if self.stale(p, now_ms).is_some() => {
+                Some("not retried: a cached token that is still valid is served instead".to_owned())
+            }
+            Next::Retry { after_ms } => return Ok(after_ms),
+            Next::Stop(note) => note,
+        };
+        if let Some(wait) = err.server_details().and_then(|d| d.retry_after_ms) {
+            self.open_window(p, now_ms, wait);
+        }
+        Err(match note {
+            Some(note) => err.annotate(&note),
+            None => err,
+        })
+    }
+
+    /// Opens (or extends) `p`'s window for `wait_ms` from `now_ms`, at most [`MAX_WINDOW_MS`].
+    fn open_window(&mut self, p: &Prepared, now_ms: u64, wait_ms: u64) {
+        let until_ms = now_ms.saturating_add(wait_ms.min(MAX_WINDOW_MS));
+        if self.throttled_until.len() >= MAX_WINDOWS && !self.throttled_until.contains_key(&p.key) {
+            self.throttled_until.retain(|_, until| *until > now_ms);
+            if self.throttled_until.len() >= MAX_WINDOWS {
+                let soonest = self
+                    .throttled_until
+                    .iter()
+                    .min_by_key(|(_, until)| **until)
+                    .map(|(k, _)| k.clone());
+                if let Some(k) = soonest {
+                    self.throttled_until.remove(&k);
+                }
+            }
+        }
+        let until = self.throttled_until.entry(p.key.clone()).or_insert(0);
+        *until = (*until).max(until_ms);
+    }
+
+    /// The store entry that tells other isolates about a `Retry-After` window `err` opened.
+    pub fn window_write(&self, p: &Prepared, err: &Error, now_ms: u64) -> Option<StoreWrite> {
+        let wait = err.server_details()?.retry_after_ms?.min(MAX_WINDOW_MS);
+        self.config.store.then(|| StoreWrite {
+            key: self.window_key(p),
+            value: now_ms.saturating_add(wait).to_string(),
+            ttl_seconds: wait.div_ceil(1000).max(envelope::MIN_TTL_SECONDS),
+        })
+    }
+
+    /// The store key of a request's `Retry-After` window.
+    pub fn window_key(&self, p: &Prepared) -> String {
+        format!("{}{}:retry-after", self.config.key_prefix, p.key)
+    }
+
+    /// Adopts a window another isolate stored (its end, ms since the epoch). Values that do not
+    /// parse, or end more than [`MAX_WINDOW_MS`] ahead, are ignored.
+    pub fn adopt_window(&mut self, p: &Prepared, value: &str, now_ms: u64) {
+        if let Ok(until) = value.parse::<u64>() {
+            if until > now_ms && until - now_ms <= MAX_WINDOW_MS {
+                self.open_window(p, now_ms, until - now_ms);
+            }
+        }
+    }
+
+    /// Stale-if-error: a still-valid cached token to serve when the identity provider fails.
+    /// Never for `skipCache` or claims requests, which asked for a new token.
+    pub fn stale(&self, p: &Prepared, now_ms: u64) -> Option<CachedToken> {
+        if p.bypass_cache || !self.config.memory {
+            return None;
+        }
+        self.memory
+            .get_stale(&p.key, now_ms, STALE_MIN_REMAINING_MS)
+    }
+
+    /// After a background refresh failed, keeps serving the cached token and waits before the
+    /// next attempt (the server's `Retry-After` when longer).
+    pub fn defer_refresh(&mut self, p: &Prepared, now_ms: u64, retry_after_ms: Option<u64>) {
+        let wait = retry_after_ms
+            .unwrap_or(0)
+            .clamp(REFRESH_RETRY_MS, MAX_WINDOW_MS);
+        self.memory
+            .defer_refresh(&p.key, now_ms.saturating_add(wait));
+    }
+
+    /// The store key for a request.
+    pub fn store_key(&self, p: &Prepared) -> String {
+        format!("{}{}", self.config.key_prefix, p.key)
+    }
+
+    /// The sealed entry for `token`, or `None` when no store is configured or the token's
+    /// servable life is under KV's 60-second floor.
+    pub fn seal(
+        &self,
+        p: &Prepared,
+        token: &CachedToken,
+        now_ms: u64,
+        nonce: [u8; NONCE_LEN],
+    ) -> Option<StoreWrite> {
+        let sealing = self.sealing.as_ref()?;
+        let ttl_seconds = envelope::ttl_seconds(token, now_ms, self.config.expiry_buffer_ms)?;
+        let key = self.store_key(p);
+        let value = envelope::seal(sealing, &key, token, nonce)?;
+        Some(StoreWrite {
+            key,
+            value,
+            ttl_seconds,
+        })
+    }
+
+    /// Opens a value read from the store; a servable token is also put into memory.
+    /// `Ok(None)` means it opened but can no longer be served.
+    ///
+    /// # Errors
+    /// An [`OpenError`] for values that do not open: a miss, to be overwritten.
+    pub fn open_stored(
+        &mut self,
+        p: &Prepared,
+        value: &str,
+        now_ms: u64,
+    ) -> Result<Option<(CachedToken, Freshness)>, OpenError> {
+        let Some(sealing) = &self.sealing else {
+            return Ok(None);
+        };
+        let token = envelope::open(sealing, &self.store_key(p), value)?;
+        match token.freshness(now_ms, self.config.expiry_buffer_ms) {
+            Freshness::Expired => Ok(None),
+            f => match self.remember(p, token.clone(), now_ms) {
+                Ok(()) => Ok(Some((token, f))),
+                // Requested later than the stored one (a claims token): that is the answer.
+                Err(newer) => {
+                    let f = newer.freshness(now_ms, self.config.expiry_buffer_ms);
+                    Ok(Some((*newer, f)))
+                }
+            },
+        }
+    }
+
+    /// Empties the memory level.
+    pub fn clear_memory(&mut self) {
+        self.memory.clear();
+    }
+
+    /// Everything that must never appear in server text we keep.
+    fn secrets(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        match &self.config.credential {
+            Credential::Secret { secret, .. } | Credential::StaticAssertion(secret) => {
+                out.push(secret.secret())
+            }
+            Credential::AssertionCallback | Credential::Certificate(_) => {}
+        }
+        if let Some(k) = &self.config.encryption_key {
+            out.push(k.secret());
+        }
+        out
+    }
+}
+
+/// A refusal inside a `Retry-After` window: no request was made.
+fn throttled(left_ms: u64) -> Error {
+    Error::Server {
+        code: "throttled".to_owned(),
+        message: format!(
+            "not sent: the identity provider asked to wait (Retry-After) and {} s of that remain; \
+             no token request was made",
+            left_ms.div_ceil(1000)
+        ),
+        details: Box::new(ServerDetails {
+            status: 429,
+            is_retryable: true,
+            retry_after_ms: Some(left_ms),
+            ..ServerDetails::default()
+        }),
+    }
+}

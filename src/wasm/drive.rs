@@ -1,0 +1,203 @@
+//! The shell's half of an acquisition: a loop that performs what the core's [`Acquisition`]
+//! asks (store reads, signatures, the assertion callback, fetch, timers, store writes, log
+//! lines) and reports each outcome with the time. Every awaited step is raced against the time
+//! the machine gave it.
+
+use std::rc::Rc;
+
+use js_sys::{Function, Object};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{future_to_promise, spawn_local};
+
+use super::app::{log_to, Inner};
+use super::errors::to_js;
+use super::exports::result;
+use super::http::send;
+use super::js::{random_fill, resolve, set, sleep, within};
+use crate::client::StoreWrite;
+use crate::credential::JwsAlg;
+use crate::error::Error;
+use crate::flow::{Acquisition, Action, Entropy, Outcome};
+use crate::secret::ClientSecret;
+
+/// `crypto.getRandomValues`, through the shell's pool.
+struct JsEntropy;
+
+impl Entropy for JsEntropy {
+    fn fill(&mut self, out: &mut [u8]) -> bool {
+        random_fill(out)
+    }
+}
+
+impl Inner {
+    /// Runs `acq` to its end: the result object, or the error object callers get.
+    pub(super) async fn drive(
+        self: Rc<Self>,
+        mut acq: Acquisition,
+        wait_until: Option<Function>,
+    ) -> Result<JsValue, JsValue> {
+        let corr = acq.request().correlation_id.clone();
+        let fail = |e: &Error, cause: Option<JsValue>| to_js(e, Some(&corr), cause);
+        // The JS error behind the last network failure, for the final error's `cause`.
+        let mut cause = None;
+        loop {
+            let now = self.now_ms().map_err(|e| fail(&e, None))?;
+            let action = acq.poll(&mut self.core.borrow_mut(), now, &mut JsEntropy);
+            let outcome = match action {
+                Action::Read { key, within_ms } => self.read(key, within_ms).await,
+                Action::Sign {
+                    input,
+                    alg,
+                    within_ms,
+                } => self.sign(input, alg, within_ms).await,
+                Action::Assert { within_ms } => self.call_assertion(within_ms).await,
+                Action::Send {
+                    request,
+                    timeout_ms,
+                    by_deadline,
+                } => {
+                    let sent = send(self.fetch.as_ref(), &request, (timeout_ms, by_deadline)).await;
+                    Outcome::Received(sent.map_err(|(e, c)| {
+                        cause = c;
+                        e
+                    }))
+                }
+                Action::Sleep { ms } => {
+                    let (timer, _) = sleep(ms, &JsValue::UNDEFINED);
+                    let _ = wasm_bindgen_futures::JsFuture::from(timer).await;
+                    Outcome::Slept
+                }
+                Action::Write(write) => {
+                    self.write_store(write, wait_until.as_ref());
+                    continue;
+                }
+                Action::Log { level, message } => {
+                    self.log(level.as_str(), &message);
+                    continue;
+                }
+                Action::Done(Ok(answer)) => {
+                    if answer.refresh {
+                        self.refresh_in_background(acq.request(), wait_until);
+                    }
+                    return Ok(result(&answer, &corr));
+                }
+                Action::Done(Err(e)) => {
+                    let from_fetch = e.code() == "fetch_failed";
+                    return Err(fail(&e, cause.filter(|_| from_fetch)));
+                }
+            };
+            let now = self.now_ms().map_err(|e| fail(&e, None))?;
+            acq.handle(&mut self.core.borrow_mut(), outcome, now, &mut JsEntropy);
+        }
+    }
+
+    /// `cache.store.get(key)`, given up after `within_ms`.
+    async fn read(&self, key: String, within_ms: u64) -> Outcome {
+        let Some(store) = &self.store else {
+            return Outcome::Read(Ok(None));
+        };
+        self.store_keys.borrow_mut().note(&key);
+        let reading = store.get(&key);
+        let promise = future_to_promise(async move {
+            match reading.await {
+                Ok(Some(value)) => Ok(JsValue::from(value)),
+                Ok(None) => Ok(JsValue::NULL),
+                Err(why) => Err(JsValue::from(why)),
+            }
+        });
+        match within(&promise, within_ms).await {
+            None => Outcome::TimedOut,
+            Some(Ok(v)) => Outcome::Read(Ok(v.as_string())),
+            Some(Err(why)) => Outcome::Read(Err(why.as_string().unwrap_or_default())),
+        }
+    }
+
+    /// An RSA signature by WebCrypto, given up after `within_ms`.
+    async fn sign(self: &Rc<Self>, input: String, alg: JwsAlg, within_ms: u64) -> Outcome {
+        let me = self.clone();
+        let promise = future_to_promise(async move {
+            let pkcs8 = me.core.borrow().rsa_pkcs8().unwrap_or_default();
+            match me.rsa.sign(&pkcs8, alg, &input).await {
+                Ok(signature) => Ok(js_sys::Uint8Array::from(signature.as_slice()).into()),
+                Err(e) => Err(to_js(&e, None, None)),
+            }
+        });
+        match within(&promise, within_ms).await {
+            None => Outcome::TimedOut,
+            Some(Ok(v)) => Outcome::Signed(Ok(js_sys::Uint8Array::new(&v).to_vec())),
+            Some(Err(_)) => Outcome::Signed(Err(Error::config(
+                "invalid_certificate",
+                "WebCrypto could not sign with auth.clientCertificate.privateKey",
+            ))),
+        }
+    }
+
+    /// The `clientAssertion` callback, once per token request (assertions are never reused),
+    /// given up after `within_ms`.
+    async fn call_assertion(&self, within_ms: u64) -> Outcome {
+        let failed = || {
+            Error::config(
+                "invalid_credential",
+                "auth.clientAssertion callback threw or rejected",
+            )
+        };
+        let Some(callback) = &self.assertion else {
+            return Outcome::Asserted(Err(failed()));
+        };
+        let ctx = Object::new();
+        {
+            let core = self.core.borrow();
+            set(&ctx, "clientId", core.config().client_id.as_str());
+            set(
+                &ctx,
+                "tokenEndpoint",
+                core.config().authority.token_endpoint.as_str(),
+            );
+        }
+        let called = match callback.call1(&JsValue::UNDEFINED, &ctx) {
+            Ok(v) => v,
+            Err(_) => return Outcome::Asserted(Err(failed())),
+        };
+        let promise = future_to_promise(resolve(called));
+        match within(&promise, within_ms).await {
+            None => Outcome::TimedOut,
+            Some(Err(_)) => Outcome::Asserted(Err(failed())),
+            Some(Ok(v)) => Outcome::Asserted(match v.as_string() {
+                Some(s) if !s.is_empty() => Ok(ClientSecret::new(s)),
+                _ => Err(Error::config(
+                    "invalid_credential",
+                    "auth.clientAssertion callback must return a non-empty string (a signed JWT)",
+                )),
+            }),
+        }
+    }
+
+    /// Writes in the background (through `waitUntil` when given): a caller never waits for KV.
+    fn write_store(&self, write: StoreWrite, wait_until: Option<&Function>) {
+        let Some(store) = &self.store else { return };
+        self.store_keys.borrow_mut().note(&write.key);
+        let handle = store.clone();
+        let logger = self.logger.clone();
+        let work = async move {
+            if let Err(why) = handle
+                .put(&write.key, &write.value, write.ttl_seconds)
+                .await
+            {
+                log_to(
+                    logger.as_ref(),
+                    "warning",
+                    &format!("{why}; the token stays cached in memory"),
+                );
+            }
+            Ok(JsValue::UNDEFINED)
+        };
+        match wait_until {
+            Some(wait_until) => {
+                let _ = wait_until.call1(&JsValue::UNDEFINED, &future_to_promise(work));
+            }
+            None => spawn_local(async move {
+                let _ = work.await;
+            }),
+        }
+    }
+}
