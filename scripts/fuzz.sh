@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers of untrusted input (token responses, stored envelopes, PEM keys and chains,
-# configuration, WWW-Authenticate) for SECONDS each
+# configuration, WWW-Authenticate, Retry-After) for SECONDS each
 # (default 60), seeded from tests/fixtures.
 # cargo fuzz needs a nightly toolchain: installed with rustup when missing.
 set -euo pipefail
@@ -17,7 +17,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install cargo-fuzz
 fi
 
-mkdir -p fuzz/corpus/{token_response,envelope,private_key,config,challenge}
+mkdir -p fuzz/corpus/{token_response,envelope,private_key,config,challenge,retry_after}
 cp tests/fixtures/*.json fuzz/corpus/config/
 printf '{"auth":{"clientId":"c","tokenEndpoint":"https://idp.example/token","clientSecret":"s"},"system":{"timeoutMs":5000,"maxRetries":3,"deadlineMs":20000}}' > fuzz/corpus/config/retry-seed
 cp tests/fixtures/keys/*.pem fuzz/corpus/private_key/
@@ -25,7 +25,7 @@ printf 'ee1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' > fuzz/corpus/envelope
 printf 'Bearer realm="", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="' > fuzz/corpus/challenge/seed
 
 cd fuzz
-for target in token_response envelope private_key config challenge; do
+for target in token_response envelope private_key config challenge retry_after; do
   echo "fuzzing $target for ${SECONDS_EACH}s"
   cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$SECONDS_EACH" 2>&1 \
     | grep -E "^(Done|#[0-9]+ *DONE)|ERROR|panicked|SUMMARY|crash-" || true

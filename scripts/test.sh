@@ -23,4 +23,5 @@ cargo test
 scripts/fuzz.sh 10
 
 cd www
-node --test --test-concurrency=1 test/*.test.mjs
+# Every test has a time limit: a regression that hangs fails instead of stalling CI.
+node --test --test-concurrency=1 --test-timeout=60000 test/*.test.mjs

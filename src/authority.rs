@@ -146,9 +146,22 @@ fn invalid_authority(authority: &str) -> Error {
         "invalid_authority",
         format!(
             "auth.authority must look like https://login.microsoftonline.com/<tenant id or domain>, \
-             got \"{authority}\"",
+             got \"{}\"",
+            shown(authority)
         ),
     )
+}
+
+/// A URL as messages may quote it: a user name and password in it are replaced.
+fn shown(raw: &str) -> String {
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        return raw.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://[redacted]@{}", &rest[at + 1..]),
+        None => raw.to_owned(),
+    }
 }
 
 /// Just enough URL structure to enforce our rules; the runtime's fetch does the real parsing.
@@ -171,7 +184,10 @@ impl<'a> Url<'a> {
             };
             Error::config(
                 code,
-                format!("{field} must be an absolute https URL ({why}), got \"{raw}\""),
+                format!(
+                    "{field} must be an absolute https URL ({why}), got \"{}\"",
+                    shown(raw)
+                ),
             )
         };
         let (scheme, rest) = raw.split_once("://").ok_or_else(|| bad("no scheme"))?;
@@ -209,7 +225,8 @@ impl<'a> Url<'a> {
                 "insecure_url",
                 format!(
                     "{field} must use https (http is allowed only for 127.0.0.1, localhost and [::1]), \
-                     got \"{raw}\""
+                     got \"{}\"",
+                    shown(raw)
                 ),
             ));
         }
@@ -295,6 +312,25 @@ mod tests {
                 "invalid_authority",
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn passwords_in_urls_are_not_quoted() {
+        for (field, url) in [
+            (
+                "auth.authority",
+                "https://app:hunter2@login.microsoftonline.com/t",
+            ),
+            ("auth.tokenEndpoint", "http://app:hunter2@idp.example/token"),
+        ] {
+            let err = if field == "auth.authority" {
+                Authority::entra(url).unwrap_err()
+            } else {
+                Authority::generic(url, None).unwrap_err()
+            };
+            assert!(!err.message().contains("hunter2"), "{}", err.message());
+            assert!(err.message().contains("[redacted]@"), "{}", err.message());
         }
     }
 

@@ -1,7 +1,7 @@
 //! Cache policy: the cache key, the cached token, and when a token is served, refreshed
 //! ahead or dropped. Times are milliseconds since the epoch, passed in by the caller.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
 
@@ -153,13 +153,60 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// The per-app in-memory level.
-#[derive(Debug, Default)]
+/// Default `cache.maxEntries`: the memory level's bound.
+pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
+
+/// The per-app in-memory level: at most `max_entries` tokens, the least recently used evicted
+/// first (the store keeps evicted tokens). Expired entries are also swept now and then.
+#[derive(Debug)]
 pub struct MemoryCache {
-    entries: HashMap<String, CachedToken>,
+    entries: HashMap<String, Slot>,
+    /// Use order: the tick of each entry's last use, oldest first.
+    order: BTreeMap<u64, String>,
+    tick: u64,
+    max_entries: usize,
+}
+
+#[derive(Debug)]
+struct Slot {
+    token: CachedToken,
+    used: u64,
+}
+
+impl Default for MemoryCache {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_ENTRIES)
+    }
 }
 
 impl MemoryCache {
+    /// An empty level holding at most `max_entries` (at least one).
+    pub fn new(max_entries: usize) -> Self {
+        MemoryCache {
+            entries: HashMap::new(),
+            order: BTreeMap::new(),
+            tick: 0,
+            max_entries: max_entries.max(1),
+        }
+    }
+
+    /// Marks `key` as just used.
+    fn touch(&mut self, key: &str) {
+        self.tick += 1;
+        if let Some(slot) = self.entries.get_mut(key) {
+            self.order.remove(&slot.used);
+            slot.used = self.tick;
+            self.order.insert(self.tick, key.to_owned());
+        }
+    }
+
+    /// Drops `key`'s entry.
+    pub fn remove(&mut self, key: &str) {
+        if let Some(slot) = self.entries.remove(key) {
+            self.order.remove(&slot.used);
+        }
+    }
+
     /// The token under `key`, if it may still be served; an expired one is dropped.
     pub fn get(
         &mut self,
@@ -167,15 +214,19 @@ impl MemoryCache {
         now_ms: u64,
         buffer_ms: u64,
     ) -> Option<(CachedToken, Freshness)> {
-        let token = self.entries.get(key)?;
+        let token = &self.entries.get(key)?.token;
         match token.freshness(now_ms, buffer_ms) {
             // Inside the buffer it is not served, but kept for stale-if-error until it expires.
             Freshness::Expired if now_ms >= token.expires_on_ms => {
-                self.entries.remove(key);
+                self.remove(key);
                 None
             }
             Freshness::Expired => None,
-            f => Some((token.clone(), f)),
+            f => {
+                let hit = (token.clone(), f);
+                self.touch(key);
+                Some(hit)
+            }
         }
     }
 
@@ -184,12 +235,14 @@ impl MemoryCache {
     pub fn get_stale(&self, key: &str, now_ms: u64, min_remaining_ms: u64) -> Option<CachedToken> {
         self.entries
             .get(key)
+            .map(|slot| &slot.token)
             .filter(|t| t.expires_on_ms > now_ms.saturating_add(min_remaining_ms))
             .cloned()
     }
 
-    /// Stores a token, sweeping expired entries now and then so long-lived processes stay bounded.
-    /// A token requested before the one held is not stored: the held one comes back as `Err`.
+    /// Stores a token, evicting the least recently used entry past the bound and sweeping
+    /// expired entries now and then. A token requested before the one held is not stored:
+    /// the held one comes back as `Err`.
     ///
     /// # Errors
     /// The newer token kept.
@@ -200,22 +253,45 @@ impl MemoryCache {
         now_ms: u64,
     ) -> Result<(), Box<CachedToken>> {
         if let Some(held) = self.entries.get(&key) {
-            if let (Some(held_at), Some(new_at)) = (held.issued_at_ms, token.issued_at_ms) {
+            if let (Some(held_at), Some(new_at)) = (held.token.issued_at_ms, token.issued_at_ms) {
                 if held_at > new_at {
-                    return Err(Box::new(held.clone()));
+                    return Err(Box::new(held.token.clone()));
                 }
             }
         }
-        self.entries.insert(key, token);
+        self.remove(&key);
+        if self.entries.len() >= self.max_entries {
+            if let Some((_, oldest)) = self.order.pop_first() {
+                self.entries.remove(&oldest);
+            }
+        }
+        self.tick += 1;
+        self.order.insert(self.tick, key.clone());
+        self.entries.insert(
+            key,
+            Slot {
+                token,
+                used: self.tick,
+            },
+        );
         if self.entries.len() % SWEEP_EVERY == 0 {
-            self.entries.retain(|_, t| t.expires_on_ms > now_ms);
+            let expired: Vec<String> = self
+                .entries
+                .iter()
+                .filter(|(_, slot)| slot.token.expires_on_ms <= now_ms)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in expired {
+                self.remove(&k);
+            }
         }
         Ok(())
     }
 
     /// Postpones the background refresh of `key` to `at_ms` (never past expiry).
     pub fn defer_refresh(&mut self, key: &str, at_ms: u64) {
-        if let Some(t) = self.entries.get_mut(key) {
+        if let Some(slot) = self.entries.get_mut(key) {
+            let t = &mut slot.token;
             t.refresh_on_ms = Some(at_ms.min(t.expires_on_ms));
         }
     }
@@ -223,6 +299,7 @@ impl MemoryCache {
     /// Forgets everything.
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.order.clear();
     }
 
     /// Number of entries.
@@ -308,5 +385,29 @@ mod tests {
         );
         assert!(m.get("k", 3_600_000, 300_000).is_none());
         assert!(m.is_empty(), "dropped once expired");
+    }
+
+    #[test]
+    fn least_recently_used_is_evicted_first() {
+        let mut m = MemoryCache::new(2);
+        m.put("a".into(), token(3600, None, 0), 0).unwrap();
+        m.put("b".into(), token(3600, None, 0), 0).unwrap();
+        assert!(
+            m.get("a", 10, 300_000).is_some(),
+            "a is now the most recent"
+        );
+        m.put("c".into(), token(3600, None, 0), 20).unwrap();
+        assert_eq!(m.len(), 2);
+        assert!(
+            m.get("b", 30, 300_000).is_none(),
+            "b, the least recently used, went"
+        );
+        assert!(m.get("a", 30, 300_000).is_some());
+        assert!(m.get("c", 30, 300_000).is_some());
+        // Replacing a key does not evict another one.
+        m.put("c".into(), token(3600, None, 40), 40).unwrap();
+        assert!(m.get("a", 50, 300_000).is_some() && m.len() == 2);
+        m.clear();
+        assert!(m.is_empty());
     }
 }

@@ -94,8 +94,8 @@ impl Client {
             SealingKey::derive(&material, &config.client_id)
         });
         Client {
+            memory: MemoryCache::new(config.max_entries),
             config,
-            memory: MemoryCache::default(),
             sealing,
             throttled_until: HashMap::new(),
         }
@@ -459,6 +459,11 @@ impl Client {
                 }
             },
         }
+    }
+
+    /// Drops the memory entry under cache key `key` (the JS layer's own level evicted it).
+    pub fn forget(&mut self, key: &str) {
+        self.memory.remove(key);
     }
 
     /// Empties the memory level.

@@ -84,6 +84,8 @@ pub struct ClientConfig {
     pub key_prefix: String,
     /// `cache.memory`.
     pub memory: bool,
+    /// `cache.maxEntries`: the memory level's bound.
+    pub max_entries: usize,
     /// Whether `cache.store` was given.
     pub store: bool,
     /// `cache.encryptionKey`.
@@ -126,6 +128,7 @@ impl ClientConfig {
             key_prefix: None,
             encryption_key: None,
             memory: None,
+            max_entries: None,
         });
         let system = input.system.unwrap_or(SystemInput {
             fetch: None,
@@ -238,6 +241,10 @@ impl ClientConfig {
             client_capabilities,
             key_prefix,
             memory: cache.memory.unwrap_or(true),
+            // At most 10^8, checked when read.
+            max_entries: cache
+                .max_entries
+                .map_or(crate::cache::DEFAULT_MAX_ENTRIES, |w| w.0 as usize),
             store,
             encryption_key: cache.encryption_key,
             retry,

@@ -43,8 +43,9 @@ pub fn read<T: DeserializeOwned, S: Source>(
     T::deserialize(Strict::new(source, root))
 }
 
-/// `new ConfidentialClientApplication(configuration)`.
-#[derive(Debug, Deserialize)]
+/// `new ConfidentialClientApplication(configuration)`. No `Debug`: a static `clientAssertion`
+/// is a credential, and `H` would print it.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields, bound(deserialize = "H: Handle"))]
 #[allow(missing_docs)]
 pub struct ConfigInput<H> {
@@ -53,8 +54,8 @@ pub struct ConfigInput<H> {
     pub system: Option<SystemInput<H>>,
 }
 
-/// `configuration.auth`.
-#[derive(Debug, Deserialize)]
+/// `configuration.auth` (no `Debug`, as [`ConfigInput`]).
+#[derive(Deserialize)]
 #[serde(
     rename_all = "camelCase",
     deny_unknown_fields,
@@ -103,6 +104,7 @@ pub struct CacheInput<H> {
     pub key_prefix: Option<String>,
     pub encryption_key: Option<ClientSecret>,
     pub memory: Option<bool>,
+    pub max_entries: Option<Whole<1, 100_000_000>>,
 }
 
 /// `configuration.system`.

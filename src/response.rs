@@ -244,10 +244,10 @@ fn server_error(resp: &HttpResponse, secrets: &[&str], now_ms: u64) -> Error {
             error,
             error_description: description,
             error_codes,
-            trace_id: text(body.trace_id),
-            timestamp: text(body.timestamp),
-            error_uri: text(body.error_uri),
-            correlation_id: text(body.correlation_id),
+            trace_id: scrub(text(body.trace_id)),
+            timestamp: scrub(text(body.timestamp)),
+            error_uri: scrub(text(body.error_uri)),
+            correlation_id: scrub(text(body.correlation_id)),
             is_retryable,
             retry_after_ms,
             hint,
@@ -289,7 +289,8 @@ pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {
 }
 
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only format servers must send.
-fn http_date_ms(s: &str) -> Option<u64> {
+/// Its year has four digits, so the arithmetic below stays far from overflow.
+pub fn http_date_ms(s: &str) -> Option<u64> {
     let parts: Vec<&str> = s.split_whitespace().collect();
     let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
         return None;
@@ -306,7 +307,8 @@ fn http_date_ms(s: &str) -> Option<u64> {
     let [h, m, sec] = hms.as_slice() else {
         return None;
     };
-    if !(1..=31).contains(&day) || year < 1970 || *h > 23 || *m > 59 || *sec > 60 {
+    if !(1..=31).contains(&day) || !(1970..=9999).contains(&year) || *h > 23 || *m > 59 || *sec > 60
+    {
         return None;
     }
     Some((days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec) * 1000)
@@ -340,5 +342,15 @@ mod tests {
         );
         assert_eq!(retry_after_ms("120", 0), Some(120_000));
         assert_eq!(retry_after_ms("soon", 0), None);
+        // A year past four digits used to overflow the millisecond arithmetic.
+        assert_eq!(
+            retry_after_ms("Sun, 06 Nov 99999999999999 08:49:37 GMT", 0),
+            None
+        );
+        assert_eq!(
+            http_date_ms("Fri, 31 Dec 9999 23:59:59 GMT"),
+            Some(253_402_300_799_000)
+        );
+        assert_eq!(retry_after_ms("18446744073709551615", 0), Some(u64::MAX));
     }
 }

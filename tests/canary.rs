@@ -67,14 +67,84 @@ fn config_and_request_errors() {
         let err = entra_edge::config::ClientConfig::from_json(&json).unwrap_err();
         assert_clean("config error", &format!("{err:?} {err}"));
     }
+    // The canary in the request itself: claims and a correlation id that are refused.
     let c = entra_secret_client();
-    let bad = JsonRequest {
-        scopes: Some(vec!["User.Read".into()]),
-        claims: Some("not json".into()),
-        ..Default::default()
-    };
-    let err = c.prepare(bad, "id".into()).unwrap_err();
-    assert_clean("request error", &format!("{err:?}"));
+    for bad in [
+        JsonRequest {
+            scopes: Some(vec!["https://graph.microsoft.com/.default".into()]),
+            claims: Some(format!("not json {CANARY}")),
+            ..Default::default()
+        },
+        JsonRequest {
+            scopes: Some(vec!["https://graph.microsoft.com/.default".into()]),
+            correlation_id: Some(format!("{CANARY}\n")),
+            ..Default::default()
+        },
+    ] {
+        let err = c.prepare(bad, "id".into()).unwrap_err();
+        assert_clean("request error", &format!("{err:?} {err}"));
+    }
+}
+
+#[test]
+fn option_structs_print_no_secret() {
+    let secret = serde_json::to_string(CANARY).unwrap();
+    let json = format!(r#"{{"store":{{}},"encryptionKey":{secret}}}"#);
+    let cache: entra_edge::input::CacheInput<serde_json::Value> = entra_edge::input::read(
+        serde_json::from_str::<serde_json::Value>(&json).unwrap(),
+        "cache",
+    )
+    .unwrap();
+    assert_clean("cache options Debug", &format!("{cache:?}"));
+    let cert: entra_edge::input::CertificateInput = entra_edge::input::read(
+        serde_json::json!({ "privateKey": CANARY, "x5c": "pem" }),
+        "auth.clientCertificate",
+    )
+    .unwrap();
+    assert_clean("certificate options Debug", &format!("{cert:?}"));
+}
+
+#[test]
+fn basic_credentials_and_assertions_echoed_by_a_server_are_scrubbed() {
+    let secret = serde_json::to_string(CANARY).unwrap();
+    let mut basic = client(&format!(
+        r#"{{"auth":{{"clientId":"app","authority":"https://login.microsoftonline.com/t","clientSecret":{secret},"clientAuthMethod":"client_secret_basic"}}}}"#
+    ));
+    let p = graph_request(&basic);
+    let req = basic.token_request(&p, None);
+    let (_, authorization) = req
+        .headers
+        .iter()
+        .find(|(n, _)| n == "authorization")
+        .expect("precondition: Basic credentials are sent");
+    let echo = format!(
+        r#"{{"error":"invalid_client","error_description":"got {authorization}","trace_id":"{authorization}"}}"#
+    );
+    let err = basic
+        .complete(&p, &response(401, &[], echo.as_bytes()), 0, 0)
+        .unwrap_err();
+    let credentials = authorization.trim_start_matches("Basic ");
+    let text = format!("{err:?} {err}");
+    assert!(!text.contains(credentials), "{text}");
+    assert_clean("basic echo", &text);
+
+    let assertion_app = client(
+        r#"{"auth":{"clientId":"app","tokenEndpoint":"https://idp.example/token","clientAssertion":"eyJhbGciOiJQUzI1NiJ9.eyJzdWIiOiJhcHAifQ.CANARY-SIGNATURE"}}"#,
+    );
+    let p = assertion_app
+        .prepare(
+            JsonRequest {
+                scopes: Some(vec!["api".into()]),
+                ..Default::default()
+            },
+            "id".into(),
+        )
+        .unwrap();
+    let echo = br#"{"error":"invalid_client","error_description":"assertion eyJhbGciOiJQUzI1NiJ9.eyJzdWIiOiJhcHAifQ.CANARY-SIGNATURE rejected","error_uri":"https://x/eyJhbGciOiJQUzI1NiJ9.eyJzdWIiOiJhcHAifQ.CANARY-SIGNATURE"}"#;
+    let err = assertion_app
+        .receive(&p, &response(400, &[], echo), 0, 0, None)
+        .unwrap_err();
+    assert!(!format!("{err:?}").contains("CANARY-SIGNATURE"), "{err:?}");
 }
 
 #[test]

@@ -82,6 +82,11 @@ impl WasmClient {
             .consent_url(&core.config().client_id)
     }
 
+    /// Drops a memory entry the JS layer evicted from its own level.
+    pub fn forget(&self, cache_key: &str) {
+        self.inner.core.borrow_mut().forget(cache_key);
+    }
+
     /// Empties the memory level and deletes the store entries this app has used.
     #[wasm_bindgen(js_name = clearCache)]
     pub fn clear_cache(&self) -> Promise {
@@ -137,7 +142,7 @@ impl Inner {
             if answer.refresh {
                 self.refresh_in_background(&p, wait_until);
             }
-            return Ok(result(&answer, &p.correlation_id));
+            return Ok(result(&answer, &p.key, &p.correlation_id));
         }
         self.load(&p, wait_until).await
     }

@@ -63,6 +63,8 @@ pub fn is_consent_denied(status: u16, body: &str) -> bool {
 struct ResultView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     serve_until: Option<u64>,
+    /// The memory entry's key, for the JS layer to tell the core what it evicted.
+    cache_key: &'a str,
     access_token: &'a str,
     token_type: &'a str,
     expires_on: u64,
@@ -83,10 +85,11 @@ pub(super) fn to_value(value: &impl Serialize) -> JsValue {
 }
 
 /// The result object of `answer`, stamped with the caller's correlation id.
-pub(super) fn result(answer: &Answer, correlation_id: &str) -> JsValue {
+pub(super) fn result(answer: &Answer, cache_key: &str, correlation_id: &str) -> JsValue {
     let token = &answer.token;
     to_value(&ResultView {
         serve_until: answer.serve_until,
+        cache_key,
         access_token: token.access_token.secret(),
         token_type: &token.token_type,
         expires_on: token.expires_on_ms,

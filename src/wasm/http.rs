@@ -112,22 +112,15 @@ async fn exchange(
     })
 }
 
-/// Reads the body, stopping (and cancelling the stream) as soon as it passes the cap. What
-/// comes back is then longer than [`MAX_BODY_BYTES`] and the core reports it: the cap is
-/// the core's rule, the shell only avoids reading further.
+/// Reads the body as a stream, stopping (and cancelling it) as soon as it passes the cap,
+/// whatever the headers say: with `Content-Encoding: gzip`, `Content-Length` is the compressed
+/// size and fetch inflates, so only the bytes read count. What comes back is then longer than
+/// [`MAX_BODY_BYTES`] and the core reports it: the cap is the core's rule, the shell only
+/// avoids reading further.
 async fn read_capped(response: &JsValue) -> Result<Vec<u8>, JsValue> {
     let stream = get(response, "body");
     if stream.is_null() || stream.is_undefined() {
         return Ok(Vec::new());
-    }
-    // With a length within the cap, one arrayBuffer() read beats a chunk loop.
-    let length = call_method(&get(response, "headers"), "get", &["content-length".into()])
-        .ok()
-        .and_then(|v| v.as_string())
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    if length.is_some_and(|n| n <= MAX_BODY_BYTES) {
-        let buffer = resolve(call_method(response, "arrayBuffer", &[])?).await?;
-        return Ok(Uint8Array::new(&buffer).to_vec());
     }
     let reader = call_method(&stream, "getReader", &[])?;
     let mut body = Vec::new();
@@ -139,7 +132,10 @@ async fn read_capped(response: &JsValue) -> Result<Vec<u8>, JsValue> {
             return Ok(body);
         }
         let bytes: Uint8Array = get(&chunk, "value").dyn_into()?;
-        body.extend_from_slice(&bytes.to_vec());
+        // Copy at most what can still matter: one byte past the cap says "too large".
+        let room = (MAX_BODY_BYTES + 1).saturating_sub(body.len());
+        let take = (bytes.length() as usize).min(room);
+        body.extend_from_slice(&bytes.subarray(0, take as u32).to_vec());
         if body.len() > MAX_BODY_BYTES {
             let _ = call_method(&reader, "cancel", &[]);
             return Ok(body);

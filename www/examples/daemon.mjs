@@ -27,12 +27,14 @@ const app = new ConfidentialClientApplication({
   system: { logger: (level, message) => level !== "verbose" && console.error(`[entra-edge ${level}] ${message}`) },
 });
 const scopes = [env.SCOPE ?? "https://graph.microsoft.com/.default"];
-const graph = app.createAuthorizedFetch({ scopes });
+const base = env.GRAPH_BASE ?? "https://graph.microsoft.com";
+// The bearer goes only to the scope's resource unless another origin is listed.
+const graph = app.createAuthorizedFetch({ scopes, allowedOrigins: [new URL(base).origin] });
 const polls = Number(env.POLLS ?? Infinity);
 
 for (let i = 1; i <= polls; i++) {
   const { tokenSource } = await app.acquireTokenByClientCredential({ scopes });
-  const res = await graph(`${env.GRAPH_BASE ?? "https://graph.microsoft.com"}/v1.0/users?$top=5`);
+  const res = await graph(`${base}/v1.0/users?$top=5`);
   const users = res.ok ? (await res.json()).value.map((u) => u.displayName).join(", ") : `HTTP ${res.status}`;
   console.log(`poll ${i}: token from ${tokenSource}; users: ${users}`);
   if (i < polls) await new Promise((r) => setTimeout(r, Number(env.POLL_SECONDS ?? 60) * 1000));

@@ -37,11 +37,12 @@ export default {
     if (url.pathname !== "/users") return new Response("try GET /users\n", { status: 404 });
     const scopes = [env.SCOPE ?? "https://graph.microsoft.com/.default"];
     const waitUntil = ctx.waitUntil.bind(ctx);
-    const graph = appFor(env).createAuthorizedFetch({ scopes, waitUntil });
+    const base = env.GRAPH_BASE ?? "https://graph.microsoft.com";
+    // The bearer goes only to the scope's resource unless another origin is listed.
+    const graph = appFor(env).createAuthorizedFetch({ scopes, waitUntil, allowedOrigins: [new URL(base).origin] });
     try {
       // Only to report where the token came from; the authorized fetch below then reuses it.
       const { tokenSource } = await appFor(env).acquireTokenByClientCredential({ scopes, waitUntil });
-      const base = env.GRAPH_BASE ?? "https://graph.microsoft.com";
       const res = await graph(`${base}/v1.0/users?$top=5&$select=displayName,userPrincipalName`);
       const body = await res.json();
       return Response.json({ tokenSource, graphStatus: res.status, users: body.value ?? body }, { status: res.ok ? 200 : 502 });

@@ -59,8 +59,11 @@ export class ConfidentialClientApplication {
   #core;
   // The core's memory answers, repeated without calling into the wasm until their serveUntil
   // (the earlier of refreshOn and the expiry buffer, decided by the core). Keyed by the scopes
-  // as given; a memory hit is then a Map lookup and a result object.
+  // as given; a memory hit is then a Map lookup and a result object. Bounded as the core's
+  // memory level is (cache.maxEntries): a Map keeps insertion order, so re-inserting on use
+  // keeps the least recently used first.
   #memo = new Map();
+  #maxEntries;
   #now;
   #logger;
 
@@ -71,14 +74,28 @@ export class ConfidentialClientApplication {
     } catch (e) {
       rethrow(e);
     }
+    // Validated by the core above.
+    this.#maxEntries = configuration.cache?.maxEntries ?? 10_000;
     this.#now = configuration.system?.now ?? Date.now;
     this.#logger = configuration.system?.logger;
+  }
+
+  #remember(key, answer) {
+    this.#memo.delete(key);
+    this.#memo.set(key, answer);
+    if (this.#memo.size > this.#maxEntries) {
+      const [oldest, evicted] = this.#memo.entries().next().value;
+      this.#memo.delete(oldest);
+      // The core saw none of this level's hits: it drops the entry too, so both stay bounded.
+      this.#core.forget(evicted.cacheKey);
+    }
   }
 
   async acquireTokenByClientCredential(request) {
     const key = scopesKey(request);
     const memo = key === undefined ? undefined : this.#memo.get(key);
     if (memo !== undefined && this.#now() < memo.serveUntil && isPlain(request)) {
+      this.#remember(key, memo);
       this.#log("token served from the memory cache");
       return toResult(memo, crypto.randomUUID(), "memory");
     }
@@ -86,7 +103,7 @@ export class ConfidentialClientApplication {
       // Keyed by the scopes alone: a skipCache or claims answer replaces the plain request's
       // entry, as in the core; an answer without serveUntil (refresh due, stale) removes it.
       if (r.serveUntil === undefined) this.#memo.delete(key);
-      else this.#memo.set(key, r);
+      else this.#remember(key, r);
       return toResult(r);
     }, rethrow);
   }

@@ -2,8 +2,9 @@
 // 401, missing consent, responses returned untouched; and the example Worker in workerd.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import http from "node:http";
 import { fileURLToPath } from "node:url";
-import { ConfidentialClientApplication, ConsentRequiredError } from "entra-edge";
+import { ClientConfigurationError, ConfidentialClientApplication, ConsentRequiredError } from "entra-edge";
 import { startIdp } from "./support/idp.mjs";
 import { claimsChallenge, graphError, startGraphFake } from "./support/graph-fake.mjs";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
@@ -42,7 +43,7 @@ describe("createAuthorizedFetch", () => {
 
   test("a 401 claims challenge: one re-acquisition with the decoded claims (merged with cp1), then success", async () => {
     const app = entraApp({ clientCapabilities: ["cp1"] });
-    const graphFetch = app.createAuthorizedFetch({ scopes: GRAPH });
+    const graphFetch = app.createAuthorizedFetch({ scopes: GRAPH, allowedOrigins: [graph.url] });
     const challenge = { access_token: { nbf: { essential: true, value: "1661241267" } } };
     let calls = 0;
     graph.respondWith((req) => (calls++ === 0 ? claimsChallenge(req, challenge) : ok(req)));
@@ -63,7 +64,7 @@ describe("createAuthorizedFetch", () => {
   });
 
   test("a plain 401: one retry with a fresh token", async () => {
-    const graphFetch = entraApp().createAuthorizedFetch({ scopes: GRAPH });
+    const graphFetch = entraApp().createAuthorizedFetch({ scopes: GRAPH, allowedOrigins: [graph.url] });
     let calls = 0;
     graph.respondWith((req) => (calls++ === 0 ? graphError(req, 401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.") : ok(req)));
     const n = fake.requests.length;
@@ -82,7 +83,7 @@ describe("createAuthorizedFetch", () => {
   });
 
   test("Graph's 403 Authorization_RequestDenied is ConsentRequiredError with the admin-consent URL", async () => {
-    const graphFetch = entraApp().createAuthorizedFetch({ scopes: GRAPH });
+    const graphFetch = entraApp().createAuthorizedFetch({ scopes: GRAPH, allowedOrigins: [graph.url] });
     graph.respondWith((req) => graphError(req, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."));
     try {
       await assert.rejects(graphFetch(`${graph.url}/v1.0/users`), (e) => {
@@ -99,7 +100,7 @@ describe("createAuthorizedFetch", () => {
   });
 
   test("other answers come back untouched: 429 with Retry-After, other 403s, stream bodies on 401", async () => {
-    const graphFetch = entraApp().createAuthorizedFetch({ scopes: GRAPH });
+    const graphFetch = entraApp().createAuthorizedFetch({ scopes: GRAPH, allowedOrigins: [graph.url] });
     try {
       graph.respondWith((req) => graphError(req, 429, "TooManyRequests", "Too many requests", { "retry-after": "7" }));
       let n = graph.requests.length;
@@ -118,6 +119,96 @@ describe("createAuthorizedFetch", () => {
       const res = await graphFetch(`${graph.url}/v1.0/users`, { method: "POST", body, duplex: "half" });
       assert.equal(res.status, 401);
       assert.equal(graph.requests.length - n, 1, "a stream body is sent once");
+    } finally {
+      graph.respondWith(undefined);
+    }
+  });
+});
+
+describe("createAuthorizedFetch sends the bearer only where it belongs (issue 13)", () => {
+  /** A second local listener standing for another host: records what reaches it. */
+  async function otherHost(handler = (req, res) => res.end("{}")) {
+    const seen = [];
+    const server = http.createServer((req, res) => {
+      seen.push({ url: req.url, authorization: req.headers.authorization });
+      handler(req, res);
+    });
+    await new Promise((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${server.address().port}`;
+    return { url, seen, close: () => new Promise((r) => server.close(r)) };
+  }
+
+  test("a URL on another origin than the scope's resource is refused before any token request", async () => {
+    const other = await otherHost();
+    try {
+      const graphFetch = entraApp().createAuthorizedFetch({ scopes: GRAPH });
+      const n = fake.requests.length;
+      await assert.rejects(graphFetch(`${other.url}/v1.0/users`), (e) => {
+        assert.ok(e instanceof ClientConfigurationError);
+        assert.equal(e.errorCode, "origin_not_allowed");
+        assert.match(e.message, /resource is https:\/\/graph\.microsoft\.com\. No token was sent/);
+        assert.match(e.message, /allowedOrigins/);
+        return true;
+      });
+      assert.equal(fake.requests.length, n, "no token request");
+      assert.deepEqual(other.seen, [], "nothing reached the other host");
+      assert.throws(() => entraApp().createAuthorizedFetch({ scopes: GRAPH, allowedOrigins: [`${other.url}/v1.0`] }), /must be an array of origins/);
+      assert.throws(() => entraApp().createAuthorizedFetch({ scopes: GRAPH, allowedOrigin: [other.url] }), /unknown option createAuthorizedFetch\.allowedOrigin/);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("a redirect to another origin is followed without the bearer, even with a fetch that would forward it", async () => {
+    const other = await otherHost();
+    // A fetch that follows redirects itself and keeps every header (as old node-fetch did).
+    const naiveFetch = async (request) => {
+      let res = await fetch(request, { redirect: "manual" });
+      for (let url = request.url; request.redirect !== "manual" && res.status >= 300 && res.status < 400; ) {
+        url = new URL(res.headers.get("location"), url);
+        res = await fetch(url, { headers: request.headers, redirect: "manual" });
+      }
+      return res;
+    };
+    const graphFetch = entraApp().createAuthorizedFetch({ scopes: GRAPH, allowedOrigins: [graph.url], fetch: naiveFetch });
+    let hop = 0;
+    graph.respondWith(() => (hop++ === 0 ? { status: 302, headers: { location: "/v1.0/moved" }, body: "" } : { status: 307, headers: { location: `${other.url}/elsewhere` }, body: "" }));
+    try {
+      const res = await graphFetch(`${graph.url}/v1.0/users`);
+      assert.equal(res.status, 200);
+      assert.match(graph.requests.at(-1).headers.authorization ?? "", /^Bearer /, "the same-origin hop carried it");
+      assert.equal(graph.requests.at(-1).url, "/v1.0/moved");
+      assert.deepEqual(other.seen, [{ url: "/elsewhere", authorization: undefined }], "the other origin got no bearer");
+      // With redirect: "manual" the caller gets the redirect itself.
+      hop = 1;
+      const manual = await graphFetch(`${graph.url}/v1.0/users`, { redirect: "manual" });
+      assert.equal(manual.status, 307);
+      assert.equal(other.seen.length, 1);
+    } finally {
+      graph.respondWith(undefined);
+      await other.close();
+    }
+  });
+
+  test("a Request with a body, and a string body, are retried on a 401 with the body intact; a stream body is sent once", async () => {
+    const graphFetch = entraApp().createAuthorizedFetch({ scopes: GRAPH, allowedOrigins: [graph.url] });
+    const bodies = [];
+    let calls = 0;
+    graph.respondWith((req) => {
+      bodies.push(req.body);
+      return calls++ % 2 === 0 ? graphError(req, 401, "InvalidAuthenticationToken", "expired") : ok(req);
+    });
+    try {
+      const asRequest = new Request(`${graph.url}/v1.0/users`, { method: "POST", body: JSON.stringify({ a: 1 }), headers: { "content-type": "application/json" } });
+      assert.equal((await graphFetch(asRequest)).status, 200);
+      assert.equal((await graphFetch(`${graph.url}/v1.0/users`, { method: "POST", body: "plain text" })).status, 200);
+      assert.deepEqual(bodies, ['{"a":1}', '{"a":1}', "plain text", "plain text"]);
+      const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("streamed")), c.close()) });
+      calls = 0;
+      const once = await graphFetch(`${graph.url}/v1.0/users`, { method: "POST", body: stream, duplex: "half" });
+      assert.equal(once.status, 401, "a stream cannot be sent twice: the 401 comes back");
+      assert.equal(bodies.at(-1), "streamed");
+      assert.equal(bodies.length, 5);
     } finally {
       graph.respondWith(undefined);
     }

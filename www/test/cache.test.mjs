@@ -10,6 +10,7 @@ import { ConfidentialClientApplication } from "entra-edge";
 import { FileStore, RedisStore } from "entra-edge/stores";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
 import { FakeKv } from "./support/fake-kv.mjs";
+import { until } from "./support/until.mjs";
 
 const GRAPH = ["https://graph.microsoft.com/.default"];
 
@@ -36,7 +37,11 @@ test("a second app over the same store gets the token from the store, sealed", a
   const [[key, entry]] = [...kv.map];
   assert.match(key, /^entra-edge:[0-9a-f]{64}$/);
   assert.ok(entry.value.startsWith("ee1."));
-  for (const hidden of [first.accessToken.slice(0, 20), TENANT, "graph"]) assert.ok(!entry.value.includes(hidden));
+  // Sealed, not encoded: the base64url body does not decode to the token, tenant or scope either.
+  const decoded = Buffer.from(entry.value.slice("ee1.".length), "base64url").toString("latin1");
+  for (const hidden of [first.accessToken.slice(0, 20), first.accessToken.slice(-20), TENANT, "graph"]) {
+    assert.ok(!entry.value.includes(hidden) && !decoded.includes(hidden), `${hidden} is readable in the store`);
+  }
   const ttl = kv.calls.find((c) => c[0] === "put")[2];
   assert.ok(ttl > 3200 && ttl <= 3299, `expirationTtl ${ttl} = lifetime - 300 s buffer`);
 
@@ -82,8 +87,16 @@ test("a value sealed under another key, tampered, or garbage is a logged miss an
   await kv.settled();
   const [key] = kv.map.keys();
   const sealed = kv.map.get(key).value;
+  // One byte of the ciphertext flipped, the envelope otherwise intact.
+  const bytes = Buffer.from(sealed.slice("ee1.".length), "base64url");
+  bytes[20] ^= 1;
+  const tampered = `ee1.${bytes.toString("base64url")}`;
   let offset = 0;
-  for (const [label, value] of [["other key", sealed], ["tampered", sealed.slice(0, -4) + "AAAA"], ["garbage", "{\"access_token\":\"x\"}"]]) {
+  for (const [label, value, encryptionKey] of [
+    ["other key", sealed, "second-key-0123456789"],
+    ["tampered", tampered, "first-key-0123456789"],
+    ["garbage", "{\"access_token\":\"x\"}", "first-key-0123456789"],
+  ]) {
     // KV allows one write per key per second: step the fake's clock past that before each case.
     offset += 2000;
     const at = Date.now() + offset;
@@ -91,13 +104,18 @@ test("a value sealed under another key, tampered, or garbage is a logged miss an
     kv.map.set(key, { value, expiresAt: at + 60_000 });
     const logs = [];
     const n = fake.requests.length;
-    const r = await app({ store: kv, logs, cache: { encryptionKey: "second-key-0123456789" } }).acquireTokenByClientCredential({ scopes: GRAPH });
+    const r = await app({ store: kv, logs, cache: { encryptionKey } }).acquireTokenByClientCredential({ scopes: GRAPH });
     await kv.settled();
     assert.equal(r.tokenSource, "identityProvider", label);
     assert.equal(fake.requests.length, n + 1, label);
     assert.ok(logs.some(([level, m]) => level === "warning" && /stored value/.test(m)), `${label}: ${JSON.stringify(logs)}`);
     assert.notEqual(kv.map.get(key).value, value, `${label}: overwritten`);
   }
+  // The untampered value opens with its own key: the cases above failed for their reason alone.
+  kv.now = () => Date.now() + offset + 2000;
+  kv.map.set(key, { value: sealed, expiresAt: Date.now() + 3_600_000 });
+  const good = await app({ store: kv, cache: { encryptionKey: "first-key-0123456789" } }).acquireTokenByClientCredential({ scopes: GRAPH });
+  assert.equal(good.tokenSource, "store");
 });
 
 test("store failures never fail an acquisition and are logged", async () => {
@@ -174,6 +192,20 @@ test("a failed background refresh keeps serving the valid token and backs off", 
     await Promise.all(waited);
     assert.equal(again.accessToken, first.accessToken);
     assert.equal(flaky.requests.length, 2, "no second refresh inside the back-off window");
+    // 29 s later: still inside the 30 s back-off.
+    now += 29_000;
+    await a.acquireTokenByClientCredential({ scopes: GRAPH, waitUntil: (p) => waited.push(p) });
+    await Promise.all(waited);
+    assert.equal(flaky.requests.length, 2, "29 s after the failure: no refresh yet");
+    // Past 30 s: the refresh resumes, and once it succeeds the new token is served.
+    flaky.respondWith(undefined);
+    now += 2_000;
+    const resumed = await a.acquireTokenByClientCredential({ scopes: GRAPH, waitUntil: (p) => waited.push(p) });
+    assert.equal(resumed.accessToken, first.accessToken, "served at once while the refresh runs");
+    await Promise.all(waited);
+    assert.equal(flaky.requests.length, 3, "the refresh resumed after the back-off");
+    const refreshed = await a.acquireTokenByClientCredential({ scopes: GRAPH });
+    assert.notEqual(refreshed.accessToken, first.accessToken);
   } finally {
     await flaky.close();
   }
@@ -232,6 +264,34 @@ test("distinct requests never share a memory entry: [\"a b\"] is not [\"a\", \"b
   assert.deepEqual(issued, ["a b"], "one token request, for the two scopes");
 });
 
+test("cache.maxEntries bounds the memory level: the least recently used goes, and comes back from the store", async () => {
+  const issued = [];
+  const kv = new FakeKv();
+  const a = new ConfidentialClientApplication({
+    auth: { clientId: "c", tokenEndpoint: "https://idp.example/token", clientSecret: "s" },
+    cache: { store: kv, maxEntries: 2 },
+    system: {
+      fetch: async (url, init) => {
+        const scope = new URLSearchParams(init.body).get("scope");
+        issued.push(scope);
+        return Response.json({ token_type: "Bearer", expires_in: 3600, access_token: `token-for-${scope}-${issued.length}` });
+      },
+    },
+  });
+  const get = async (scope) => (await a.acquireTokenByClientCredential({ scopes: [scope] })).tokenSource;
+  assert.deepEqual([await get("a"), await get("b"), await get("a")], ["identityProvider", "identityProvider", "memory"]);
+  assert.equal(await get("c"), "identityProvider", "a third entry evicts b, the least recently used");
+  assert.equal(await get("a"), "memory");
+  assert.equal(await get("c"), "memory");
+  await kv.settled();
+  assert.equal(await get("b"), "store", "the evicted token is still in the store");
+  assert.deepEqual(issued, ["a", "b", "c"]);
+  assert.throws(
+    () => new ConfidentialClientApplication({ auth: { clientId: "c", tokenEndpoint: "https://idp.example/token", clientSecret: "s" }, cache: { maxEntries: 0 } }),
+    /^ClientConfigurationError: cache\.maxEntries must be a whole number from 1 to 100000000$/,
+  );
+});
+
 test("clearCache empties memory and deletes this app's store entries", async () => {
   const kv = new FakeKv();
   const a = app({ store: kv });
@@ -282,12 +342,9 @@ describe("FileStore with real files", () => {
 
 /** Resolves with the directory's files once the (background) write has landed. */
 async function waitForFiles(dir) {
-  for (;;) {
-    const files = await readdir(dir).catch(() => []);
-    const done = files.filter((f) => f.endsWith(".json"));
-    if (done.length) return done;
-    await new Promise((r) => setImmediate(r));
-  }
+  let done = [];
+  await until(async () => (done = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith(".json"))).length > 0, "the file write lands");
+  return done;
 }
 
 describe("RedisStore with a real redis-server", () => {
@@ -313,8 +370,8 @@ describe("RedisStore with a real redis-server", () => {
   test("a fleet of daemons shares one token, with Redis enforcing the TTL", async () => {
     const store = new RedisStore(client);
     const first = await app({ store }).acquireTokenByClientCredential({ scopes: GRAPH });
-    let keys;
-    while (!(keys = await client.keys("entra-edge:*")).length) await new Promise((r) => setImmediate(r));
+    let keys = [];
+    await until(async () => (keys = await client.keys("entra-edge:*")).length > 0, "the Redis write lands");
     const ttl = await client.ttl(keys[0]);
     assert.ok(ttl > 3200 && ttl <= 3299, `ttl ${ttl}`);
     const n = fake.requests.length;

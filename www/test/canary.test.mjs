@@ -20,12 +20,17 @@ before(async () => {
 });
 after(() => fake.close());
 
-function assertClean(label, ...things) {
+// The secret as the request body carries it: form encoding turns "~" into "%7E".
+const FORM_ENCODED = new URLSearchParams({ x: SECRET }).toString().slice(2);
+// The secret as client_secret_basic carries it: base64 of the form-encoded id and secret.
+const BASIC = Buffer.from(`${CLIENT_ID}:${FORM_ENCODED}`).toString("base64");
+
+function assertClean(label, things, extra = []) {
+  assert.notEqual(FORM_ENCODED, SECRET, "precondition: the encoded form differs from the secret");
   const keyLine = rsa.privateKey.split("\n")[3];
-  const encoded = encodeURIComponent(SECRET);
   for (const thing of things) {
     const text = [inspect(thing, { depth: 5, showHidden: true }), JSON.stringify(thing, Object.getOwnPropertyNames(thing ?? {}))].join("\n");
-    for (const canary of [SECRET, encoded, TOKEN, keyLine]) assert.ok(!text.includes(canary), `${label} leaks ${canary.slice(0, 12)}…: ${text.slice(0, 400)}`);
+    for (const canary of [SECRET, FORM_ENCODED, BASIC, TOKEN, keyLine, ...extra]) assert.ok(!text.includes(canary), `${label} leaks ${canary.slice(0, 12)}…: ${text.slice(0, 400)}`);
   }
 }
 
@@ -42,6 +47,16 @@ const responses = {
   // Retried paths: the annotated messages and the retry log lines.
   "retried 5xx echo": (req) => ({ status: 503, headers: { "retry-after": "0", "content-type": "text/plain" }, body: `${req.body} ${SECRET}` }),
   "timeout": () => new Promise(() => {}),
+  // Entra's diagnostic fields are copied into error fields: an echo there is scrubbed too.
+  "echo in trace_id, timestamp, error_uri, correlation_id": (req) => ({
+    status: 400,
+    body: { error: "invalid_request", trace_id: req.body, timestamp: SECRET, error_uri: `https://x/?${req.body}`, correlation_id: SECRET },
+  }),
+  // client_secret_basic: a server that echoes the Authorization header.
+  "echo of the Authorization header": (req) => ({ status: 401, body: { error: "invalid_client", error_description: `bad credentials: ${req.headers.authorization}` } }),
+};
+const authFor = {
+  "echo of the Authorization header": { clientAuthMethod: "client_secret_basic" },
 };
 // Retries only where the case is about them; elsewhere Entra's 5 s back-off would only slow the run.
 const systemFor = {
@@ -53,14 +68,14 @@ for (const [name, respond] of Object.entries(responses)) {
   test(`no secret or token leaks: ${name}`, async () => {
     const logs = [];
     const app = new ConfidentialClientApplication({
-      auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET },
+      auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET, ...authFor[name] },
       system: { maxRetries: 0, ...systemFor[name], logger: (...args) => logs.push(args) },
     });
     fake.respondWith(respond);
     try {
       const error = await app.acquireTokenByClientCredential({ scopes: GRAPH }).then(() => null, (e) => e);
       assert.ok(error, `${name} must fail`);
-      assertClean(name, error, logs);
+      assertClean(name, [error, logs]);
     } finally {
       fake.respondWith(undefined);
     }
@@ -86,26 +101,64 @@ test("no secret or key leaks from configuration errors", () => {
       }
     })();
     assert.ok(error, JSON.stringify(Object.keys(config.auth)));
-    assertClean("config error", error);
+    assertClean("config error", [error]);
   }
 });
 
-test("no token leaks from store errors", async () => {
-  const kv = new FakeKv();
-  kv.failPut = new Error("KV PUT failed: 429 Too Many Requests");
+test("no password leaks from a URL with credentials in it", () => {
+  for (const auth of [
+    { authority: "https://app:CANARYPASSWORD@login.microsoftonline.com/contoso.com" },
+    { tokenEndpoint: "https://app:CANARYPASSWORD@idp.example/token" },
+  ]) {
+    assert.throws(() => new ConfidentialClientApplication({ auth: { clientId: CLIENT_ID, clientSecret: SECRET, ...auth } }), (e) => {
+      assert.match(e.message, /\[redacted\]@/);
+      assertClean("URL error", [e], ["CANARYPASSWORD"]);
+      return true;
+    });
+  }
+});
+
+test("no signed client assertion leaks when the server echoes it", async () => {
+  const certFake = await startEntraFake({ apps: [{ tenant: TENANT, clientId: CLIENT_ID, certificates: [rsa.certificate] }] });
   const logs = [];
-  const app = new ConfidentialClientApplication({
-    auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET },
-    cache: { store: kv },
-    system: { logger: (...args) => logs.push(args) },
-  });
+  try {
+    const app = new ConfidentialClientApplication({
+      auth: { clientId: CLIENT_ID, authority: `${certFake.url}/${TENANT}`, clientCertificate: { privateKey: rsa.privateKey, x5c: rsa.certificate } },
+      system: { maxRetries: 0, logger: (...args) => logs.push(args) },
+    });
+    certFake.respondWith((req) => ({ status: 400, body: { error: "invalid_client", error_description: `assertion ${req.form.client_assertion} refused`, trace_id: req.form.client_assertion } }));
+    const error = await app.acquireTokenByClientCredential({ scopes: GRAPH }).then(() => null, (e) => e);
+    assert.ok(error);
+    const assertion = certFake.requests.at(-1).form.client_assertion;
+    assert.match(assertion, /^ey[\w-]+\.[\w-]+\.[\w-]+$/, "precondition: an assertion was sent");
+    assertClean("assertion echo", [error, logs], [assertion, assertion.split(".")[2]]);
+  } finally {
+    await certFake.close();
+  }
+});
+
+test("no token leaks from store errors or stored values", async () => {
   fake.respondWith(() => ({ status: 200, body: { access_token: TOKEN, token_type: "Bearer", expires_in: 3600 } }));
   try {
-    const r = await app.acquireTokenByClientCredential({ scopes: GRAPH });
-    assert.equal(r.accessToken, TOKEN);
-    await kv.settled();
-    assert.ok(logs.length > 0);
-    assertClean("store logs", logs, kv.calls);
+    for (const failing of [true, false]) {
+      const kv = new FakeKv();
+      if (failing) kv.failPut = new Error("KV PUT failed: 429 Too Many Requests");
+      const logs = [];
+      const app = new ConfidentialClientApplication({
+        auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET },
+        cache: { store: kv },
+        system: { logger: (...args) => logs.push(args) },
+      });
+      const r = await app.acquireTokenByClientCredential({ scopes: GRAPH });
+      assert.equal(r.accessToken, TOKEN);
+      await kv.settled();
+      const values = kv.calls.filter(([op]) => op === "put").map(([, , , value]) => value);
+      assert.equal(values.length, 1, "the put and its value were recorded");
+      // Sealed: neither the value nor its base64url body decodes to the token.
+      const decoded = values.map((v) => Buffer.from(v.slice("ee1.".length), "base64url").toString("latin1"));
+      assertClean(failing ? "store logs" : "stored values", [logs, kv.calls, values, decoded, [...kv.map.values()]]);
+      if (failing) assert.ok(logs.some(([level, m]) => level === "warning" && /429/.test(m)));
+    }
   } finally {
     fake.respondWith(undefined);
   }

@@ -11,6 +11,7 @@ import { AuthError, ConfidentialClientApplication } from "entra-edge";
 import { startFaultServer } from "./support/fault-server.mjs";
 import { EXPECTED, SYSTEM, checkOutcome } from "./support/faults.mjs";
 import { FakeKv } from "./support/fake-kv.mjs";
+import { until } from "./support/until.mjs";
 import { bundleWorker, startWorker } from "./support/workerd.mjs";
 
 const LIMIT = { timeout: 20_000 };
@@ -67,6 +68,23 @@ for (const fault of Object.keys(EXPECTED)) {
   });
 }
 
+test("a gzip bomb is read as a stream and given up past the cap, whatever Content-Length says (issue 13)", LIMIT, async () => {
+  const run = randomUUID();
+  let inflated = 0;
+  // The same fetch, with the inflated body counted as the client pulls it.
+  const counting = async (url, init) => {
+    const res = await fetch(url, init);
+    const counter = new TransformStream({ transform(chunk, c) { inflated += chunk.byteLength; c.enqueue(chunk); } });
+    return new Response(res.body.pipeThrough(counter), { status: res.status, headers: res.headers });
+  };
+  const app = new ConfidentialClientApplication({
+    auth: { clientId: "fault-client", tokenEndpoint: server.endpoint(run, "gzip-bomb"), clientSecret: "fault-secret" },
+    system: { ...SYSTEM, fetch: counting },
+  });
+  checkOutcome(assert, "gzip-bomb", await inNode(app), server.count(run, "gzip-bomb"));
+  assert.ok(inflated < 4 * 65536, `read ${inflated} bytes of a 60 MiB body`);
+});
+
 test("inside a Retry-After window, later calls fail fast without a request, in Node and in workerd", LIMIT, async () => {
   const run = randomUUID();
   const endpoint = server.endpoint(run, "429-after-120s");
@@ -107,7 +125,7 @@ test("the window travels through KV: a new workerd instance backs off too", LIMI
     assert.equal((await inWorkerdOf(first, endpoint)).name, "ThrottledError");
     // The write goes through waitUntil; wait until KV has it.
     const kv = await first.getKVNamespace("TOKEN_CACHE");
-    while (!(await kv.list()).keys.some((k) => k.name.endsWith(":retry-after"))) await new Promise((r) => setImmediate(r));
+    await until(async () => (await kv.list()).keys.some((k) => k.name.endsWith(":retry-after")), "the window reaches KV");
   } finally {
     await first.dispose();
   }

@@ -4,6 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfidentialClientApplication, ThrottledError } from "entra-edge";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake, throttled } from "./support/entra-fake.mjs";
+import { until } from "./support/until.mjs";
 
 const GRAPH = ["https://graph.microsoft.com/.default"];
 let fake;
@@ -73,4 +74,110 @@ test("Retry-After opens a window: later calls fail fast with no request until it
   clock.now += 40_000;
   const r = await app.acquireTokenByClientCredential({ scopes: GRAPH });
   assert.equal(r.tokenSource, "identityProvider");
+});
+
+// system.deadlineMs bounds the caller's whole wait: steps that never settle (issue 13).
+test("a store whose get never settles is skipped within the deadline; the token comes from the identity provider", async () => {
+  const logs = [];
+  const stuck = { get: () => new Promise(() => {}), put: async () => {}, delete: async () => {} };
+  const app = new ConfidentialClientApplication({
+    auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET },
+    cache: { store: stuck },
+    system: { timeoutMs: 1000, deadlineMs: 1000, logger: (level, message) => logs.push([level, message]) },
+  });
+  const r = await app.acquireTokenByClientCredential({ scopes: GRAPH });
+  assert.equal(r.tokenSource, "identityProvider");
+  const skipped = logs.filter(([l, m]) => l === "warning" && /cache\.store\.get did not answer within 250 ms/.test(m));
+  assert.equal(skipped.length, 2, `the entry and the Retry-After window: ${JSON.stringify(logs)}`);
+});
+
+test("an assertion callback that never settles fails at the deadline with a timeout, no request sent", async () => {
+  const n = fake.requests.length;
+  const app = new ConfidentialClientApplication({
+    auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientAssertion: () => new Promise(() => {}) },
+    system: { timeoutMs: 1000, deadlineMs: 1000 },
+  });
+  await assert.rejects(app.acquireTokenByClientCredential({ scopes: GRAPH }), (e) => {
+    assert.equal(e.name, "NetworkError");
+    assert.equal(e.errorCode, "timeout");
+    assert.match(e.message, /^the auth\.clientAssertion callback did not finish within the 1000 ms left of system\.deadlineMs/);
+    return true;
+  });
+  assert.equal(fake.requests.length, n);
+});
+
+test("a slow plain load that finishes after a claims re-acquisition never brings the revoked token back (issue 13)", async () => {
+  const kvValues = new Map();
+  const store = { get: async (k) => kvValues.get(k) ?? null, put: async (k, v) => void kvValues.set(k, v), delete: async (k) => void kvValues.delete(k) };
+  const app = new ConfidentialClientApplication({
+    auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET },
+    cache: { store },
+  });
+  // The plain load's answer is held until the claims token has been issued and cached.
+  let releaseSlow;
+  const slowHeld = new Promise((r) => (releaseSlow = r));
+  let sawPlain;
+  const plainSent = new Promise((r) => (sawPlain = r));
+  fake.respondWith(async (req) => {
+    if (req.form.claims) return undefined;
+    sawPlain();
+    await slowHeld;
+    return { status: 200, body: { token_type: "Bearer", expires_in: 3599, access_token: "revoked-token" } };
+  });
+  try {
+    const slow = app.acquireTokenByClientCredential({ scopes: GRAPH });
+    await plainSent;
+    const claims = JSON.stringify({ access_token: { nbf: { essential: true, value: "1700000000" } } });
+    const fresh = await app.acquireTokenByClientCredential({ scopes: GRAPH, claims });
+    assert.equal(fresh.tokenSource, "identityProvider");
+    assert.notEqual(fresh.accessToken, "revoked-token");
+    releaseSlow();
+    const late = await slow;
+    assert.equal(late.accessToken, fresh.accessToken, "the slow load's caller gets the newer token");
+    const next = await app.acquireTokenByClientCredential({ scopes: GRAPH });
+    assert.equal(next.accessToken, fresh.accessToken, "memory keeps the newer token");
+    const other = new ConfidentialClientApplication({
+      auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET },
+      cache: { store },
+    });
+    const fromStore = await other.acquireTokenByClientCredential({ scopes: GRAPH });
+    assert.equal(fromStore.tokenSource, "store");
+    assert.equal(fromStore.accessToken, fresh.accessToken, "the store keeps the newer token");
+  } finally {
+    fake.respondWith(undefined);
+  }
+});
+
+test("a stalled-flight takeover: the old flight settling late does not remove its replacement (issue 13)", async () => {
+  let now = Date.now();
+  const app = new ConfidentialClientApplication({
+    auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET },
+    system: { maxRetries: 0, now: () => now },
+  });
+  const held = [];
+  let holding = true;
+  fake.respondWith(() => (holding ? new Promise((resolve) => held.push(() => resolve(undefined))) : undefined));
+  const n = fake.requests.length;
+  // skipCache: every call is a load sharing one flight key, never a memory hit.
+  const call = () => app.acquireTokenByClientCredential({ scopes: GRAPH, skipCache: true });
+  try {
+    const a = call();
+    await until(() => held.length === 1, "the first flight's request reaches the fake");
+    // Past the first flight's deadline (30 s) plus the margin, counted from its start: a
+    // follower now calls it stalled and starts a replacement.
+    now += 60_000;
+    const b = call();
+    await until(() => held.length === 2, "the replacement's request reaches the fake");
+    holding = false;
+    held[0]();
+    await a;
+    // The late first flight must have removed only itself: this call follows the replacement.
+    const c = call();
+    held[1]();
+    const [rb, rc] = await Promise.all([b, c]);
+    assert.equal(rc.accessToken, rb.accessToken, "the third call shared the replacement");
+    assert.equal(fake.requests.length - n, 2, "two token requests: the stalled one and its replacement");
+  } finally {
+    fake.respondWith(undefined);
+  }
 });

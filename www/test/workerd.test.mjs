@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
+import { until } from "./support/until.mjs";
 import { bundleWorker, startWorker } from "./support/workerd.mjs";
 
 const SCOPE = "https://graph.microsoft.com/.default";
@@ -41,7 +42,7 @@ test("50 concurrent requests make one token request; a new instance over the sam
     const release = holdTokenResponses();
     const responses = Promise.all(Array.from({ length: 50 }, () => mf.dispatchFetch("http://worker/token").then((r) => r.json())));
     // The single token request is in flight (and held) while all 50 are waiting.
-    while (fake.requests.length === n) await new Promise((r) => setImmediate(r));
+    await until(() => fake.requests.length > n, "the token request reaches the fake");
     release();
     const bodies = await responses;
     fake.respondWith(undefined);
@@ -70,7 +71,7 @@ test("the request that started the token fetch finishes first; the others still 
     const release = holdTokenResponses();
     const starter = await (await mf.dispatchFetch("http://worker/start")).json();
     assert.deepEqual(starter, { started: true }, "the starting request has already answered");
-    while (fake.requests.length === n) await new Promise((r) => setImmediate(r));
+    await until(() => fake.requests.length > n, "the token request reaches the fake");
     const waiting = Promise.all(Array.from({ length: 10 }, () => mf.dispatchFetch("http://worker/token?bare=1").then((r) => r.json())));
     release();
     const bodies = await waiting;

@@ -29,7 +29,7 @@ export class FakeKv {
   }
 
   async #put(key, value, { expirationTtl } = {}) {
-    this.calls.push(["put", key, expirationTtl]);
+    this.calls.push(["put", key, expirationTtl, value]);
     if (this.#gate) await this.#gate.promise;
     if (this.failPut) throw this.failPut;
     if (!(expirationTtl >= 60)) throw new Error(`KV PUT failed: 400 Invalid expiration_ttl of ${expirationTtl}. Expiration TTL must be at least 60.`);

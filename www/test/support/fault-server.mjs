@@ -3,10 +3,15 @@
 // for any other path is recorded as a leak (a followed redirect would land there).
 import http from "node:http";
 import { randomUUID } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { closeServer, listen, respond } from "./listen.mjs";
 
 const json = (res, status, body, headers = {}) => respond(res, { status, headers: { "content-type": "application/json", ...headers }, body });
 const success = (res, extra) => json(res, 200, { access_token: `tok-${randomUUID()}`, token_type: "Bearer", expires_in: 3600, ...extra });
+
+// 61 KB of gzip that inflates to 60 MiB: Content-Length is the compressed size, under the cap.
+let bomb;
+const gzipBomb = () => (bomb ??= gzipSync(Buffer.alloc(60 * 1024 * 1024, 0x20), { level: 9 }));
 
 // fault -> (req, res, attempt) where attempt counts from 1 per run.
 const FAULTS = {
@@ -39,6 +44,18 @@ const FAULTS = {
     };
     res.on("error", () => {});
     pump();
+  },
+  // A token response compressed as servers do; fetch inflates it.
+  "gzip-ok": (req, res) => {
+    const body = gzipSync(JSON.stringify({ access_token: `tok-${randomUUID()}`, token_type: "Bearer", expires_in: 3600 }));
+    res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip", "content-length": String(body.length) });
+    res.end(body);
+  },
+  "gzip-bomb": (req, res) => {
+    const body = gzipBomb();
+    res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip", "content-length": String(body.length) });
+    res.on("error", () => {});
+    res.end(body);
   },
   malformed: (req, res) => json(res, 200, '{"access_token":"tok-x","token_type":"Bearer","expires_in":36'),
   "no-access-token": (req, res) => json(res, 200, { token_type: "Bearer", expires_in: 3600 }),

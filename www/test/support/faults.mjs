@@ -22,6 +22,10 @@ export const EXPECTED = {
   reset: { name: "NetworkError", errorCode: "fetch_failed", requests: 2, message: gaveUp },
   truncated: { name: "NetworkError", errorCode: "fetch_failed", requests: 2, message: gaveUp },
   "10mb": { name: "NetworkError", errorCode: "response_too_large", requests: 1, message: /sent more than 65536 bytes; stopped reading \(HTTP 200\)$/ },
+  "gzip-ok": { ok: true, requests: 1 },
+  // Content-Length (the compressed size) is under the cap; the inflated body is read as a
+  // stream and given up past 64 KiB, never held whole.
+  "gzip-bomb": { name: "NetworkError", errorCode: "response_too_large", requests: 1, message: /sent more than 65536 bytes; stopped reading \(HTTP 200\)$/ },
   malformed: unusable(/HTTP 200 with a body that is not a JSON object$/),
   "no-access-token": unusable(/access_token is missing or not a non-empty string$/),
   "expires-negative": unusable(/expires_in must be a number of seconds from 0 to 315360000, got -5$/),

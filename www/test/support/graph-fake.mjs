@@ -87,7 +87,9 @@ export async function startGraphFake({ jwksUri, issuer, audience, requiredRole =
   }
 
   const server = http.createServer(async (incoming, res) => {
-    const req = { method: incoming.method, url: incoming.url, headers: incoming.headers };
+    const chunks = [];
+    for await (const chunk of incoming) chunks.push(chunk);
+    const req = { method: incoming.method, url: incoming.url, headers: incoming.headers, body: Buffer.concat(chunks).toString() };
     requests.push(req);
     let response = await override?.(req);
     if (!response && incoming.method === "GET" && /^\/v1\.0\/users(?:\?|$)/.test(incoming.url)) response = await usersResponse(req);
