@@ -9,22 +9,93 @@ const TENANTLESS: [&str; 3] = ["common", "organizations", "consumers"];
 /// A validated token source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authority {
-    /// The URL token requests are POSTed to.
+    /// The URL token requests for the configured tenant are POSTed to.
     pub token_endpoint: String,
-    /// The Entra tenant (id or domain), `None` for generic OAuth servers.
+    /// The configured Entra tenant (id or domain), `None` for generic OAuth servers.
     pub tenant: Option<String>,
     /// Value of the assertion `aud` claim: the token endpoint, or a generic server's issuer.
     pub audience: String,
+    /// An Entra authority's origin (`https://login.microsoftonline.com`), lowercase: the only
+    /// place its credential goes.
+    pub origin: Option<String>,
+}
+
+/// Where one request's token comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The request's tenant (`None` off Entra), as the request spelled it.
+    pub tenant: Option<String>,
+    /// Where the request is POSTed: the tenant's token endpoint, regional or global.
+    pub token_endpoint: String,
+    /// The assertion `aud`: the URL the assertion is sent to (or a generic server's issuer).
+    pub audience: String,
+    /// What the cache key is made of: the global endpoint, with the tenant in lowercase, so
+    /// regions and spellings of a tenant share one entry.
+    pub key_endpoint: String,
 }
 
 impl Authority {
     /// The admin-consent URL for `client_id` on this authority's cloud; `None` off Entra.
     pub fn consent_url(&self, client_id: &str) -> Option<String> {
         let tenant = self.tenant.as_deref()?;
-        let origin = self
-            .token_endpoint
-            .strip_suffix(&format!("/{tenant}/oauth2/v2.0/token"))?;
-        admin_consent_url_at(origin, tenant, client_id, None).ok()
+        admin_consent_url_at(self.origin.as_deref()?, tenant, client_id, None).ok()
+    }
+
+    /// The target of a request for `tenant` (`None`: the configured one), sent to `region`'s
+    /// endpoint when given (Entra only: callers have checked).
+    pub fn target(&self, tenant: Option<&str>, region: Option<&str>) -> Target {
+        let (Some(origin), Some(home)) = (&self.origin, &self.tenant) else {
+            let endpoint = self.token_endpoint.clone();
+            return Target {
+                tenant: None,
+                key_endpoint: endpoint.clone(),
+                audience: self.audience.clone(),
+                token_endpoint: endpoint,
+            };
+        };
+        let tenant = tenant.unwrap_or(home);
+        let global = if tenant.eq_ignore_ascii_case(home) {
+            self.token_endpoint.clone()
+        } else {
+            format!("{origin}/{tenant}/oauth2/v2.0/token")
+        };
+        let token_endpoint = match region {
+            Some(region) => crate::region::regional_endpoint(origin, region, tenant),
+            None => global,
+        };
+        Target {
+            tenant: Some(tenant.to_owned()),
+            key_endpoint: format!("{origin}/{}/oauth2/v2.0/token", tenant.to_ascii_lowercase()),
+            audience: token_endpoint.clone(),
+            token_endpoint,
+        }
+    }
+
+    /// The tenant a request's `authority` names (msal-node's per-request form).
+    ///
+    /// # Errors
+    /// `authority_not_allowed` for another host or port than the configured authority's: the
+    /// credential only goes to the configured identity provider; `invalid_authority` for a
+    /// malformed URL, `tenant_required` for common/organizations/consumers.
+    pub fn request_tenant(&self, authority: &str) -> Result<String, Error> {
+        let own = self.origin.as_deref().unwrap_or_default();
+        let on_own_origin = authority
+            .get(..own.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(own))
+            && authority.as_bytes().get(own.len()) == Some(&b'/');
+        if !on_own_origin {
+            return Err(Error::config(
+                "authority_not_allowed",
+                format!(
+                    "the request's authority \"{}\" is not on {own}, the origin of auth.authority: the credential \
+                     is only sent to the configured identity provider. Name the tenant with tenantId, or use \
+                     {own}/<tenant>",
+                    shown(authority).chars().take(200).collect::<String>()
+                ),
+            ));
+        }
+        let url = Url::parse("authority", authority)?;
+        tenant_of(&url, authority, "authority")
     }
 
     /// True for Entra authorities, which get Entra's scope and credential rules.
@@ -39,30 +110,26 @@ impl Authority {
     /// `tenant_required` for common/organizations/consumers, `insecure_url` for http off loopback.
     pub fn entra(authority: &str) -> Result<Self, Error> {
         let url = Url::parse("auth.authority", authority)?;
-        if url.query.is_some() {
-            return Err(invalid_authority(authority));
-        }
-        let path = url.path.trim_end_matches('/');
-        let tenant = path.strip_prefix('/').unwrap_or(path);
-        if tenant.is_empty() || tenant.contains('/') || !tenant.chars().all(tenant_char) {
-            return Err(invalid_authority(authority));
-        }
-        if TENANTLESS.contains(&tenant.to_ascii_lowercase().as_str()) {
-            return Err(Error::config(
-                "tenant_required",
-                format!(
-                    "auth.authority must name a tenant: \"{tenant}\" does not work with the client \
-                     credentials flow (AADSTS9001023). Use https://{}/<tenant id or domain>",
-                    url.host
-                ),
-            ));
-        }
-        let token_endpoint = format!("{}/{tenant}/oauth2/v2.0/token", url.origin());
+        let tenant = tenant_of(&url, authority, "auth.authority")?;
+        let origin = url.origin().to_ascii_lowercase();
+        let token_endpoint = format!("{origin}/{tenant}/oauth2/v2.0/token");
         Ok(Authority {
             audience: token_endpoint.clone(),
             token_endpoint,
-            tenant: Some(tenant.to_owned()),
+            tenant: Some(tenant),
+            origin: Some(origin),
         })
+    }
+
+    /// Uses `token_endpoint` (from `auth.authorityMetadata`) for the configured tenant.
+    ///
+    /// # Errors
+    /// As [`Authority::generic`]'s URL rules, for `auth.authorityMetadata.token_endpoint`.
+    pub fn with_metadata_endpoint(mut self, token_endpoint: &str) -> Result<Self, Error> {
+        Url::parse("auth.authorityMetadata.token_endpoint", token_endpoint)?;
+        self.token_endpoint = token_endpoint.to_owned();
+        self.audience = token_endpoint.to_owned();
+        Ok(self)
     }
 
     /// Parses `auth.tokenEndpoint` (RFC 6749 §3.2) and the optional `auth.issuer` used as the
@@ -80,6 +147,7 @@ impl Authority {
             token_endpoint: token_endpoint.to_owned(),
             tenant: None,
             audience: issuer.unwrap_or(token_endpoint).to_owned(),
+            origin: None,
         })
     }
 }
@@ -141,15 +209,49 @@ fn tenant_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')
 }
 
-fn invalid_authority(authority: &str) -> Error {
-    Error::config(
-        "invalid_authority",
-        format!(
-            "auth.authority must look like https://login.microsoftonline.com/<tenant id or domain>, \
-             got \"{}\"",
-            shown(authority)
-        ),
-    )
+/// The one tenant segment of an authority URL's path.
+fn tenant_of(url: &Url<'_>, raw: &str, field: &str) -> Result<String, Error> {
+    let invalid = || {
+        Error::config(
+            "invalid_authority",
+            format!(
+                "{field} must look like https://login.microsoftonline.com/<tenant id or domain>, got \"{}\"",
+                shown(raw)
+            ),
+        )
+    };
+    if url.query.is_some() {
+        return Err(invalid());
+    }
+    let path = url.path.trim_end_matches('/');
+    let tenant = path.strip_prefix('/').unwrap_or(path);
+    if tenant.is_empty() || tenant.contains('/') || !tenant.chars().all(tenant_char) {
+        return Err(invalid());
+    }
+    check_tenant(tenant, field, url.host)?;
+    Ok(tenant.to_owned())
+}
+
+/// Refuses the names that are no single tenant (AADSTS9001023).
+///
+/// # Errors
+/// `tenant_required` naming `field`.
+pub fn check_tenant(tenant: &str, field: &str, host: &str) -> Result<(), Error> {
+    if TENANTLESS.contains(&tenant.to_ascii_lowercase().as_str()) {
+        return Err(Error::config(
+            "tenant_required",
+            format!(
+                "{field} must name a tenant: \"{tenant}\" does not work with the client \
+                 credentials flow (AADSTS9001023). Use https://{host}/<tenant id or domain>"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `tenant` is a tenant id or domain (letters, digits, `.`, `-`, `_`).
+pub fn is_tenant_name(tenant: &str) -> bool {
+    !tenant.is_empty() && tenant.chars().all(tenant_char)
 }
 
 /// A URL as messages may quote it: a user name and password in it are replaced.
@@ -177,7 +279,7 @@ impl<'a> Url<'a> {
     fn parse(field: &str, raw: &'a str) -> Result<Self, Error> {
         let bad = |why: &str| {
             let code = match field {
-                "auth.authority" => "invalid_authority",
+                "auth.authority" | "authority" => "invalid_authority",
                 "auth.issuer" => "invalid_issuer",
                 "redirectUri" => "invalid_config",
                 _ => "invalid_token_endpoint",

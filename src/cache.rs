@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
 
-use crate::authority::Authority;
+use crate::authority::Target;
 use crate::response::TokenResponse;
 use crate::scope::Scopes;
 use crate::secret::AccessToken;
@@ -55,7 +55,7 @@ pub struct CachedToken {
     pub refresh_on_ms: Option<u64>,
     /// Scopes the token is for.
     pub scopes: Vec<String>,
-    /// Tenant of the authority.
+    /// The request's tenant.
     pub tenant_id: Option<String>,
     /// When the request that got it was sent; unknown for entries of earlier releases. A token
     /// never replaces one requested later (a claims token, say).
@@ -68,7 +68,7 @@ impl CachedToken {
         resp: TokenResponse,
         now_ms: u64,
         scopes: &Scopes,
-        authority: &Authority,
+        tenant_id: Option<String>,
     ) -> Self {
         let lifetime_ms = resp.expires_in * 1000;
         let refresh_on_ms = match resp.refresh_in {
@@ -83,7 +83,7 @@ impl CachedToken {
             ext_expires_on_ms: resp.ext_expires_in.map(|e| now_ms + e * 1000),
             refresh_on_ms,
             scopes: scopes.list.clone(),
-            tenant_id: authority.tenant.clone(),
+            tenant_id,
             issued_at_ms: Some(now_ms),
         }
     }
@@ -129,13 +129,18 @@ pub enum Freshness {
     Expired,
 }
 
-/// The cache key: SHA-256 over everything that makes a token different, hex-encoded, so a store
-/// key reveals neither tenant nor client nor scope.
-pub fn cache_key(authority: &Authority, client_id: &str, scopes: &Scopes) -> String {
+/// The cache key: SHA-256 over everything that makes a token different (the cloud, the tenant,
+/// the client, the scopes; not the region), hex-encoded, so a store key reveals none of them.
+/// Tenants are compared in lowercase, as Entra does.
+pub fn cache_key(target: &Target, client_id: &str, scopes: &Scopes) -> String {
     let material = format!(
         "v1\n{}\n{}\n{}\n{}",
-        authority.token_endpoint,
-        authority.tenant.as_deref().unwrap_or_default(),
+        target.key_endpoint,
+        target
+            .tenant
+            .as_deref()
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
         client_id,
         scopes.canonical()
     );
@@ -316,6 +321,7 @@ impl MemoryCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authority::Authority;
 
     fn token(expires_in: u64, refresh_in: Option<u64>, now: u64) -> CachedToken {
         let authority = Authority::entra("https://login.microsoftonline.com/t").unwrap();
@@ -328,7 +334,7 @@ mod tests {
             ext_expires_in: None,
             refresh_in,
         };
-        CachedToken::from_response(resp, now, &scopes, &authority)
+        CachedToken::from_response(resp, now, &scopes, authority.tenant.clone())
     }
 
     #[test]
@@ -358,12 +364,29 @@ mod tests {
         let s = |v: &[&str]| {
             Scopes::parse(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>(), false).unwrap()
         };
+        let (a, b) = (a.target(None, None), b.target(None, None));
         let k = cache_key(&a, "c", &s(&["x", "y"]));
         assert_eq!(k.len(), 64);
         assert_eq!(k, cache_key(&a, "c", &s(&["y", "x"])));
         assert_ne!(k, cache_key(&b, "c", &s(&["x", "y"])));
         assert_ne!(k, cache_key(&a, "c2", &s(&["x", "y"])));
         assert_ne!(k, cache_key(&a, "c", &s(&["x"])));
+    }
+
+    #[test]
+    fn keys_are_per_tenant_not_per_region_or_spelling() {
+        let home = Authority::entra("https://login.microsoftonline.com/home.example").unwrap();
+        let s = Scopes::parse(&["https://graph.microsoft.com/.default".to_owned()], true).unwrap();
+        let fabrikam = cache_key(&home.target(Some("fabrikam.com"), None), "c", &s);
+        assert_eq!(
+            fabrikam,
+            cache_key(&home.target(Some("Fabrikam.COM"), Some("westus2")), "c", &s)
+        );
+        assert_ne!(fabrikam, cache_key(&home.target(None, None), "c", &s));
+        assert_eq!(
+            cache_key(&home.target(None, None), "c", &s),
+            cache_key(&home.target(Some("HOME.example"), None), "c", &s)
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use crate::authority::Target;
 use crate::cache::{cache_key, CachedToken, Freshness, MemoryCache, TokenSource};
 use crate::claims::merge_claims;
 use crate::config::{ClientConfig, Credential};
@@ -12,6 +13,7 @@ use crate::credential::JwsAlg;
 use crate::envelope::{self, OpenError, SealingKey, NONCE_LEN};
 use crate::error::{Error, ServerDetails};
 use crate::input::RequestInput;
+use crate::region::Region;
 use crate::request::{token_request, HttpRequest, TokenRequestInput};
 use crate::response::{parse_token_response, HttpResponse};
 use crate::retry::Next;
@@ -22,6 +24,8 @@ use crate::scope::Scopes;
 pub struct Prepared {
     /// Cache key (hex SHA-256).
     pub key: String,
+    /// Its tenant, token endpoint and assertion audience.
+    pub target: Target,
     /// Validated scopes.
     pub scopes: Scopes,
     /// The `claims` parameter to send, merged with client capabilities.
@@ -132,8 +136,26 @@ impl Client {
         let user_claims = raw.claims.filter(|c| !c.trim().is_empty());
         let bypass_cache = raw.skip_cache.unwrap_or(false) || user_claims.is_some();
         let claims = merge_claims(user_claims.as_deref(), &self.config.client_capabilities)?;
+        let config = &self.config;
+        let tenant = config.allowed_tenants.resolve(
+            &config.authority,
+            raw.tenant_id.as_deref(),
+            raw.authority.as_deref(),
+        )?;
+        let region = match &raw.azure_region {
+            Some(_) if !config.authority.is_entra() => {
+                return Err(Error::config(
+                    "tenant_not_supported",
+                    "azureRegion chooses an Entra regional endpoint, and this app has auth.tokenEndpoint: remove it",
+                ))
+            }
+            Some(r) => Region::parse(r, "azureRegion", config.detected_region.as_deref())?,
+            None => config.region.clone(),
+        };
+        let target = config.authority.target(tenant.as_deref(), region.name());
         Ok(Prepared {
-            key: cache_key(&self.config.authority, &self.config.client_id, &scopes),
+            key: cache_key(&target, &config.client_id, &scopes),
+            target,
             scopes,
             claims,
             bypass_cache,
@@ -178,13 +200,18 @@ impl Client {
 
     /// For certificate credentials: the signing input of a fresh assertion and its algorithm.
     /// `jti` must be fresh randomness per token request.
-    pub fn assertion_to_sign(&self, now_ms: u64, jti: &str) -> Option<(String, JwsAlg)> {
+    pub fn assertion_to_sign(
+        &self,
+        p: &Prepared,
+        now_ms: u64,
+        jti: &str,
+    ) -> Option<(String, JwsAlg)> {
         let Credential::Certificate(cert) = &self.config.credential else {
             return None;
         };
         let input = cert.signing_input(
             &self.config.client_id,
-            &self.config.authority.audience,
+            &p.target.audience,
             now_ms / 1000,
             jti,
             self.config.send_x5c,
@@ -217,6 +244,7 @@ impl Client {
         token_request(
             &self.config,
             &TokenRequestInput {
+                target: &p.target,
                 scopes: &p.scopes,
                 claims: p.claims.as_deref(),
                 correlation_id: &p.correlation_id,
@@ -268,7 +296,7 @@ impl Client {
         secrets.extend(assertion);
         let parsed = parse_token_response(resp, &secrets, sent_ms)?;
         Ok(
-            CachedToken::from_response(parsed, sent_ms, &p.scopes, &self.config.authority)
+            CachedToken::from_response(parsed, sent_ms, &p.scopes, p.target.tenant.clone())
                 .with_jitter(jitter),
         )
     }

@@ -2,12 +2,18 @@
 //! [`ClientConfig`]. Every message names the field and the fix, and never echoes a value that
 //! could be a secret.
 
+mod msal;
+
+pub use msal::Logger;
+
 use crate::authority::Authority;
 use crate::credential::CertificateCredential;
 use crate::error::Error;
 use crate::input::{self, AuthInput, CacheInput, ConfigInput, Handle, SystemInput};
+use crate::region::{self, Region};
 use crate::retry::{RetryPolicy, ENTRA_FLOOR_MS, GENERIC_FLOOR_MS};
 use crate::secret::ClientSecret;
+use crate::tenant::AllowedTenants;
 
 /// Default `system.expiryBufferSeconds`, as MSAL: a token this close to expiry is not served.
 pub const DEFAULT_EXPIRY_BUFFER_SECONDS: u64 = 300;
@@ -32,12 +38,54 @@ pub struct Handles<H> {
     pub store: Option<H>,
     /// `system.fetch`.
     pub fetch: Option<H>,
-    /// `system.logger`.
-    pub logger: Option<H>,
+    /// `system.networkClient` (msal's `INetworkModule`), in place of `fetch`.
+    pub network_client: Option<H>,
+    /// `system.logger` or msal-node's `system.loggerOptions`.
+    pub logger: Option<Logger<H>>,
     /// `system.now`.
     pub now: Option<H>,
     /// `auth.clientAssertion` when it is not a string (the callback).
     pub assertion: Option<H>,
+}
+
+/// What the shell read from its environment for the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    /// `REGION_NAME`, set by Azure hosting: what `azureRegion: "TryAutoDetect"` uses.
+    pub region_name: Option<String>,
+}
+
+impl<H> Default for CacheInput<H> {
+    fn default() -> Self {
+        CacheInput {
+            store: None,
+            key_prefix: None,
+            encryption_key: None,
+            memory: None,
+            max_entries: None,
+            cache_plugin: None,
+        }
+    }
+}
+
+impl<H> Default for SystemInput<H> {
+    fn default() -> Self {
+        SystemInput {
+            fetch: None,
+            timeout_ms: None,
+            max_retries: None,
+            deadline_ms: None,
+            expiry_buffer_seconds: None,
+            logger: None,
+            now: None,
+            logger_options: None,
+            network_client: None,
+            disable_internal_retries: None,
+            protocol_mode: None,
+            proxy_url: None,
+            custom_agent_options: None,
+        }
+    }
 }
 
 /// How a client secret is sent (RFC 6749 §2.3.1).
@@ -95,6 +143,16 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// `system.expiryBufferSeconds`, in ms.
     pub expiry_buffer_ms: u64,
+    /// `auth.allowedTenants`.
+    pub allowed_tenants: AllowedTenants,
+    /// `auth.azureRegion`, resolved (`TryAutoDetect` against the environment).
+    pub region: Region,
+    /// The environment's region, for requests that ask for `TryAutoDetect`.
+    pub detected_region: Option<String>,
+    /// Extra headers of every token request (msal-node's `telemetry.application`).
+    pub extra_headers: Vec<(String, String)>,
+    /// Options accepted that change nothing here: the shell logs each once.
+    pub notes: Vec<String>,
 }
 
 impl ClientConfig {
@@ -109,36 +167,26 @@ impl ClientConfig {
             .map_err(|_| Error::config(CODE, "config must be a JSON object"))?;
         let input: ConfigInput<serde_json::Value> =
             input::read(value, "config").map_err(|e| Error::config(CODE, e.0))?;
-        Self::from_input(input).map(|(config, _)| config)
+        Self::from_input(input, &Environment::default()).map(|(config, _)| config)
     }
 
     /// Validates the configuration, returning it and the values the shell keeps.
     ///
     /// # Errors
     /// A [`Error::Config`] naming the first bad field.
-    pub fn from_input<H: Handle>(input: ConfigInput<H>) -> Result<(Self, Handles<H>), Error> {
+    pub fn from_input<H: Handle>(
+        input: ConfigInput<H>,
+        env: &Environment,
+    ) -> Result<(Self, Handles<H>), Error> {
+        let msal = msal::read(&input)?;
         let auth = input.auth.ok_or_else(|| {
             Error::config(
                 "invalid_config",
                 "auth is required: pass { auth: { clientId, authority, clientSecret } }",
             )
         })?;
-        let cache = input.cache.unwrap_or(CacheInput {
-            store: None,
-            key_prefix: None,
-            encryption_key: None,
-            memory: None,
-            max_entries: None,
-        });
-        let system = input.system.unwrap_or(SystemInput {
-            fetch: None,
-            timeout_ms: None,
-            max_retries: None,
-            deadline_ms: None,
-            expiry_buffer_seconds: None,
-            logger: None,
-            now: None,
-        });
+        let cache = input.cache.unwrap_or_default();
+        let mut system = input.system.unwrap_or_default();
 
         let client_id = auth.client_id.as_deref().map(str::trim).unwrap_or_default();
         if client_id.is_empty() {
@@ -148,32 +196,27 @@ impl ClientConfig {
             ));
         }
         let client_id = client_id.to_owned();
-        let authority = match (&auth.authority, &auth.token_endpoint) {
-            (Some(a), None) => {
-                if auth.issuer.is_some() {
-                    return Err(Error::config(
-                        "invalid_issuer",
-                        "auth.issuer is for auth.tokenEndpoint (generic OAuth servers); with auth.authority the \
-                         assertion audience is Entra's token endpoint. Remove auth.issuer",
-                    ));
-                }
-                Authority::entra(a)?
-            }
-            (None, Some(t)) => Authority::generic(t, auth.issuer.as_deref())?,
-            _ => {
-                return Err(Error::config(
-                    "invalid_authority",
-                    "set exactly one of auth.authority (Entra: https://login.microsoftonline.com/<tenant>) and \
-                     auth.tokenEndpoint (any OAuth 2.0 server)",
-                ))
-            }
-        };
+        let authority = authority(&auth, &msal)?;
         let send_x5c = auth.send_x5c.unwrap_or(false);
         let has_chain = auth
             .client_certificate
             .as_ref()
             .is_some_and(|c| c.x5c.is_some());
         let client_capabilities = auth.client_capabilities.clone().unwrap_or_default();
+        let allowed_tenants = AllowedTenants::parse(auth.allowed_tenants.as_deref())?;
+        let detected_region = region::from_environment(env.region_name.as_deref());
+        let region = match &auth.azure_region {
+            Some(r) => Region::parse(r, "auth.azureRegion", detected_region.as_deref())?,
+            None => Region::Global,
+        };
+        if !authority.is_entra() && (auth.allowed_tenants.is_some() || auth.azure_region.is_some())
+        {
+            return Err(Error::config(
+                "invalid_config",
+                "auth.allowedTenants and auth.azureRegion are for Entra authorities (auth.authority); this app has \
+                 auth.tokenEndpoint: remove them",
+            ));
+        }
         let (credential, assertion) = credential(auth, authority.is_entra())?;
         if send_x5c && !has_chain {
             return Err(Error::config(
@@ -227,11 +270,15 @@ impl ClientConfig {
             ));
         }
 
-        let retry = retry_policy(&system, authority.is_entra())?;
+        let mut retry = retry_policy(&system, authority.is_entra())?;
+        if msal.no_retries {
+            retry.max_retries = 0;
+        }
         let expiry_buffer_ms = system
             .expiry_buffer_seconds
             .map_or(DEFAULT_EXPIRY_BUFFER_SECONDS, |w| w.0)
             * 1000;
+        let logger = msal::logger(&mut system);
 
         let config = ClientConfig {
             client_id,
@@ -249,15 +296,51 @@ impl ClientConfig {
             encryption_key: cache.encryption_key,
             retry,
             expiry_buffer_ms,
+            allowed_tenants,
+            region,
+            detected_region,
+            extra_headers: msal.app,
+            notes: msal.notes,
         };
         let handles = Handles {
             store: cache.store,
             fetch: system.fetch,
-            logger: system.logger,
+            network_client: system.network_client,
+            logger,
             now: system.now,
             assertion,
         };
         Ok((config, handles))
+    }
+}
+
+/// The token source: `auth.azureCloudOptions` (msal-node's precedence), `auth.authority` with
+/// `auth.authorityMetadata`'s endpoint, or `auth.tokenEndpoint`.
+fn authority<H>(auth: &AuthInput<H>, msal: &msal::Msal) -> Result<Authority, Error> {
+    let configured = msal.authority.as_deref().or(auth.authority.as_deref());
+    let authority = match (configured, &auth.token_endpoint) {
+        (Some(a), None) => {
+            if auth.issuer.is_some() {
+                return Err(Error::config(
+                    "invalid_issuer",
+                    "auth.issuer is for auth.tokenEndpoint (generic OAuth servers); with auth.authority the \
+                     assertion audience is Entra's token endpoint. Remove auth.issuer",
+                ));
+            }
+            Authority::entra(a)?
+        }
+        (None, Some(t)) => Authority::generic(t, auth.issuer.as_deref())?,
+        _ => {
+            return Err(Error::config(
+                "invalid_authority",
+                "set exactly one of auth.authority (Entra: https://login.microsoftonline.com/<tenant>) and \
+                 auth.tokenEndpoint (any OAuth 2.0 server)",
+            ))
+        }
+    };
+    match &msal.token_endpoint {
+        Some(endpoint) => authority.with_metadata_endpoint(endpoint),
+        None => Ok(authority),
     }
 }
 

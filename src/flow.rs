@@ -423,7 +423,8 @@ impl Acquisition {
                     );
                     return self.fail(client, err, now_ms);
                 }
-                let Some((input, alg)) = client.assertion_to_sign(now_ms, &uuid(jti)) else {
+                let Some((input, alg)) = client.assertion_to_sign(&self.p, now_ms, &uuid(jti))
+                else {
                     return self.fail(client, no_key(), now_ms);
                 };
                 if alg == JwsAlg::Es256 {

@@ -12,7 +12,7 @@ mod strict;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, DeserializeOwned, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 
 pub use source::{Kind, Source};
@@ -52,6 +52,10 @@ pub struct ConfigInput<H> {
     pub auth: Option<AuthInput<H>>,
     pub cache: Option<CacheInput<H>>,
     pub system: Option<SystemInput<H>>,
+    /// msal-node's `telemetry.application`: sent as `x-app-name` / `x-app-ver`.
+    pub telemetry: Option<TelemetryInput>,
+    /// msal-node's broker plugin (user flows): refused by name.
+    pub broker: Option<IgnoredAny>,
 }
 
 /// `configuration.auth` (no `Debug`, as [`ConfigInput`]).
@@ -76,6 +80,43 @@ pub struct AuthInput<H> {
     pub send_x5c: Option<bool>,
     #[serde(default, deserialize_with = "strings")]
     pub client_capabilities: Option<Vec<String>>,
+    /// Tenants other than the authority's a request may name; `["*"]` for any.
+    #[serde(default, deserialize_with = "strings")]
+    pub allowed_tenants: Option<Vec<String>>,
+    pub azure_region: Option<String>,
+    // msal-node's vocabulary, accepted for what it means here.
+    #[serde(default, deserialize_with = "strings")]
+    pub known_authorities: Option<Vec<String>>,
+    pub cloud_discovery_metadata: Option<String>,
+    pub authority_metadata: Option<String>,
+    pub skip_authority_metadata_cache: Option<bool>,
+    pub azure_cloud_options: Option<CloudOptionsInput>,
+}
+
+/// msal-node's `auth.azureCloudOptions`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct CloudOptionsInput {
+    pub azure_cloud_instance: Option<String>,
+    pub tenant: Option<String>,
+}
+
+/// msal-node's `telemetry`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct TelemetryInput {
+    pub application: Option<ApplicationInput>,
+}
+
+/// msal-node's `telemetry.application`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ApplicationInput {
+    pub app_name: Option<String>,
+    pub app_version: Option<String>,
 }
 
 /// `configuration.auth.clientCertificate`.
@@ -105,6 +146,8 @@ pub struct CacheInput<H> {
     pub encryption_key: Option<ClientSecret>,
     pub memory: Option<bool>,
     pub max_entries: Option<Whole<1, 100_000_000>>,
+    /// msal-node's cache plugin: refused, `store` is the way here.
+    pub cache_plugin: Option<IgnoredAny>,
 }
 
 /// `configuration.system`.
@@ -123,6 +166,33 @@ pub struct SystemInput<H> {
     pub expiry_buffer_seconds: Option<Whole<0, 3600>>,
     pub logger: Option<H>,
     pub now: Option<H>,
+    // msal-node's vocabulary.
+    pub logger_options: Option<LoggerOptionsInput<H>>,
+    /// msal's `INetworkModule`.
+    pub network_client: Option<H>,
+    pub disable_internal_retries: Option<bool>,
+    pub protocol_mode: Option<String>,
+    /// Refused: `fetch` with a proxy dispatcher is the way here.
+    pub proxy_url: Option<IgnoredAny>,
+    /// Refused with `proxyUrl`'s advice (msal-node's http agent options).
+    pub custom_agent_options: Option<IgnoredAny>,
+}
+
+/// msal-node's `system.loggerOptions`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    bound(deserialize = "H: Handle")
+)]
+#[allow(missing_docs)]
+pub struct LoggerOptionsInput<H> {
+    /// `(level: LogLevel, message, containsPii) => void`.
+    pub logger_callback: Option<H>,
+    /// msal's numeric `LogLevel`: Error 0, Warning 1, Info 2, Verbose 3, Trace 4.
+    pub log_level: Option<Whole<0, 4>>,
+    pub pii_logging_enabled: Option<bool>,
+    pub correlation_id: Option<String>,
 }
 
 /// `acquireTokenByClientCredential(request)`.
@@ -140,6 +210,12 @@ pub struct RequestInput<H> {
     pub claims: Option<String>,
     pub correlation_id: Option<String>,
     pub wait_until: Option<H>,
+    /// This request's tenant (id or domain).
+    pub tenant_id: Option<String>,
+    /// msal-node's form of the same: `https://<the app's authority host>/<tenant>`.
+    pub authority: Option<String>,
+    /// Overrides `auth.azureRegion`.
+    pub azure_region: Option<String>,
 }
 
 impl<H> Default for RequestInput<H> {
@@ -150,6 +226,9 @@ impl<H> Default for RequestInput<H> {
             claims: None,
             correlation_id: None,
             wait_until: None,
+            tenant_id: None,
+            authority: None,
+            azure_region: None,
         }
     }
 }

@@ -19,11 +19,13 @@ pub mod flow;
 pub mod form;
 pub mod input;
 pub mod lenient;
+pub mod region;
 pub mod request;
 pub mod response;
 pub mod retry;
 pub mod scope;
 pub mod secret;
+pub mod tenant;
 
 // Exports are reached through wasm-bindgen, not Rust paths.
 #[cfg(target_arch = "wasm32")]

@@ -5,6 +5,7 @@ use std::fmt;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
+use crate::authority::Target;
 use crate::config::{AuthMethod, ClientConfig, Credential};
 use crate::form::{form_body, form_encode};
 use crate::scope::Scopes;
@@ -47,6 +48,8 @@ impl fmt::Debug for HttpRequest {
 /// What varies per token request.
 #[derive(Debug)]
 pub struct TokenRequestInput<'a> {
+    /// Where it goes.
+    pub target: &'a Target,
     /// Validated scopes.
     pub scopes: &'a Scopes,
     /// `claims` request parameter (already merged with client capabilities).
@@ -77,6 +80,7 @@ pub fn token_request(config: &ClientConfig, input: &TokenRequestInput<'_>) -> Ht
             "retry-after, h429".to_owned(),
         ),
     ];
+    headers.extend(config.extra_headers.iter().cloned());
     let mut form = vec![("grant_type", "client_credentials"), ("scope", "")];
     let scope = input.scopes.joined();
     form[1].1 = &scope;
@@ -109,7 +113,7 @@ pub fn token_request(config: &ClientConfig, input: &TokenRequestInput<'_>) -> Ht
     }
     HttpRequest {
         method: "POST",
-        url: config.authority.token_endpoint.clone(),
+        url: input.target.token_endpoint.clone(),
         headers,
         body: form_body(&form),
     }

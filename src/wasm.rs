@@ -7,6 +7,8 @@ mod errors;
 mod exports;
 mod http;
 mod js;
+mod log;
+mod network;
 mod source;
 mod store;
 mod webcrypto;

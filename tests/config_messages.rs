@@ -182,7 +182,7 @@ fn js_err(json: &str) -> String {
     let source = Js(serde_json::from_str(json).unwrap());
     match input::read::<ConfigInput<Js>, _>(source, "config") {
         Err(e) => e.0,
-        Ok(input) => ClientConfig::from_input(input)
+        Ok(input) => ClientConfig::from_input(input, &Default::default())
             .unwrap_err()
             .message()
             .to_owned(),

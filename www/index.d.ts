@@ -25,7 +25,26 @@ export interface AssertionContext {
   tokenEndpoint: string;
 }
 
+/** `system.logger`'s level names. */
 export type LogLevel = "error" | "warning" | "info" | "verbose";
+/** msal-node's numeric log levels, for `system.loggerOptions` (msal's `LogLevel` enum). */
+export declare const LogLevel: { readonly Error: 0; readonly Warning: 1; readonly Info: 2; readonly Verbose: 3; readonly Trace: 4 };
+export type MsalLogLevel = 0 | 1 | 2 | 3 | 4;
+
+/** msal-node's cloud instances, for `auth.azureCloudOptions`. */
+export declare const AzureCloudInstance: {
+  readonly None: "none";
+  readonly AzurePublic: "https://login.microsoftonline.com";
+  readonly AzureChina: "https://login.chinacloudapi.cn";
+  readonly AzureGermany: "https://login.microsoftonline.de";
+  readonly AzureUsGovernment: "https://login.microsoftonline.us";
+};
+
+/** msal's `INetworkModule`: token requests go through `sendPostRequestAsync`. */
+export interface NetworkModule {
+  sendGetRequestAsync?(url: string, options?: { headers?: Record<string, string>; body?: string }): Promise<unknown>;
+  sendPostRequestAsync(url: string, options?: { headers?: Record<string, string>; body?: string }): Promise<{ headers: Record<string, string>; body: unknown; status: number }>;
+}
 
 export interface Configuration {
   auth: {
@@ -44,6 +63,20 @@ export interface Configuration {
     sendX5C?: boolean;
     /** e.g. `["cp1"]` to declare continuous access evaluation support. */
     clientCapabilities?: string[];
+    /** Tenants other than the authority's that a request may name; `["*"]` allows any. */
+    allowedTenants?: string[];
+    /** Entra's regional endpoint: a region name such as `"westus2"`, or `"TryAutoDetect"` (REGION_NAME). */
+    azureRegion?: string;
+    /** msal-node's: accepted; no discovery is done, so it changes nothing (said once in the log). */
+    knownAuthorities?: string[];
+    /** msal-node's: accepted; changes nothing (said once in the log). */
+    cloudDiscoveryMetadata?: string;
+    /** msal-node's: accepted; changes nothing (said once in the log). */
+    skipAuthorityMetadataCache?: boolean;
+    /** msal-node's: the authority's OpenID configuration as JSON; its `token_endpoint` is used. */
+    authorityMetadata?: string;
+    /** msal-node's: builds the authority (`<azureCloudInstance>/<tenant>`), taking precedence over `authority`. */
+    azureCloudOptions?: { azureCloudInstance?: string; tenant?: string };
   };
   cache?: {
     store?: KvLike | null;
@@ -53,6 +86,8 @@ export interface Configuration {
     encryptionKey?: string;
     /** In-isolate / in-process cache in front of the store; default true. */
     memory?: boolean;
+    /** Bound of the memory level, least recently used evicted first (the store keeps them); default 10000. */
+    maxEntries?: number;
   };
   system?: {
     fetch?: typeof fetch;
@@ -67,7 +102,22 @@ export interface Configuration {
     logger?: (level: LogLevel, message: string, containsPii: boolean) => void;
     /** Milliseconds since the epoch; tests inject a clock. */
     now?: () => number;
+    /** msal-node's logger: numeric `level`, lines above `logLevel` (default Info) not delivered. */
+    loggerOptions?: {
+      loggerCallback?: (level: MsalLogLevel, message: string, containsPii: boolean) => void;
+      logLevel?: MsalLogLevel;
+      piiLoggingEnabled?: boolean;
+      correlationId?: string;
+    };
+    /** msal-node's network module, in place of `fetch`. */
+    networkClient?: NetworkModule;
+    /** msal-node's: `true` is `maxRetries: 0`. */
+    disableInternalRetries?: boolean;
+    /** msal-node's: only `"AAD"`. */
+    protocolMode?: "AAD";
   };
+  /** msal-node's: sent as the `x-app-name` / `x-app-ver` headers. */
+  telemetry?: { application?: { appName?: string; appVersion?: string } };
 }
 
 export interface ClientCredentialRequest {
@@ -80,6 +130,12 @@ export interface ClientCredentialRequest {
   correlationId?: string;
   /** Workers: `ctx.waitUntil.bind(ctx)`. */
   waitUntil?: (promise: Promise<unknown>) => void;
+  /** This request's tenant (id or domain): the authority's, or one of `auth.allowedTenants`. */
+  tenantId?: string;
+  /** msal-node's form of the same: `https://<the app's authority host>/<tenant>`. */
+  authority?: string;
+  /** Overrides `auth.azureRegion`. */
+  azureRegion?: string;
 }
 
 export type TokenSource = "identityProvider" | "memory" | "store";
@@ -120,6 +176,8 @@ export interface AuthorizedFetchOptions {
   waitUntil?: (promise: Promise<unknown>) => void;
   /** Default globalThis.fetch. */
   fetch?: typeof fetch;
+  /** Origins besides the scope's resource (when it is an https URL) that may receive the token. */
+  allowedOrigins?: string[];
 }
 
 export declare class AuthError extends Error {

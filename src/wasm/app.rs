@@ -13,12 +13,14 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::errors::to_js;
 use super::exports::result;
-use super::js::{call_method, ignore_rejection, now_ms, random_fill, within};
+use super::js::{call_method, get, ignore_rejection, now_ms, random_fill, within};
+use super::log::Log;
+use super::network::NetworkClient;
 use super::source::{function, read, JsHandle};
 use super::store::{Store, StoreKeys};
 use super::webcrypto::RsaSigner;
 use crate::client::{Client, Prepared};
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, Environment};
 use crate::error::Error;
 use crate::flow::{uuid, Acquisition};
 use crate::input::{ConfigInput, RequestInput};
@@ -36,8 +38,10 @@ pub(super) struct Inner {
     pub(super) core: RefCell<Client>,
     pub(super) store: Option<Store>,
     pub(super) fetch: Option<Function>,
+    /// msal's `INetworkModule`, in place of `fetch`.
+    pub(super) network: Option<NetworkClient>,
     now: Option<Function>,
-    pub(super) logger: Option<Function>,
+    pub(super) log: Log,
     pub(super) assertion: Option<Function>,
     pub(super) rsa: RsaSigner,
     /// In-progress loads and background refreshes by flight key; each removes itself.
@@ -116,13 +120,38 @@ impl Inner {
             ));
         }
         let input: ConfigInput<JsHandle> = read(config, "config", CODE)?;
-        let (core, handles) = ClientConfig::from_input(input)?;
+        let env = Environment {
+            region_name: get(
+                &get(&get(&js_sys::global(), "process"), "env"),
+                "REGION_NAME",
+            )
+            .as_string(),
+        };
+        let (core, handles) = ClientConfig::from_input(input, &env)?;
+        let log = match handles.logger {
+            None => Log::default(),
+            Some(logger) => {
+                let path = if logger.max_level.is_some() {
+                    "system.loggerOptions.loggerCallback"
+                } else {
+                    "system.logger"
+                };
+                Log::new(
+                    function(Some(logger.callback), path, CODE)?,
+                    logger.max_level,
+                )
+            }
+        };
+        for note in &core.notes {
+            log.line("info", note);
+        }
         Ok(Inner {
             core: RefCell::new(Client::new(core)),
             store: handles.store.map(Store::new).transpose()?,
             fetch: function(handles.fetch, "system.fetch", CODE)?,
+            network: handles.network_client.map(NetworkClient::new).transpose()?,
             now: function(handles.now, "system.now", CODE)?,
-            logger: function(handles.logger, "system.logger", CODE)?,
+            log,
             assertion: function(handles.assertion, "auth.clientAssertion", CODE)?,
             rsa: RsaSigner::default(),
             flights: RefCell::new(HashMap::new()),
@@ -288,18 +317,6 @@ impl Inner {
     }
 
     pub(super) fn log(&self, level: &str, message: &str) {
-        log_to(self.logger.as_ref(), level, message);
-    }
-}
-
-pub(super) fn log_to(logger: Option<&Function>, level: &str, message: &str) {
-    if let Some(logger) = logger {
-        // A throwing logger must not fail an acquisition.
-        let _ = logger.call3(
-            &JsValue::UNDEFINED,
-            &level.into(),
-            &message.into(),
-            &JsValue::FALSE,
-        );
+        self.log.line(level, message);
     }
 }

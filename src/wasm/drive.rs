@@ -9,7 +9,7 @@ use js_sys::{Function, Object};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
-use super::app::{log_to, Inner};
+use super::app::Inner;
 use super::errors::to_js;
 use super::exports::result;
 use super::http::send;
@@ -50,13 +50,21 @@ impl Inner {
                     alg,
                     within_ms,
                 } => self.sign(input, alg, within_ms).await,
-                Action::Assert { within_ms } => self.call_assertion(within_ms).await,
+                Action::Assert { within_ms } => {
+                    let endpoint = acq.request().target.token_endpoint.clone();
+                    self.call_assertion(&endpoint, within_ms).await
+                }
                 Action::Send {
                     request,
                     timeout_ms,
                     by_deadline,
                 } => {
-                    let sent = send(self.fetch.as_ref(), &request, (timeout_ms, by_deadline)).await;
+                    let sent = match &self.network {
+                        Some(network) => network.send(&request, (timeout_ms, by_deadline)).await,
+                        None => {
+                            send(self.fetch.as_ref(), &request, (timeout_ms, by_deadline)).await
+                        }
+                    };
                     Outcome::Received(sent.map_err(|(e, c)| {
                         cause = c;
                         e
@@ -134,7 +142,7 @@ impl Inner {
 
     /// The `clientAssertion` callback, once per token request (assertions are never reused),
     /// given up after `within_ms`.
-    async fn call_assertion(&self, within_ms: u64) -> Outcome {
+    async fn call_assertion(&self, token_endpoint: &str, within_ms: u64) -> Outcome {
         let failed = || {
             Error::config(
                 "invalid_credential",
@@ -148,11 +156,7 @@ impl Inner {
         {
             let core = self.core.borrow();
             set(&ctx, "clientId", core.config().client_id.as_str());
-            set(
-                &ctx,
-                "tokenEndpoint",
-                core.config().authority.token_endpoint.as_str(),
-            );
+            set(&ctx, "tokenEndpoint", token_endpoint);
         }
         let called = match callback.call1(&JsValue::UNDEFINED, &ctx) {
             Ok(v) => v,
@@ -177,14 +181,13 @@ impl Inner {
         let Some(store) = &self.store else { return };
         self.store_keys.borrow_mut().note(&write.key);
         let handle = store.clone();
-        let logger = self.logger.clone();
+        let log = self.log.clone();
         let work = async move {
             if let Err(why) = handle
                 .put(&write.key, &write.value, write.ttl_seconds)
                 .await
             {
-                log_to(
-                    logger.as_ref(),
+                log.line(
                     "warning",
                     &format!("{why}; the token stays cached in memory"),
                 );

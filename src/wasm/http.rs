@@ -14,7 +14,7 @@ use crate::request::HttpRequest;
 use crate::response::{HttpResponse, MAX_BODY_BYTES};
 
 /// Response headers the core reads.
-const HEADERS: [&str; 3] = ["content-type", "retry-after", "www-authenticate"];
+pub(crate) const HEADERS: [&str; 3] = ["content-type", "retry-after", "www-authenticate"];
 
 /// Sends `req`; `fetch` is `system.fetch` or the global one.
 ///
@@ -37,24 +37,26 @@ pub(crate) async fn send(
     clear_timer(timer);
     result.map_err(|cause| {
         if signal.aborted() {
-            (
-                Error::network(
-                    "timeout",
-                    format!(
-                        "the token endpoint did not answer within {timeout_ms} ms ({})",
-                        if by_deadline {
-                            "what was left of system.deadlineMs"
-                        } else {
-                            "system.timeoutMs"
-                        }
-                    ),
-                ),
-                None,
-            )
+            (timed_out(timeout_ms, by_deadline), None)
         } else {
             (fetch_failed(&describe(&cause)), Some(cause))
         }
     })
+}
+
+/// An attempt that got no answer within its time.
+pub(crate) fn timed_out(timeout_ms: u64, by_deadline: bool) -> Error {
+    Error::network(
+        "timeout",
+        format!(
+            "the token endpoint did not answer within {timeout_ms} ms ({})",
+            if by_deadline {
+                "what was left of system.deadlineMs"
+            } else {
+                "system.timeoutMs"
+            }
+        ),
+    )
 }
 
 /// `fetch`'s options for a token request.
@@ -78,7 +80,10 @@ fn fetch_init(req: &HttpRequest) -> Result<JsValue, JsValue> {
 }
 
 /// Header pairs as one object, as `fetch` takes them.
-fn as_object<S: serde::Serializer>(pairs: &&[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn as_object<S: serde::Serializer>(
+    pairs: &&[(String, String)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.collect_map(pairs.iter().map(|(n, v)| (n, v)))
 }
 
@@ -156,7 +161,7 @@ fn start_timer(controller: &web_sys::AbortController, ms: u64) -> JsValue {
     .unwrap_or(JsValue::UNDEFINED)
 }
 
-fn fetch_failed(why: &str) -> Error {
+pub(crate) fn fetch_failed(why: &str) -> Error {
     Error::network(
         "fetch_failed",
         format!("the token request failed before an answer arrived: {why}"),
@@ -164,7 +169,7 @@ fn fetch_failed(why: &str) -> Error {
 }
 
 /// A short description of a JS error: its message and, for Node's undici, its cause.
-fn describe(err: &JsValue) -> String {
+pub(crate) fn describe(err: &JsValue) -> String {
     let message = get(err, "message")
         .as_string()
         .unwrap_or_else(|| "unknown error".to_owned());

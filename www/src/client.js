@@ -27,28 +27,63 @@ function toResult(r, correlationId = r.correlationId, tokenSource = r.tokenSourc
 }
 
 /**
- * The memo key of a request: its scopes as given, or undefined when they are not strings. JSON,
- * so that ["a b"] and ["a", "b"] never share an entry.
+ * The memo key of a request: its scopes and tenant choice as given, or undefined when they are
+ * not strings. JSON, so that ["a b"] and ["a", "b"] never share an entry.
  */
-function scopesKey(request) {
+function memoKey(request) {
   const scopes = request?.scopes;
-  return Array.isArray(scopes) && scopes.every((s) => typeof s === "string") ? JSON.stringify(scopes) : undefined;
+  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === "string")) return undefined;
+  const { tenantId, authority, azureRegion } = request;
+  for (const v of [tenantId, authority, azureRegion]) if (v !== undefined && typeof v !== "string") return undefined;
+  return JSON.stringify([scopes, tenantId ?? null, authority ?? null, azureRegion ?? null]);
 }
 
+// Names a plain request may have (besides skipCache: false): the memo answers it as the core would.
+const PLAIN = new Set(["scopes", "tenantId", "authority", "azureRegion"]);
+
 /**
- * Whether a request may be answered from the memo: scopes, maybe waitUntil, maybe skipCache:
- * false. Anything else (skipCache, claims, correlationId, any other name, bad input) goes to the
- * core, which validates it.
+ * Whether a request may be answered from the memo: scopes and the tenant choice, maybe
+ * waitUntil, maybe skipCache: false. Anything else (skipCache, claims, correlationId, any other
+ * name, bad input) goes to the core, which validates it.
  */
 function isPlain(request) {
   for (const name in request) {
     const value = request[name];
-    if (name === "scopes") continue;
+    if (PLAIN.has(name)) continue;
     if (name === "waitUntil" && (value === undefined || typeof value === "function")) continue;
     if (name === "skipCache" && (value === undefined || value === false)) continue;
     return false;
   }
   return true;
+}
+
+/** msal's log levels, for system.loggerOptions (msal-node's `LogLevel`). */
+export const LogLevel = Object.freeze({ Error: 0, Warning: 1, Info: 2, Verbose: 3, Trace: 4 });
+
+/** msal's cloud instances, for auth.azureCloudOptions (msal-node's `AzureCloudInstance`). */
+export const AzureCloudInstance = Object.freeze({
+  None: "none",
+  AzurePublic: "https://login.microsoftonline.com",
+  AzureChina: "https://login.chinacloudapi.cn",
+  AzureGermany: "https://login.microsoftonline.de",
+  AzureUsGovernment: "https://login.microsoftonline.us",
+});
+
+/** The memo's log line, through the configured logger (ours, or msal-node's loggerOptions). */
+function logFor(system) {
+  const call = (fn, level) => (message) => {
+    try {
+      fn(level, message, false);
+    } catch {
+      // A throwing logger must not fail an acquisition.
+    }
+  };
+  if (typeof system?.logger === "function") return call(system.logger, "verbose");
+  const options = system?.loggerOptions;
+  if (typeof options?.loggerCallback === "function" && (options.logLevel ?? LogLevel.Info) >= LogLevel.Verbose) {
+    return call(options.loggerCallback, LogLevel.Verbose);
+  }
+  return () => {};
 }
 
 function rethrow(e) {
@@ -65,7 +100,7 @@ export class ConfidentialClientApplication {
   #memo = new Map();
   #maxEntries;
   #now;
-  #logger;
+  #log;
 
   constructor(configuration) {
     ensureWasm();
@@ -77,7 +112,7 @@ export class ConfidentialClientApplication {
     // Validated by the core above.
     this.#maxEntries = configuration.cache?.maxEntries ?? 10_000;
     this.#now = configuration.system?.now ?? Date.now;
-    this.#logger = configuration.system?.logger;
+    this.#log = logFor(configuration.system);
   }
 
   #remember(key, answer) {
@@ -92,7 +127,7 @@ export class ConfidentialClientApplication {
   }
 
   async acquireTokenByClientCredential(request) {
-    const key = scopesKey(request);
+    const key = memoKey(request);
     const memo = key === undefined ? undefined : this.#memo.get(key);
     if (memo !== undefined && this.#now() < memo.serveUntil && isPlain(request)) {
       this.#remember(key, memo);
@@ -108,13 +143,6 @@ export class ConfidentialClientApplication {
     }, rethrow);
   }
 
-  #log(message) {
-    try {
-      this.#logger?.("verbose", message, false);
-    } catch {
-      // A throwing logger must not fail an acquisition.
-    }
-  }
 
   /** MSAL.NET / MSAL Python name for the same call. */
   acquireTokenForClient(request) {

@@ -1,0 +1,201 @@
+//! Which tenant a request may ask for. One app serves many customer tenants, and switching
+//! tenants is a security decision: as `@azure/identity`'s `additionallyAllowedTenants`, a request
+//! may name only the configured tenant or one of `auth.allowedTenants` (`["*"]` for any), and
+//! the credential only ever goes to the configured authority's host.
+
+use crate::authority::{check_tenant, is_tenant_name, Authority};
+use crate::error::Error;
+
+/// `auth.allowedTenants`, checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowedTenants {
+    any: bool,
+    /// Lowercase: tenant ids and domains are case-insensitive.
+    listed: Vec<String>,
+}
+
+impl AllowedTenants {
+    /// Reads `auth.allowedTenants`.
+    ///
+    /// # Errors
+    /// `invalid_config` for an entry that is not a tenant id, a domain or `*`.
+    pub fn parse(list: Option<&[String]>) -> Result<Self, Error> {
+        let mut allowed = AllowedTenants::default();
+        for entry in list.unwrap_or_default() {
+            if entry == "*" {
+                allowed.any = true;
+            } else if is_tenant_name(entry) {
+                allowed.listed.push(entry.to_ascii_lowercase());
+            } else {
+                return Err(Error::config(
+                    "invalid_config",
+                    format!(
+                        "auth.allowedTenants entries must be tenant ids, domains or \"*\" (any tenant), got {:?}",
+                        entry.chars().take(64).collect::<String>()
+                    ),
+                ));
+            }
+        }
+        Ok(allowed)
+    }
+
+    /// The tenant a request asks for with `tenant_id` and/or `authority` (msal-node's form);
+    /// `None` for the configured one.
+    ///
+    /// # Errors
+    /// `tenant_not_supported` off Entra, `tenant_required` for common/organizations/consumers,
+    /// `authority_not_allowed` for another host, `tenant_not_allowed` for a tenant neither
+    /// configured nor allowed, `invalid_request` for a malformed or contradictory pair.
+    pub fn resolve(
+        &self,
+        authority: &Authority,
+        tenant_id: Option<&str>,
+        request_authority: Option<&str>,
+    ) -> Result<Option<String>, Error> {
+        if tenant_id.is_none() && request_authority.is_none() {
+            return Ok(None);
+        }
+        let (Some(home), Some(origin)) = (&authority.tenant, &authority.origin) else {
+            return Err(Error::config(
+                "tenant_not_supported",
+                "tenantId and authority choose an Entra tenant, and this app has auth.tokenEndpoint (any OAuth 2.0 \
+                 server), whose URL fixes where tokens come from: remove them from the request, or configure \
+                 auth.authority",
+            ));
+        };
+        let host = origin.split_once("://").map_or(origin.as_str(), |(_, h)| h);
+        let from_id = match tenant_id {
+            Some(t) if !is_tenant_name(t) => return Err(Error::config(
+                "invalid_request",
+                "tenantId must be a tenant id (a GUID) or a domain such as contoso.onmicrosoft.com",
+            )),
+            Some(t) => {
+                check_tenant(t, "tenantId", host)?;
+                Some(t.to_owned())
+            }
+            None => None,
+        };
+        let from_authority = request_authority
+            .map(|a| authority.request_tenant(a))
+            .transpose()?;
+        let tenant = match (from_id, from_authority) {
+            (Some(a), Some(b)) if !a.eq_ignore_ascii_case(&b) => {
+                return Err(Error::config(
+                    "invalid_request",
+                    format!("tenantId ({a}) and authority (tenant {b}) name different tenants: pass one of them"),
+                ))
+            }
+            (Some(t), _) | (None, Some(t)) => t,
+            (None, None) => return Ok(None),
+        };
+        let lower = tenant.to_ascii_lowercase();
+        if lower == home.to_ascii_lowercase() || self.any || self.listed.contains(&lower) {
+            return Ok(Some(tenant));
+        }
+        Err(Error::config(
+            "tenant_not_allowed",
+            format!(
+                "the request asks for tenant {tenant}, and this app is configured for {home}: add {tenant:?} to \
+                 auth.allowedTenants (or [\"*\"] for any tenant) to let requests name it"
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entra() -> Authority {
+        Authority::entra("https://login.microsoftonline.com/home.example").unwrap()
+    }
+
+    #[test]
+    fn the_home_tenant_listed_ones_and_the_wildcard() {
+        let none = AllowedTenants::parse(None).unwrap();
+        let a = entra();
+        assert_eq!(none.resolve(&a, None, None).unwrap(), None);
+        assert_eq!(
+            none.resolve(&a, Some("HOME.example"), None)
+                .unwrap()
+                .as_deref(),
+            Some("HOME.example"),
+            "the configured tenant, any case"
+        );
+        assert_eq!(
+            none.resolve(&a, Some("fabrikam.com"), None)
+                .unwrap_err()
+                .code(),
+            "tenant_not_allowed"
+        );
+        let listed = AllowedTenants::parse(Some(&["Fabrikam.com".to_owned()])).unwrap();
+        assert_eq!(
+            listed
+                .resolve(&a, Some("fabrikam.COM"), None)
+                .unwrap()
+                .as_deref(),
+            Some("fabrikam.COM")
+        );
+        assert_eq!(
+            listed
+                .resolve(&a, Some("other.com"), None)
+                .unwrap_err()
+                .code(),
+            "tenant_not_allowed"
+        );
+        let any = AllowedTenants::parse(Some(&["*".to_owned()])).unwrap();
+        assert!(any.resolve(&a, Some("anyone.example"), None).is_ok());
+        assert_eq!(
+            AllowedTenants::parse(Some(&["a/b".to_owned()]))
+                .unwrap_err()
+                .code(),
+            "invalid_config"
+        );
+    }
+
+    #[test]
+    fn request_authorities_stay_on_the_configured_host() {
+        let any = AllowedTenants::parse(Some(&["*".to_owned()])).unwrap();
+        let a = entra();
+        assert_eq!(
+            any.resolve(&a, None, Some("https://LOGIN.microsoftonline.com/t2"))
+                .unwrap()
+                .as_deref(),
+            Some("t2")
+        );
+        for other in [
+            "https://login.microsoftonline.us/t2",
+            "https://login.microsoftonline.com:8443/t2",
+            "http://login.microsoftonline.com/t2",
+            "https://evil.example/t2",
+        ] {
+            let err = any.resolve(&a, None, Some(other)).unwrap_err();
+            assert_eq!(err.code(), "authority_not_allowed", "{other}");
+        }
+        assert_eq!(
+            any.resolve(
+                &a,
+                None,
+                Some("https://login.microsoftonline.com/organizations")
+            )
+            .unwrap_err()
+            .code(),
+            "tenant_required"
+        );
+        assert_eq!(
+            any.resolve(&a, Some("common"), None).unwrap_err().code(),
+            "tenant_required"
+        );
+        assert_eq!(
+            any.resolve(&a, Some("t2"), Some("https://login.microsoftonline.com/t3"))
+                .unwrap_err()
+                .code(),
+            "invalid_request"
+        );
+        let generic = Authority::generic("https://idp.example/token", None).unwrap();
+        assert_eq!(
+            any.resolve(&generic, Some("t2"), None).unwrap_err().code(),
+            "tenant_not_supported"
+        );
+    }
+}
