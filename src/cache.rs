@@ -2,13 +2,14 @@
 //! ahead or dropped. Times are milliseconds since the epoch, passed in by the caller.
 
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
 
 use crate::authority::Target;
 use crate::response::TokenResponse;
 use crate::scope::Scopes;
-use crate::secret::AccessToken;
+use crate::secret::{AccessToken, TokenText};
 
 /// Tokens living at least this long get `refreshOn` at half-life when the server sends no
 /// `refresh_in` (MSAL's rule).
@@ -40,11 +41,12 @@ impl TokenSource {
     }
 }
 
-/// A token and what is known about its lifetime.
+/// A token and what is known about its lifetime. `T` holds the token's text: the string as
+/// received, or how the memory level keeps it ([`TokenText`]).
 #[derive(Debug, Clone)]
-pub struct CachedToken {
+pub struct CachedToken<T = AccessToken> {
     /// The token.
-    pub access_token: AccessToken,
+    pub access_token: T,
     /// `token_type`.
     pub token_type: String,
     /// Absolute expiry.
@@ -63,6 +65,20 @@ pub struct CachedToken {
 }
 
 impl CachedToken {
+    /// The same token held as `U`.
+    pub fn hold<U: TokenText>(self) -> CachedToken<U> {
+        CachedToken {
+            access_token: U::from_text(self.access_token.secret().to_owned()),
+            token_type: self.token_type,
+            expires_on_ms: self.expires_on_ms,
+            ext_expires_on_ms: self.ext_expires_on_ms,
+            refresh_on_ms: self.refresh_on_ms,
+            scopes: self.scopes,
+            tenant_id: self.tenant_id,
+            issued_at_ms: self.issued_at_ms,
+        }
+    }
+
     /// Builds the cache entry for a fresh response received at `now_ms`.
     pub fn from_response(
         resp: TokenResponse,
@@ -98,7 +114,9 @@ impl CachedToken {
         }
         self
     }
+}
 
+impl<T> CachedToken<T> {
     /// The last moment this token is [`Freshness::Fresh`]: the earlier of `refreshOn` and the
     /// start of the expiry buffer.
     pub fn fresh_until(&self, buffer_ms: u64) -> u64 {
@@ -164,27 +182,28 @@ pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
 /// The per-app in-memory level: at most `max_entries` tokens, the least recently used evicted
 /// first (the store keeps evicted tokens). Expired entries are also swept now and then.
 #[derive(Debug)]
-pub struct MemoryCache {
-    entries: HashMap<String, Slot>,
+pub struct MemoryCache<T = AccessToken> {
+    /// Keys are shared with `order`: a key is held once, whatever the two maps.
+    entries: HashMap<Rc<str>, Slot<T>>,
     /// Use order: the tick of each entry's last use, oldest first.
-    order: BTreeMap<u64, String>,
+    order: BTreeMap<u64, Rc<str>>,
     tick: u64,
     max_entries: usize,
 }
 
 #[derive(Debug)]
-struct Slot {
-    token: CachedToken,
+struct Slot<T> {
+    token: CachedToken<T>,
     used: u64,
 }
 
-impl Default for MemoryCache {
+impl<T: TokenText> Default for MemoryCache<T> {
     fn default() -> Self {
         Self::new(DEFAULT_MAX_ENTRIES)
     }
 }
 
-impl MemoryCache {
+impl<T: TokenText> MemoryCache<T> {
     /// An empty level holding at most `max_entries` (at least one).
     pub fn new(max_entries: usize) -> Self {
         MemoryCache {
@@ -198,10 +217,14 @@ impl MemoryCache {
     /// Marks `key` as just used.
     fn touch(&mut self, key: &str) {
         self.tick += 1;
+        let Some((shared, _)) = self.entries.get_key_value(key) else {
+            return;
+        };
+        let shared = shared.clone();
         if let Some(slot) = self.entries.get_mut(key) {
             self.order.remove(&slot.used);
             slot.used = self.tick;
-            self.order.insert(self.tick, key.to_owned());
+            self.order.insert(self.tick, shared);
         }
     }
 
@@ -218,7 +241,7 @@ impl MemoryCache {
         key: &str,
         now_ms: u64,
         buffer_ms: u64,
-    ) -> Option<(CachedToken, Freshness)> {
+    ) -> Option<(CachedToken<T>, Freshness)> {
         let token = &self.entries.get(key)?.token;
         match token.freshness(now_ms, buffer_ms) {
             // Inside the buffer it is not served, but kept for stale-if-error until it expires.
@@ -237,7 +260,12 @@ impl MemoryCache {
 
     /// A token that is no longer served normally but is still valid for `min_remaining_ms`:
     /// what stale-if-error serves while the identity provider fails.
-    pub fn get_stale(&self, key: &str, now_ms: u64, min_remaining_ms: u64) -> Option<CachedToken> {
+    pub fn get_stale(
+        &self,
+        key: &str,
+        now_ms: u64,
+        min_remaining_ms: u64,
+    ) -> Option<CachedToken<T>> {
         self.entries
             .get(key)
             .map(|slot| &slot.token)
@@ -254,10 +282,10 @@ impl MemoryCache {
     pub fn put(
         &mut self,
         key: String,
-        token: CachedToken,
+        token: CachedToken<T>,
         now_ms: u64,
-    ) -> Result<(), Box<CachedToken>> {
-        if let Some(held) = self.entries.get(&key) {
+    ) -> Result<(), Box<CachedToken<T>>> {
+        if let Some(held) = self.entries.get(key.as_str()) {
             if let (Some(held_at), Some(new_at)) = (held.token.issued_at_ms, token.issued_at_ms) {
                 if held_at > new_at {
                     return Err(Box::new(held.token.clone()));
@@ -271,6 +299,7 @@ impl MemoryCache {
             }
         }
         self.tick += 1;
+        let key: Rc<str> = key.into();
         self.order.insert(self.tick, key.clone());
         self.entries.insert(
             key,
@@ -280,7 +309,7 @@ impl MemoryCache {
             },
         );
         if self.entries.len() % SWEEP_EVERY == 0 {
-            let expired: Vec<String> = self
+            let expired: Vec<Rc<str>> = self
                 .entries
                 .iter()
                 .filter(|(_, slot)| slot.token.expires_on_ms <= now_ms)

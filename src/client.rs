@@ -18,6 +18,7 @@ use crate::request::{token_request, HttpRequest, TokenRequestInput};
 use crate::response::{parse_token_response, HttpResponse};
 use crate::retry::Next;
 use crate::scope::Scopes;
+use crate::secret::{AccessToken, TokenText};
 
 /// A validated request.
 #[derive(Debug, Clone)]
@@ -49,9 +50,9 @@ pub struct StoreWrite {
 
 /// What an acquisition answers: a token, where it came from, and what the shell does next.
 #[derive(Debug, Clone)]
-pub struct Answer {
+pub struct Answer<T = AccessToken> {
     /// The token.
-    pub token: CachedToken,
+    pub token: CachedToken<T>,
     /// Where it came from.
     pub source: TokenSource,
     /// Until when the memory level gives the same answer (the JS layer repeats it until then);
@@ -73,15 +74,15 @@ const MAX_WINDOWS: usize = 10_000;
 
 /// The core of one `ConfidentialClientApplication`: validated config plus the memory level.
 #[derive(Debug)]
-pub struct Client {
+pub struct Client<T = AccessToken> {
     config: ClientConfig,
-    memory: MemoryCache,
+    memory: MemoryCache<T>,
     sealing: Option<SealingKey>,
     /// Per cache key: no token request before this time (the server's `Retry-After`).
     throttled_until: HashMap<String, u64>,
 }
 
-impl Client {
+impl<T: TokenText> Client<T> {
     /// Wraps a validated config, deriving the store's sealing key when a store is configured.
     pub fn new(config: ClientConfig) -> Self {
         let sealing = config.store.then(|| {
@@ -164,7 +165,7 @@ impl Client {
     }
 
     /// The memory level's answer at `now_ms`, unless the request bypasses the cache.
-    pub fn lookup(&mut self, p: &Prepared, now_ms: u64) -> Option<(CachedToken, Freshness)> {
+    pub fn lookup(&mut self, p: &Prepared, now_ms: u64) -> Option<(CachedToken<T>, Freshness)> {
         if p.bypass_cache || !self.config.memory {
             return None;
         }
@@ -173,13 +174,18 @@ impl Client {
     }
 
     /// The memory level's answer, as the shell serves it: a memory hit, maybe with a refresh due.
-    pub fn hit(&mut self, p: &Prepared, now_ms: u64) -> Option<Answer> {
+    pub fn hit(&mut self, p: &Prepared, now_ms: u64) -> Option<Answer<T>> {
         let (token, freshness) = self.lookup(p, now_ms)?;
         Some(self.answer(token, TokenSource::Memory, freshness))
     }
 
     /// An answer for `token` in the state `freshness`.
-    pub fn answer(&self, token: CachedToken, source: TokenSource, freshness: Freshness) -> Answer {
+    pub fn answer(
+        &self,
+        token: CachedToken<T>,
+        source: TokenSource,
+        freshness: Freshness,
+    ) -> Answer<T> {
         let fresh = freshness == Freshness::Fresh;
         Answer {
             serve_until: fresh.then(|| self.serve_until(&token)).flatten(),
@@ -192,7 +198,7 @@ impl Client {
     /// Until when the memory level will keep answering with `token`, a fresh token it holds.
     /// The JavaScript layer repeats that answer until then without calling in; `None` (no
     /// memory level) means ask every time.
-    pub fn serve_until(&self, token: &CachedToken) -> Option<u64> {
+    pub fn serve_until(&self, token: &CachedToken<T>) -> Option<u64> {
         self.config
             .memory
             .then(|| token.fresh_until(self.config.expiry_buffer_ms))
@@ -268,8 +274,8 @@ impl Client {
         resp: &HttpResponse,
         now_ms: u64,
         jitter: u32,
-    ) -> Result<CachedToken, Error> {
-        let token = self.receive(p, resp, now_ms, jitter, None)?;
+    ) -> Result<CachedToken<T>, Error> {
+        let token: CachedToken<T> = self.receive(p, resp, now_ms, jitter, None)?.hold();
         Ok(match self.remember(p, token.clone(), now_ms) {
             Ok(()) => token,
             Err(newer) => *newer,
@@ -309,9 +315,9 @@ impl Client {
     pub fn remember(
         &mut self,
         p: &Prepared,
-        token: CachedToken,
+        token: CachedToken<T>,
         now_ms: u64,
-    ) -> Result<(), Box<CachedToken>> {
+    ) -> Result<(), Box<CachedToken<T>>> {
         if self.config.memory {
             self.memory.put(p.key.clone(), token, now_ms)
         } else {
@@ -418,7 +424,7 @@ impl Client {
 
     /// Stale-if-error: a still-valid cached token to serve when the identity provider fails.
     /// Never for `skipCache` or claims requests, which asked for a new token.
-    pub fn stale(&self, p: &Prepared, now_ms: u64) -> Option<CachedToken> {
+    pub fn stale(&self, p: &Prepared, now_ms: u64) -> Option<CachedToken<T>> {
         if p.bypass_cache || !self.config.memory {
             return None;
         }
@@ -471,11 +477,11 @@ impl Client {
         p: &Prepared,
         value: &str,
         now_ms: u64,
-    ) -> Result<Option<(CachedToken, Freshness)>, OpenError> {
+    ) -> Result<Option<(CachedToken<T>, Freshness)>, OpenError> {
         let Some(sealing) = &self.sealing else {
             return Ok(None);
         };
-        let token = envelope::open(sealing, &self.store_key(p), value)?;
+        let token: CachedToken<T> = envelope::open(sealing, &self.store_key(p), value)?.hold();
         match token.freshness(now_ms, self.config.expiry_buffer_ms) {
             Freshness::Expired => Ok(None),
             f => match self.remember(p, token.clone(), now_ms) {
@@ -489,9 +495,14 @@ impl Client {
         }
     }
 
-    /// Drops the memory entry under cache key `key` (the JS layer's own level evicted it).
-    pub fn forget(&mut self, key: &str) {
-        self.memory.remove(key);
+    /// Drops the memory entry of an answer for `scopes` in `tenant` (the JS layer's own level
+    /// evicted it). Answers were for valid requests, so the scopes parse.
+    pub fn forget(&mut self, scopes: &[String], tenant: Option<&str>) {
+        if let Ok(scopes) = Scopes::parse(scopes, self.config.authority.is_entra()) {
+            let target = self.config.authority.target(tenant, None);
+            let key = cache_key(&target, &self.config.client_id, &scopes);
+            self.memory.remove(&key);
+        }
     }
 
     /// Empties the memory level.

@@ -48,7 +48,7 @@ use crate::envelope::NONCE_LEN;
 use crate::error::Error;
 use crate::request::HttpRequest;
 use crate::response::HttpResponse;
-use crate::secret::ClientSecret;
+use crate::secret::{AccessToken, ClientSecret, TokenText};
 
 /// A store read gets at most this fraction of the deadline.
 const STORE_SHARE_DIVISOR: u64 = 4;
@@ -83,7 +83,7 @@ impl Level {
 
 /// What the machine asks the shell to do next.
 #[derive(Debug)]
-pub enum Action {
+pub enum Action<T = AccessToken> {
     /// `cache.store.get(key)`, given up after `within_ms`: report [`Outcome::Read`] or
     /// [`Outcome::TimedOut`].
     Read {
@@ -131,7 +131,7 @@ pub enum Action {
         message: String,
     },
     /// The acquisition is over.
-    Done(Result<Answer, Error>),
+    Done(Result<Answer<T>, Error>),
 }
 
 /// What happened to the action the machine asked for.
@@ -179,7 +179,7 @@ enum State {
 /// One acquisition of a token for one request: a load callers wait for, or a background
 /// refresh. See the [module documentation](self) for the sequence.
 #[derive(Debug)]
-pub struct Acquisition {
+pub struct Acquisition<T = AccessToken> {
     p: Prepared,
     kind: Kind,
     started_ms: u64,
@@ -187,10 +187,10 @@ pub struct Acquisition {
     retries: u32,
     assertion: Option<ClientSecret>,
     sent_ms: u64,
-    queue: VecDeque<Action>,
+    queue: VecDeque<Action<T>>,
 }
 
-impl Acquisition {
+impl<T: TokenText> Acquisition<T> {
     /// A load for `p`, starting at `now_ms`.
     pub fn load(p: Prepared, now_ms: u64) -> Self {
         Self::new(p, Kind::Load, now_ms)
@@ -232,7 +232,12 @@ impl Acquisition {
 
     /// The next action. Call again after each [`Action::Write`] and [`Action::Log`], and after
     /// reporting the outcome of any other action with [`Acquisition::handle`].
-    pub fn poll(&mut self, client: &mut Client, now_ms: u64, entropy: &mut dyn Entropy) -> Action {
+    pub fn poll(
+        &mut self,
+        client: &mut Client<T>,
+        now_ms: u64,
+        entropy: &mut dyn Entropy,
+    ) -> Action<T> {
         loop {
             if let Some(action) = self.queue.pop_front() {
                 return action;
@@ -304,7 +309,7 @@ impl Acquisition {
     /// Reports the outcome of the last action, at `now_ms`.
     pub fn handle(
         &mut self,
-        client: &mut Client,
+        client: &mut Client<T>,
         outcome: Outcome,
         now_ms: u64,
         entropy: &mut dyn Entropy,
@@ -393,7 +398,7 @@ impl Acquisition {
         }
     }
 
-    fn open_entry(&mut self, client: &mut Client, value: &str, now_ms: u64) {
+    fn open_entry(&mut self, client: &mut Client<T>, value: &str, now_ms: u64) {
         match client.open_stored(&self.p, value, now_ms) {
             Ok(Some((token, freshness))) => {
                 self.log(Level::Verbose, "token served from cache.store");
@@ -408,7 +413,7 @@ impl Acquisition {
         }
     }
 
-    fn attempt(&mut self, client: &mut Client, now_ms: u64, entropy: &mut dyn Entropy) {
+    fn attempt(&mut self, client: &mut Client<T>, now_ms: u64, entropy: &mut dyn Entropy) {
         if let Err(refused) = client.check_throttle(&self.p, now_ms) {
             return self.fail(client, refused, now_ms);
         }
@@ -455,24 +460,18 @@ impl Acquisition {
 
     fn succeeded(
         &mut self,
-        client: &mut Client,
+        client: &mut Client<T>,
         token: CachedToken,
         now_ms: u64,
         entropy: &mut dyn Entropy,
     ) {
+        // Sealed from the text as received; then held as the memory level holds tokens.
+        let write = self.seal(client, &token, entropy);
+        let token: CachedToken<T> = token.hold();
         match client.remember(&self.p, token.clone(), now_ms) {
             Ok(()) => {
                 self.log(Level::Info, "token acquired from the identity provider");
-                let mut nonce = [0u8; NONCE_LEN];
-                if !client.config().store {
-                    // Nothing to seal.
-                } else if !entropy.fill(&mut nonce) {
-                    // A repeated AES-GCM nonce would leak the key stream: without randomness, do not store.
-                    self.log(
-                        Level::Warning,
-                        "crypto.getRandomValues failed: the token is not written to cache.store",
-                    );
-                } else if let Some(write) = client.seal(&self.p, &token, self.sent_ms, nonce) {
+                if let Some(write) = write {
                     self.queue.push_back(Action::Write(write));
                 }
                 let answer = client.answer(token, TokenSource::IdentityProvider, Freshness::Fresh);
@@ -490,8 +489,36 @@ impl Acquisition {
         }
     }
 
+    /// The store entry for a token just received, if there is a store and randomness.
+    fn seal(
+        &mut self,
+        client: &Client<T>,
+        token: &CachedToken,
+        entropy: &mut dyn Entropy,
+    ) -> Option<StoreWrite> {
+        if !client.config().store {
+            return None;
+        }
+        let mut nonce = [0u8; NONCE_LEN];
+        if !entropy.fill(&mut nonce) {
+            // A repeated AES-GCM nonce would leak the key stream: without randomness, do not store.
+            self.log(
+                Level::Warning,
+                "crypto.getRandomValues failed: the token is not written to cache.store",
+            );
+            return None;
+        }
+        client.seal(&self.p, token, self.sent_ms, nonce)
+    }
+
     /// An attempt failed: try again after the policy's wait, or give up.
-    fn failed(&mut self, client: &mut Client, err: Error, now_ms: u64, entropy: &mut dyn Entropy) {
+    fn failed(
+        &mut self,
+        client: &mut Client<T>,
+        err: Error,
+        now_ms: u64,
+        entropy: &mut dyn Entropy,
+    ) {
         let elapsed_ms = now_ms.saturating_sub(self.started_ms);
         let decision = client.after_failure(
             &self.p,
@@ -527,7 +554,7 @@ impl Acquisition {
     }
 
     /// The acquisition failed for good.
-    fn fail(&mut self, client: &mut Client, err: Error, now_ms: u64) {
+    fn fail(&mut self, client: &mut Client<T>, err: Error, now_ms: u64) {
         match self.kind {
             Kind::Load => match client.stale(&self.p, now_ms) {
                 // Stale-if-error: a token that is still valid beats an outage for the caller.
@@ -563,7 +590,7 @@ impl Acquisition {
         }
     }
 
-    fn finish(&mut self, result: Result<Answer, Error>) {
+    fn finish(&mut self, result: Result<Answer<T>, Error>) {
         self.state = State::Done;
         self.queue.push_back(Action::Done(result));
     }
@@ -576,7 +603,7 @@ impl Acquisition {
     }
 
     /// What is left of the deadline (at least 1 ms).
-    fn left(&self, client: &Client, now_ms: u64) -> u64 {
+    fn left(&self, client: &Client<T>, now_ms: u64) -> u64 {
         let elapsed = now_ms.saturating_sub(self.started_ms);
         client
             .config()
@@ -586,7 +613,7 @@ impl Acquisition {
             .max(1)
     }
 
-    fn store_share(&self, client: &Client, now_ms: u64) -> u64 {
+    fn store_share(&self, client: &Client<T>, now_ms: u64) -> u64 {
         let share = client.config().retry.deadline_ms / STORE_SHARE_DIVISOR;
         self.left(client, now_ms).min(share.max(1))
     }

@@ -56,6 +56,19 @@ secret_type!(
     PrivateKeyPem
 );
 
+/// How the memory level holds a token's text: as a string natively, as a JavaScript string in
+/// the shell, so the token exists once, shared with the JavaScript layer's copy of the answer.
+pub trait TokenText: Clone + fmt::Debug {
+    /// Holds `text`, which is then dropped.
+    fn from_text(text: String) -> Self;
+}
+
+impl TokenText for AccessToken {
+    fn from_text(text: String) -> Self {
+        AccessToken(text)
+    }
+}
+
 /// Replaces every occurrence of each secret (raw and form-encoded) in `text` with `[redacted]`.
 ///
 /// Used on server-sent text before it enters an error: some servers echo the request.

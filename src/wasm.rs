@@ -11,4 +11,5 @@ mod log;
 mod network;
 mod source;
 mod store;
+mod token;
 mod webcrypto;

@@ -18,6 +18,7 @@ use super::log::Log;
 use super::network::NetworkClient;
 use super::source::{function, read, JsHandle};
 use super::store::{Store, StoreKeys};
+use super::token::JsToken;
 use super::webcrypto::RsaSigner;
 use crate::client::{Client, Prepared};
 use crate::config::{ClientConfig, Environment};
@@ -35,7 +36,7 @@ pub struct WasmClient {
 }
 
 pub(super) struct Inner {
-    pub(super) core: RefCell<Client>,
+    pub(super) core: RefCell<Client<JsToken>>,
     pub(super) store: Option<Store>,
     pub(super) fetch: Option<Function>,
     /// msal's `INetworkModule`, in place of `fetch`.
@@ -86,9 +87,12 @@ impl WasmClient {
             .consent_url(&core.config().client_id)
     }
 
-    /// Drops a memory entry the JS layer evicted from its own level.
-    pub fn forget(&self, cache_key: &str) {
-        self.inner.core.borrow_mut().forget(cache_key);
+    /// Drops the memory entry of an answer the JS layer evicted from its own level.
+    pub fn forget(&self, scopes: Vec<String>, tenant_id: Option<String>) {
+        self.inner
+            .core
+            .borrow_mut()
+            .forget(&scopes, tenant_id.as_deref());
     }
 
     /// Empties the memory level and deletes the store entries this app has used.
@@ -171,7 +175,7 @@ impl Inner {
             if answer.refresh {
                 self.refresh_in_background(&p, wait_until);
             }
-            return Ok(result(&answer, &p.key, &p.correlation_id));
+            return Ok(result(&answer, &p.correlation_id));
         }
         self.load(&p, wait_until).await
     }

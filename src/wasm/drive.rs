@@ -14,6 +14,7 @@ use super::errors::to_js;
 use super::exports::result;
 use super::http::send;
 use super::js::{random_fill, resolve, set, sleep, within};
+use super::token::JsToken;
 use crate::client::StoreWrite;
 use crate::credential::JwsAlg;
 use crate::error::Error;
@@ -33,7 +34,7 @@ impl Inner {
     /// Runs `acq` to its end: the result object, or the error object callers get.
     pub(super) async fn drive(
         self: Rc<Self>,
-        mut acq: Acquisition,
+        mut acq: Acquisition<JsToken>,
         wait_until: Option<Function>,
     ) -> Result<JsValue, JsValue> {
         let corr = acq.request().correlation_id.clone();
@@ -87,7 +88,7 @@ impl Inner {
                     if answer.refresh {
                         self.refresh_in_background(acq.request(), wait_until);
                     }
-                    return Ok(result(&answer, &acq.request().key, &corr));
+                    return Ok(result(&answer, &corr));
                 }
                 Action::Done(Err(e)) => {
                     let from_fetch = e.code() == "fetch_failed";

@@ -5,6 +5,7 @@ use wasm_bindgen::prelude::*;
 
 use super::errors::to_js;
 use super::source::read;
+use super::token::JsToken;
 use crate::cache::TokenSource;
 use crate::client::Answer;
 use crate::error::Error;
@@ -63,9 +64,9 @@ pub fn is_consent_denied(status: u16, body: &str) -> bool {
 struct ResultView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     serve_until: Option<u64>,
-    /// The memory entry's key, for the JS layer to tell the core what it evicted.
-    cache_key: &'a str,
-    access_token: &'a str,
+    // The held string itself: no copy is made for the result.
+    #[serde(serialize_with = "held")]
+    access_token: &'a JsValue,
     token_type: &'a str,
     expires_on: u64,
     ext_expires_on: Option<u64>,
@@ -77,6 +78,11 @@ struct ResultView<'a> {
     correlation_id: &'a str,
 }
 
+/// A JavaScript value passed through as it is.
+fn held<S: serde::Serializer>(value: &&JsValue, s: S) -> Result<S::Ok, S::Error> {
+    serde_wasm_bindgen::preserve::serialize(*value, s)
+}
+
 /// Serializes for JavaScript: absent values as `null`, maps as plain objects.
 pub(super) fn to_value(value: &impl Serialize) -> JsValue {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
@@ -85,12 +91,11 @@ pub(super) fn to_value(value: &impl Serialize) -> JsValue {
 }
 
 /// The result object of `answer`, stamped with the caller's correlation id.
-pub(super) fn result(answer: &Answer, cache_key: &str, correlation_id: &str) -> JsValue {
+pub(super) fn result(answer: &Answer<JsToken>, correlation_id: &str) -> JsValue {
     let token = &answer.token;
     to_value(&ResultView {
         serve_until: answer.serve_until,
-        cache_key,
-        access_token: token.access_token.secret(),
+        access_token: &token.access_token.0,
         token_type: &token.token_type,
         expires_on: token.expires_on_ms,
         ext_expires_on: token.ext_expires_on_ms,

@@ -18,7 +18,7 @@ function toResult(r, correlationId = r.correlationId, tokenSource = r.tokenSourc
     expiresOn: new Date(r.expiresOn),
     extExpiresOn: toDate(r.extExpiresOn),
     refreshOn: toDate(r.refreshOn),
-    scopes: [...r.scopes],
+    scopes: typeof r.scopes === "string" ? [r.scopes] : [...r.scopes],
     tenantId: r.tenantId,
     fromCache: tokenSource !== "identityProvider",
     tokenSource,
@@ -26,16 +26,31 @@ function toResult(r, correlationId = r.correlationId, tokenSource = r.tokenSourc
   };
 }
 
+// Valid scopes, tenants, authorities and regions hold no control character: a request with one
+// goes to the core (and fails there), so the separators below cannot be forged.
+const CONTROL = /[\u0000-\u001f]/;
+
 /**
  * The memo key of a request: its scopes and tenant choice as given, or undefined when they are
- * not strings. JSON, so that ["a b"] and ["a", "b"] never share an entry.
+ * not plain strings. One scope (Entra) is its own key; a list is JSON, so that ["a b"] and
+ * ["a", "b"] never share an entry.
  */
 function memoKey(request) {
   const scopes = request?.scopes;
-  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === "string")) return undefined;
+  if (!Array.isArray(scopes)) return undefined;
+  let key;
+  if (scopes.length === 1 && typeof scopes[0] === "string") key = scopes[0];
+  else if (scopes.every((s) => typeof s === "string")) key = `\u0000${JSON.stringify(scopes)}`;
+  else return undefined;
   const { tenantId, authority, azureRegion } = request;
-  for (const v of [tenantId, authority, azureRegion]) if (v !== undefined && typeof v !== "string") return undefined;
-  return JSON.stringify([scopes, tenantId ?? null, authority ?? null, azureRegion ?? null]);
+  if (tenantId !== undefined || authority !== undefined || azureRegion !== undefined) {
+    for (const v of [tenantId, authority, azureRegion]) if (v !== undefined && typeof v !== "string") return undefined;
+    key = `${key}\u0001${tenantId ?? ""}\u0001${authority ?? ""}\u0001${azureRegion ?? ""}`;
+    if (CONTROL.test(`${scopes[0]}${tenantId ?? ""}${authority ?? ""}${azureRegion ?? ""}`)) return undefined;
+  } else if (CONTROL.test(scopes[0])) {
+    return undefined;
+  }
+  return key;
 }
 
 // Names a plain request may have (besides skipCache: false): the memo answers it as the core would.
@@ -94,9 +109,10 @@ export class ConfidentialClientApplication {
   #core;
   // The core's memory answers, repeated without calling into the wasm until their serveUntil
   // (the earlier of refreshOn and the expiry buffer, decided by the core). Keyed by the scopes
-  // as given; a memory hit is then a Map lookup and a result object. Bounded as the core's
-  // memory level is (cache.maxEntries): a Map keeps insertion order, so re-inserting on use
-  // keeps the least recently used first.
+  // and tenant choice as given; a memory hit is then a Map lookup and a result object.
+  // Bounded as the core's memory level is (cache.maxEntries), evicting by the clock algorithm:
+  // a hit only marks its entry used; past the bound, used entries from the oldest on get a
+  // second chance (moved to the end) until an unused one is evicted.
   #memo = new Map();
   #maxEntries;
   #now;
@@ -115,14 +131,34 @@ export class ConfidentialClientApplication {
     this.#log = logFor(configuration.system);
   }
 
-  #remember(key, answer) {
+  /**
+   * Keeps what a memory hit needs of answer `r` to `request`, small: strings the caller already
+   * holds (its scope, its tenant) are reused, the token is the core's own string.
+   */
+  #remember(key, r, request) {
+    const scope = request.scopes.length === 1 && request.scopes[0] === r.scopes[0] ? request.scopes[0] : undefined;
     this.#memo.delete(key);
-    this.#memo.set(key, answer);
-    if (this.#memo.size > this.#maxEntries) {
-      const [oldest, evicted] = this.#memo.entries().next().value;
-      this.#memo.delete(oldest);
-      // The core saw none of this level's hits: it drops the entry too, so both stay bounded.
-      this.#core.forget(evicted.cacheKey);
+    this.#memo.set(key, {
+      accessToken: r.accessToken,
+      tokenType: r.tokenType === "Bearer" ? "Bearer" : r.tokenType,
+      expiresOn: r.expiresOn,
+      extExpiresOn: r.extExpiresOn,
+      refreshOn: r.refreshOn,
+      scopes: scope ?? r.scopes,
+      tenantId: r.tenantId === request.tenantId ? request.tenantId : r.tenantId,
+      serveUntil: r.serveUntil,
+      used: false,
+    });
+    if (this.#memo.size <= this.#maxEntries) return;
+    for (const [k, entry] of this.#memo) {
+      this.#memo.delete(k);
+      if (!entry.used) {
+        // The core saw none of this level's hits: it drops the entry too, so both stay bounded.
+        this.#core.forget(typeof entry.scopes === "string" ? [entry.scopes] : entry.scopes, entry.tenantId ?? undefined);
+        return;
+      }
+      entry.used = false;
+      this.#memo.set(k, entry);
     }
   }
 
@@ -130,7 +166,7 @@ export class ConfidentialClientApplication {
     const key = memoKey(request);
     const memo = key === undefined ? undefined : this.#memo.get(key);
     if (memo !== undefined && this.#now() < memo.serveUntil && isPlain(request)) {
-      this.#remember(key, memo);
+      memo.used = true;
       this.#log("token served from the memory cache");
       return toResult(memo, crypto.randomUUID(), "memory");
     }
@@ -138,7 +174,7 @@ export class ConfidentialClientApplication {
       // Keyed by the scopes alone: a skipCache or claims answer replaces the plain request's
       // entry, as in the core; an answer without serveUntil (refresh due, stale) removes it.
       if (r.serveUntil === undefined) this.#memo.delete(key);
-      else this.#remember(key, r);
+      else if (key !== undefined) this.#remember(key, r, request);
       return toResult(r);
     }, rethrow);
   }

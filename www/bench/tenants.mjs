@@ -1,0 +1,88 @@
+// Memory per cached token across many tenants, one measurement per process (run.mjs starts it):
+//   node --expose-gc bench/tenants.mjs <mode> <tenants>
+// mode: "one-app" (one app, a tenantId per request), "app-per-tenant", "msal" (msal-node, one
+// app, msal's per-request authority). Tokens are Entra-sized (about 2.2 KB, unique per tenant)
+// and come from a stub fetch or network client, so only what the client keeps is measured.
+// Prints one JSON line: bytes per token beyond the token's own length, and memory-hit latency.
+import { randomBytes } from "node:crypto";
+import { ConfidentialClientApplication as MsalApp } from "@azure/msal-node";
+import { ConfidentialClientApplication } from "entra-edge";
+
+const [mode, count] = [process.argv[2], Number(process.argv[3])];
+const GRAPH = ["https://graph.microsoft.com/.default"];
+const HOME = "00000000-0000-4000-8000-000000000000";
+const tenant = (i) => `${String(i).padStart(8, "0")}-0000-4000-8000-${String(i).padStart(12, "0")}`;
+// Header, claims and an RS256 signature of Entra's usual sizes: 2,178 characters.
+const jwt = () => `eyJ0eXAiOiJKV1QiLCJub25jZSI6Ik${randomBytes(30).toString("base64url")}.${randomBytes(1250).toString("base64url")}.${randomBytes(256).toString("base64url")}`;
+const TOKEN_LENGTH = jwt().length;
+const answer = () => ({ token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: jwt() });
+const fetch = async () => new Response(JSON.stringify(answer()), { status: 200, headers: { "content-type": "application/json" } });
+
+function measure() {
+  global.gc();
+  global.gc();
+  const m = process.memoryUsage();
+  return { rss: m.rss, js: m.heapUsed + m.external + m.arrayBuffers };
+}
+
+async function hitLatency(acquire, n = 20000) {
+  for (let i = 0; i < 2000; i++) await acquire(i);
+  const samples = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await acquire(i);
+    samples.push(Number(process.hrtime.bigint() - t));
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)] / 1000;
+}
+
+const keep = [];
+const before = measure();
+let acquire;
+if (mode === "one-app") {
+  const app = new ConfidentialClientApplication({
+    auth: { clientId: "c", authority: `https://login.microsoftonline.com/${HOME}`, clientSecret: "s", allowedTenants: ["*"] },
+    cache: { maxEntries: count },
+    system: { fetch },
+  });
+  for (let i = 0; i < count; i++) await app.acquireTokenByClientCredential({ scopes: GRAPH, tenantId: tenant(i) });
+  keep.push(app);
+  acquire = (i) => app.acquireTokenByClientCredential({ scopes: GRAPH, tenantId: tenant(i % count) });
+} else if (mode === "app-per-tenant") {
+  for (let i = 0; i < count; i++) {
+    const app = new ConfidentialClientApplication({ auth: { clientId: "c", authority: `https://login.microsoftonline.com/${tenant(i)}`, clientSecret: "s" }, system: { fetch } });
+    await app.acquireTokenByClientCredential({ scopes: GRAPH });
+    keep.push(app);
+  }
+  acquire = (i) => keep[i % count].acquireTokenByClientCredential({ scopes: GRAPH });
+} else if (mode === "msal") {
+  // msal-node discovers each authority; this network client answers locally, for every tenant.
+  const networkClient = {
+    async sendGetRequestAsync(url) {
+      const t = new URL(url).pathname.split("/")[1];
+      const base = `https://login.microsoftonline.com/${t}`;
+      return {
+        status: 200,
+        headers: {},
+        body: url.includes("instance")
+          ? { tenant_discovery_endpoint: `${base}/v2.0/.well-known/openid-configuration`, metadata: [{ preferred_network: "login.microsoftonline.com", preferred_cache: "login.windows.net", aliases: ["login.microsoftonline.com", "login.windows.net"] }] }
+          : { token_endpoint: `${base}/oauth2/v2.0/token`, issuer: `${base}/v2.0`, authorization_endpoint: `${base}/oauth2/v2.0/authorize`, end_session_endpoint: `${base}/oauth2/v2.0/logout`, jwks_uri: `${base}/discovery/v2.0/keys` },
+      };
+    },
+    async sendPostRequestAsync() {
+      return { status: 200, headers: {}, body: answer() };
+    },
+  };
+  const app = new MsalApp({ auth: { clientId: "c", authority: `https://login.microsoftonline.com/${HOME}`, clientSecret: "s" }, system: { networkClient } });
+  const authority = (i) => `https://login.microsoftonline.com/${tenant(i % count)}`;
+  for (let i = 0; i < count; i++) await app.acquireTokenByClientCredential({ scopes: GRAPH, authority: authority(i) });
+  keep.push(app);
+  acquire = (i) => app.acquireTokenByClientCredential({ scopes: GRAPH, authority: authority(i) });
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
+const after = measure();
+const perToken = (bytes) => Math.round(bytes / count - TOKEN_LENGTH);
+const hit = await hitLatency(acquire, mode === "msal" ? 2000 : 20000);
+console.log(JSON.stringify({ mode, count, tokenLength: TOKEN_LENGTH, rssBeyondToken: perToken(after.rss - before.rss), jsBeyondToken: perToken(after.js - before.js), hitMicros: hit }));
