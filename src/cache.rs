@@ -148,10 +148,16 @@ pub enum Freshness {
 }
 
 /// The cache key: SHA-256 over everything that makes a token different (the cloud, the tenant,
-/// the client, the scopes; not the region), hex-encoded, so a store key reveals none of them.
-/// Tenants are compared in lowercase, as Entra does.
-pub fn cache_key(target: &Target, client_id: &str, scopes: &Scopes) -> String {
-    let material = format!(
+/// the client, the client capabilities, the scopes; not the region), hex-encoded, so a store key
+/// reveals none of them. Tenants are compared in lowercase, as Entra does. A token for a client
+/// declaring `cp1` (continuous access evaluation) is not one for a client that does not.
+pub fn cache_key(
+    target: &Target,
+    client_id: &str,
+    capabilities: &[String],
+    scopes: &Scopes,
+) -> String {
+    let mut material = format!(
         "v1\n{}\n{}\n{}\n{}",
         target.key_endpoint,
         target
@@ -162,6 +168,13 @@ pub fn cache_key(target: &Target, client_id: &str, scopes: &Scopes) -> String {
         client_id,
         scopes.canonical()
     );
+    // Without capabilities, the material (and every key already in stores) is as before.
+    if !capabilities.is_empty() {
+        let mut sorted = capabilities.to_vec();
+        sorted.sort();
+        material.push_str("\ncapabilities ");
+        material.push_str(&sorted.join(" "));
+    }
     hex(&Sha256::digest(material.as_bytes()))
 }
 
@@ -394,27 +407,34 @@ mod tests {
             Scopes::parse(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>(), false).unwrap()
         };
         let (a, b) = (a.target(None, None), b.target(None, None));
-        let k = cache_key(&a, "c", &s(&["x", "y"]));
+        let k = cache_key(&a, "c", &[], &s(&["x", "y"]));
         assert_eq!(k.len(), 64);
-        assert_eq!(k, cache_key(&a, "c", &s(&["y", "x"])));
-        assert_ne!(k, cache_key(&b, "c", &s(&["x", "y"])));
-        assert_ne!(k, cache_key(&a, "c2", &s(&["x", "y"])));
-        assert_ne!(k, cache_key(&a, "c", &s(&["x"])));
+        assert_eq!(k, cache_key(&a, "c", &[], &s(&["y", "x"])));
+        assert_ne!(k, cache_key(&b, "c", &[], &s(&["x", "y"])));
+        assert_ne!(k, cache_key(&a, "c2", &[], &s(&["x", "y"])));
+        assert_ne!(k, cache_key(&a, "c", &[], &s(&["x"])));
+        let cae = cache_key(&a, "c", &["cp1".to_owned()], &s(&["x", "y"]));
+        assert_ne!(k, cae, "a CAE client's tokens are not another's");
     }
 
     #[test]
     fn keys_are_per_tenant_not_per_region_or_spelling() {
         let home = Authority::entra("https://login.microsoftonline.com/home.example").unwrap();
         let s = Scopes::parse(&["https://graph.microsoft.com/.default".to_owned()], true).unwrap();
-        let fabrikam = cache_key(&home.target(Some("fabrikam.com"), None), "c", &s);
+        let fabrikam = cache_key(&home.target(Some("fabrikam.com"), None), "c", &[], &s);
         assert_eq!(
             fabrikam,
-            cache_key(&home.target(Some("Fabrikam.COM"), Some("westus2")), "c", &s)
+            cache_key(
+                &home.target(Some("Fabrikam.COM"), Some("westus2")),
+                "c",
+                &[],
+                &s
+            )
         );
-        assert_ne!(fabrikam, cache_key(&home.target(None, None), "c", &s));
+        assert_ne!(fabrikam, cache_key(&home.target(None, None), "c", &[], &s));
         assert_eq!(
-            cache_key(&home.target(None, None), "c", &s),
-            cache_key(&home.target(Some("HOME.example"), None), "c", &s)
+            cache_key(&home.target(None, None), "c", &[], &s),
+            cache_key(&home.target(Some("HOME.example"), None), "c", &[], &s)
         );
     }
 

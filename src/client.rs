@@ -155,7 +155,12 @@ impl<T: TokenText> Client<T> {
         };
         let target = config.authority.target(tenant.as_deref(), region.name());
         Ok(Prepared {
-            key: cache_key(&target, &config.client_id, &scopes),
+            key: cache_key(
+                &target,
+                &config.client_id,
+                &config.client_capabilities,
+                &scopes,
+            ),
             target,
             scopes,
             claims,
@@ -407,6 +412,11 @@ impl<T: TokenText> Client<T> {
         })
     }
 
+    /// The store key of a request's lease (stores that coordinate a fleet).
+    pub fn lease_key(&self, p: &Prepared) -> String {
+        format!("{}{}:lease", self.config.key_prefix, p.key)
+    }
+
     /// The store key of a request's `Retry-After` window.
     pub fn window_key(&self, p: &Prepared) -> String {
         format!("{}{}:retry-after", self.config.key_prefix, p.key)
@@ -500,7 +510,12 @@ impl<T: TokenText> Client<T> {
     pub fn forget(&mut self, scopes: &[String], tenant: Option<&str>) {
         if let Ok(scopes) = Scopes::parse(scopes, self.config.authority.is_entra()) {
             let target = self.config.authority.target(tenant, None);
-            let key = cache_key(&target, &self.config.client_id, &scopes);
+            let key = cache_key(
+                &target,
+                &self.config.client_id,
+                &self.config.client_capabilities,
+                &scopes,
+            );
             self.memory.remove(&key);
         }
     }

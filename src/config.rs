@@ -153,6 +153,9 @@ pub struct ClientConfig {
     pub extra_headers: Vec<(String, String)>,
     /// Options accepted that change nothing here: the shell logs each once.
     pub notes: Vec<String>,
+    /// Whether `cache.store` can lease (`lease` and `release`): set by the shell, which sees
+    /// the store's methods. Leasing stores coordinate a fleet: one token request per key.
+    pub lease: bool,
 }
 
 impl ClientConfig {
@@ -301,6 +304,7 @@ impl ClientConfig {
             detected_region,
             extra_headers: msal.app,
             notes: msal.notes,
+            lease: false,
         };
         let handles = Handles {
             store: cache.store,

@@ -8,11 +8,13 @@
 //! loop {
 //!     match acq.poll(&mut client, now, &mut entropy) {
 //!         Action::Read { key, within_ms }                => handle(Read(value) | TimedOut)
+//!         Action::Lease { key, ttl_ms, within_ms }       => handle(Leased(taken) | TimedOut)
 //!         Action::Sign { input, alg, within_ms }         => handle(Signed(signature) | TimedOut)
 //!         Action::Assert { within_ms }                   => handle(Asserted(jwt) | TimedOut)
 //!         Action::Send { request, timeout_ms, .. }       => handle(Received(response))
 //!         Action::Sleep { ms }                           => handle(Slept)
 //!         Action::Write(write)                           => write it in the background, poll again
+//!         Action::Release { key }                        => release after the writes, poll again
 //!         Action::Log { level, message }                 => log it, poll again
 //!         Action::Done(result)                           => settle every caller with it
 //!     }
@@ -25,18 +27,23 @@
 //!    a read that fails, takes longer than its share, or does not open is a logged miss.
 //! 2. With a store, the `Retry-After` window other isolates wrote is read (after a miss only,
 //!    so a store hit costs one read) and adopted.
-//! 3. An attempt: refused at once inside an open window; otherwise the client assertion
+//! 3. With a store that leases (Redis, a Durable Object), the caller that takes the key's lease
+//!    requests the token; the others wait for the entry it writes (see [`lease`]). A refresh
+//!    first reads the entry: another process may have refreshed already.
+//! 4. An attempt: refused at once inside an open window; otherwise the client assertion
 //!    (signed by the shell's WebCrypto for RSA, here for ES256, or the user's callback), then
 //!    the token request.
-//! 4. A token is cached in memory, unless a token requested later is held, which is then
+//! 5. A token is cached in memory, unless a token requested later is held, which is then
 //!    the answer; the new one is sealed for the store and answered.
-//! 5. A failure is retried after the wait the retry policy gives (`Retry-After`, back-off),
+//! 6. A failure is retried after the wait the retry policy gives (`Retry-After`, back-off),
 //!    within `system.maxRetries` and `system.deadlineMs`. A final failure writes the
 //!    `Retry-After` window it opened; a load then serves a still-valid cached token instead
 //!    (stale-if-error), and a background refresh postpones the next one.
 //!
 //! The deadline counts from the start and bounds every step: each store read gets at most a
 //! quarter of it (then it is skipped), the assertion and signing get what is left.
+
+mod lease;
 
 use std::collections::VecDeque;
 
@@ -123,6 +130,22 @@ pub enum Action<T = AccessToken> {
     },
     /// Write to the store in the background; nothing to report.
     Write(StoreWrite),
+    /// Take the store's lease on `key` for `ttl_ms`: report [`Outcome::Leased`] or
+    /// [`Outcome::TimedOut`].
+    Lease {
+        /// The lease key.
+        key: String,
+        /// How long the lease lives.
+        ttl_ms: u64,
+        /// Longest wait.
+        within_ms: u64,
+    },
+    /// Release the lease on `key` once the writes asked for before have finished; nothing to
+    /// report.
+    Release {
+        /// The lease key.
+        key: String,
+    },
     /// Log a line; nothing to report.
     Log {
         /// Level.
@@ -149,6 +172,8 @@ pub enum Outcome {
     Received(Result<HttpResponse, Error>),
     /// The wait is over.
     Slept,
+    /// Whether the lease was taken, or why asking failed.
+    Leased(Result<bool, String>),
 }
 
 /// Which acquisition this is.
@@ -163,16 +188,42 @@ pub enum Kind {
 #[derive(Debug)]
 enum State {
     Start,
-    ReadingEntry { within_ms: u64 },
+    ReadingEntry {
+        within_ms: u64,
+    },
     Window,
-    ReadingWindow { within_ms: u64 },
+    ReadingWindow {
+        within_ms: u64,
+    },
     Attempt,
-    Signing { input: String, within_ms: u64 },
-    Asserting { within_ms: u64 },
+    Signing {
+        input: String,
+        within_ms: u64,
+    },
+    Asserting {
+        within_ms: u64,
+    },
     Send,
     Sending,
     Sleep(u64),
     Sleeping,
+    Lease,
+    Leasing {
+        within_ms: u64,
+    },
+    /// Another caller holds the lease: wait for its entry until `until_ms`.
+    Waiting {
+        until_ms: u64,
+    },
+    WaitSleeping {
+        until_ms: u64,
+    },
+    WaitRead {
+        until_ms: u64,
+    },
+    WaitReading {
+        until_ms: u64,
+    },
     Done,
 }
 
@@ -188,6 +239,10 @@ pub struct Acquisition<T = AccessToken> {
     assertion: Option<ClientSecret>,
     sent_ms: u64,
     queue: VecDeque<Action<T>>,
+    /// This acquisition holds the key's lease: it releases it when done.
+    holds_lease: bool,
+    /// The next wait between reads of the entry, while another caller holds the lease.
+    poll_ms: u64,
 }
 
 impl<T: TokenText> Acquisition<T> {
@@ -217,6 +272,8 @@ impl<T: TokenText> Acquisition<T> {
             assertion: None,
             sent_ms: now_ms,
             queue: VecDeque::new(),
+            holds_lease: false,
+            poll_ms: lease::FIRST_POLL_MS,
         }
     }
 
@@ -245,7 +302,12 @@ impl<T: TokenText> Acquisition<T> {
             match std::mem::replace(&mut self.state, State::Done) {
                 State::Start => {
                     let store = client.config().store;
-                    if store && self.kind == Kind::Load && !self.p.bypass_cache {
+                    let reads = match self.kind {
+                        Kind::Load => !self.p.bypass_cache,
+                        // Another process may have refreshed it already.
+                        Kind::Refresh => client.config().lease,
+                    };
+                    if store && reads {
                         let within_ms = self.store_share(client, now_ms);
                         self.state = State::ReadingEntry { within_ms };
                         return Action::Read {
@@ -289,6 +351,18 @@ impl<T: TokenText> Acquisition<T> {
                     self.state = State::Sleeping;
                     return Action::Sleep { ms };
                 }
+                State::Lease => return self.lease(client, now_ms),
+                State::Waiting { until_ms } => {
+                    self.state = State::WaitSleeping { until_ms };
+                    return Action::Sleep { ms: self.poll_ms };
+                }
+                State::WaitRead { until_ms } => {
+                    self.state = State::WaitReading { until_ms };
+                    return Action::Read {
+                        key: client.store_key(&self.p),
+                        within_ms: self.store_share(client, now_ms),
+                    };
+                }
                 State::Done => {
                     return Action::Done(Err(Error::network(
                         "internal_error",
@@ -324,7 +398,11 @@ impl<T: TokenText> Acquisition<T> {
                 }
             }
             (State::ReadingWindow { within_ms }, outcome) => {
-                self.state = State::Attempt;
+                self.state = if self.leases(client) {
+                    State::Lease
+                } else {
+                    State::Attempt
+                };
                 if let Some(value) = self.store_value(
                     outcome,
                     within_ms,
@@ -332,6 +410,15 @@ impl<T: TokenText> Acquisition<T> {
                 ) {
                     client.adopt_window(&self.p, &value, now_ms);
                 }
+            }
+            (State::Leasing { within_ms }, outcome) => {
+                self.leased(client, outcome, within_ms, now_ms)
+            }
+            (State::WaitSleeping { until_ms }, Outcome::Slept) => {
+                self.state = State::WaitRead { until_ms };
+            }
+            (State::WaitReading { until_ms }, outcome) => {
+                self.waited(client, outcome, until_ms, now_ms)
             }
             (State::Signing { input, .. }, Outcome::Signed(Ok(signature))) => {
                 self.assertion = Some(ClientSecret::new(finish_jwt(&input, &signature)));
@@ -400,6 +487,8 @@ impl<T: TokenText> Acquisition<T> {
 
     fn open_entry(&mut self, client: &mut Client<T>, value: &str, now_ms: u64) {
         match client.open_stored(&self.p, value, now_ms) {
+            // A refresh wants a token that is no longer due: one another process refreshed.
+            Ok(Some((_, Freshness::RefreshDue))) if self.kind == Kind::Refresh => {}
             Ok(Some((token, freshness))) => {
                 self.log(Level::Verbose, "token served from cache.store");
                 let answer = client.answer(token, TokenSource::Store, freshness);
@@ -474,6 +563,7 @@ impl<T: TokenText> Acquisition<T> {
                 if let Some(write) = write {
                     self.queue.push_back(Action::Write(write));
                 }
+                self.release(client);
                 let answer = client.answer(token, TokenSource::IdentityProvider, Freshness::Fresh);
                 self.finish(Ok(answer));
             }
@@ -482,6 +572,7 @@ impl<T: TokenText> Acquisition<T> {
                     Level::Info,
                     "token acquired from the identity provider, but one requested later is cached: serving that one",
                 );
+                self.release(client);
                 let freshness = newer.freshness(now_ms, client.config().expiry_buffer_ms);
                 let answer = client.answer(*newer, TokenSource::Memory, freshness);
                 self.finish(Ok(answer));
@@ -555,6 +646,8 @@ impl<T: TokenText> Acquisition<T> {
 
     /// The acquisition failed for good.
     fn fail(&mut self, client: &mut Client<T>, err: Error, now_ms: u64) {
+        // Waiters contend again at once instead of waiting out the lease.
+        self.release(client);
         match self.kind {
             Kind::Load => match client.stale(&self.p, now_ms) {
                 // Stale-if-error: a token that is still valid beats an outage for the caller.

@@ -51,6 +51,12 @@ struct Harness {
     client: Client,
     clock: u64,
     store: HashMap<String, String>,
+    /// Leases by key: until when they are held.
+    leases: HashMap<String, u64>,
+    /// An entry another process writes at a given time: (when, key, value).
+    appears: Option<(u64, String, String)>,
+    /// Lease calls fail with this text.
+    lease_fails: Option<&'static str>,
     reads: VecDeque<Read>,
     answers: VecDeque<Result<HttpResponse, Error>>,
     entropy: Counter,
@@ -71,6 +77,9 @@ impl Harness {
             client: client(config),
             clock: T0,
             store: HashMap::new(),
+            leases: HashMap::new(),
+            appears: None,
+            lease_fails: None,
             reads: VecDeque::new(),
             answers: VecDeque::new(),
             entropy: Counter(Some(0)),
@@ -111,6 +120,12 @@ impl Harness {
                     }
                     None => {
                         self.clock += STEP_MS;
+                        if let Some((at, k, v)) = self.appears.clone() {
+                            if self.clock >= at {
+                                self.store.insert(k, v);
+                                self.appears = None;
+                            }
+                        }
                         Outcome::Read(Ok(self.store.get(&key).cloned()))
                     }
                 }
@@ -140,6 +155,28 @@ impl Harness {
                 self.trace.push(format!("sleep {ms}"));
                 self.clock += ms;
                 Outcome::Slept
+            }
+            Action::Lease { key, ttl_ms, .. } => {
+                self.clock += STEP_MS;
+                if let Some(why) = self.lease_fails {
+                    self.trace.push("lease failed".to_owned());
+                    return Step::Report(Outcome::Leased(Err(why.to_owned())));
+                }
+                let free = self
+                    .leases
+                    .get(&key)
+                    .is_none_or(|until| *until <= self.clock);
+                if free {
+                    self.leases.insert(key, self.clock + ttl_ms);
+                }
+                self.trace
+                    .push(format!("lease {}", if free { "taken" } else { "held" }));
+                Outcome::Leased(Ok(free))
+            }
+            Action::Release { key } => {
+                self.trace.push("release".to_owned());
+                self.leases.remove(&key);
+                return Step::Continue;
             }
             Action::Write(w) => {
                 self.trace
@@ -532,4 +569,157 @@ fn a_huge_retry_after_closes_after_a_day() {
         TokenSource::IdentityProvider,
         "the window closed after 24 h, not ten years"
     );
+}
+
+const LEASE_APP: &str = r#"{"auth":{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"0123456789abcdef"},"cache":{"store":{}},"system":{"timeoutMs":2000,"deadlineMs":10000}}"#;
+
+/// A client whose store leases, as RedisStore and DurableObjectStore do.
+fn leasing() -> Harness {
+    let mut h = Harness::new(LEASE_APP);
+    let mut config = entra_edge::config::ClientConfig::from_json(LEASE_APP).unwrap();
+    config.lease = true;
+    h.client = Client::new(config);
+    h
+}
+
+/// Loads the token into `writer`'s store and returns the entry it wrote.
+fn entry_written(p: &Prepared, body: &[u8]) -> (String, String) {
+    let mut writer = leasing();
+    writer.answer(200, &[], body);
+    writer.run(Acquisition::load(p.clone(), T0)).unwrap();
+    let key = writer.client.store_key(p);
+    let value = writer.store[&key].clone();
+    (key, value)
+}
+
+#[test]
+fn the_lease_holder_requests_writes_then_releases() {
+    let mut h = leasing();
+    h.answer(200, &[], &success());
+    let p = h.request(None);
+    h.run(Acquisition::load(p, T0)).unwrap();
+    assert_eq!(
+        steps(&h.take_trace()),
+        [
+            "read entry within 2500",
+            "read window within 2500",
+            "lease taken",
+            "send timeout 2000",
+            "write entry ttl 3299",
+            "release",
+            "done identityProvider"
+        ]
+    );
+    assert!(h.leases.is_empty());
+}
+
+#[test]
+fn a_waiter_reads_the_holders_entry_without_a_request() {
+    let mut h = leasing();
+    let p = h.request(None);
+    let (key, value) = entry_written(&p, &success());
+    h.leases.insert(h.client.lease_key(&p), T0 + 3000);
+    h.appears = Some((T0 + 300, key, value));
+    let answer = h.run(Acquisition::load(p, T0)).unwrap();
+    assert_eq!(answer.source, TokenSource::Store);
+    let trace = h.take_trace();
+    let steps = steps(&trace);
+    assert_eq!(
+        steps[..3],
+        [
+            "read entry within 2500",
+            "read window within 2500",
+            "lease held"
+        ]
+    );
+    assert!(
+        !steps.iter().any(|s| s.starts_with("send")),
+        "no token request: {steps:?}"
+    );
+    assert_eq!(
+        steps[3..7],
+        [
+            "sleep 25",
+            "read entry within 2500",
+            "sleep 50",
+            "read entry within 2500"
+        ]
+    );
+    assert_eq!(steps.last(), Some(&"done store"));
+}
+
+#[test]
+fn a_dead_holder_costs_one_more_request_after_its_lease() {
+    let mut h = leasing();
+    let p = h.request(None);
+    // A holder that took the lease just before and then died: no entry ever comes.
+    h.leases.insert(h.client.lease_key(&p), T0 + 100 + 3000);
+    h.answer(200, &[], &success());
+    let answer = h.run(Acquisition::load(p, T0)).unwrap();
+    assert_eq!(answer.source, TokenSource::IdentityProvider);
+    let trace = h.take_trace();
+    let steps = steps(&trace);
+    let sends = steps.iter().filter(|s| s.starts_with("send")).count();
+    assert_eq!(sends, 1);
+    let held = steps.iter().position(|s| *s == "lease held").unwrap();
+    let taken = steps.iter().position(|s| *s == "lease taken").unwrap();
+    assert!(
+        taken > held,
+        "contended again once the lease ended: {steps:?}"
+    );
+    assert!(steps
+        .iter()
+        .all(|s| !s.starts_with("sleep") || s[6..].parse::<u64>().unwrap() <= 400));
+}
+
+#[test]
+fn a_failing_lease_is_skipped_and_the_token_requested() {
+    let mut h = leasing();
+    h.lease_fails = Some("cache.store.lease failed: ECONNREFUSED");
+    h.answer(200, &[], &success());
+    let p = h.request(None);
+    assert_eq!(
+        h.run(Acquisition::load(p, T0)).unwrap().source,
+        TokenSource::IdentityProvider
+    );
+    let trace = h.take_trace();
+    assert!(trace.contains(&"log warning: cache.store.lease failed: ECONNREFUSED; requesting the token without a lease".to_owned()));
+    assert!(!trace.contains(&"release".to_owned()));
+}
+
+#[test]
+fn a_refresh_under_anothers_lease_waits_and_then_adopts_its_entry() {
+    let body =
+        br#"{"token_type":"Bearer","expires_in":86399,"refresh_in":43199,"access_token":"first"}"#;
+    let mut h = leasing();
+    h.answer(200, &[], body);
+    let p = h.request(None);
+    h.run(Acquisition::load(p.clone(), T0)).unwrap();
+    h.take_trace();
+    h.clock = T0 + 44_000_000; // past refreshOn
+    h.leases.insert(h.client.lease_key(&p), h.clock + 10_000);
+    let err = h.run(Acquisition::refresh(p.clone(), h.clock)).unwrap_err();
+    assert_eq!(err.code(), "refresh_leased");
+    assert!(
+        !steps(&h.take_trace()).iter().any(|s| s.starts_with("send")),
+        "the lease holder refreshes, not us"
+    );
+    // The holder's refreshed entry lands; our next refresh adopts it without a request.
+    let refreshed = br#"{"token_type":"Bearer","expires_in":86399,"refresh_in":43199,"access_token":"refreshed"}"#;
+    let mut other = leasing();
+    other.clock = h.clock;
+    other.answer(200, &[], refreshed);
+    other
+        .run(Acquisition::load(p.clone(), other.clock))
+        .unwrap();
+    h.store = other.store.clone();
+    h.clock += 4000;
+    let adopted = h.run(Acquisition::refresh(p.clone(), h.clock)).unwrap();
+    assert_eq!(adopted.token.access_token.secret(), "refreshed");
+    assert_eq!(
+        steps(&h.take_trace()),
+        ["read entry within 2500", "done store"]
+    );
+    let (held, _) = h.client.lookup(&p, h.clock).unwrap();
+    assert_eq!(held.access_token.secret(), "refreshed");
 }

@@ -5,6 +5,27 @@ export interface KvLike {
   get(key: string): Promise<string | null>;
   put(key: string, value: string, options: { expirationTtl: number }): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Fleet-wide single-flight: take the lease on `key` for `ttlMs` if nobody holds it (KV cannot). */
+  lease?(key: string, ttlMs: number): Promise<boolean>;
+  /** Release a lease this store took. */
+  release?(key: string): Promise<void>;
+}
+
+/** Workers only: cache.store over a Durable Object namespace bound to EntraEdgeTokenCache; it leases. */
+export declare class DurableObjectStore implements KvLike {
+  constructor(namespace: { idFromName(name: string): unknown; get(id: unknown): { fetch(input: string, init?: RequestInit): Promise<Response> } });
+  get(key: string): Promise<string | null>;
+  put(key: string, value: string, options: { expirationTtl: number }): Promise<void>;
+  delete(key: string): Promise<void>;
+  lease(key: string, ttlMs: number): Promise<boolean>;
+  release(key: string): Promise<void>;
+}
+
+/** Workers only: the Durable Object class to re-export from the Worker (export { EntraEdgeTokenCache } from "entra-edge"). */
+export declare class EntraEdgeTokenCache {
+  constructor(state: { storage: unknown }, env?: unknown);
+  fetch(request: Request): Promise<Response>;
+  alarm(): Promise<void>;
 }
 
 export interface ClientCertificate {
@@ -167,6 +188,81 @@ export declare class ConfidentialClientApplication {
    */
   createAuthorizedFetch(options: AuthorizedFetchOptions): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
   clearCache(): Promise<void>;
+  /** This app as an Azure SDK credential (`@azure/core-auth`'s TokenCredential). */
+  asTokenCredential(): TokenCredential;
+}
+
+/** What the Azure SDKs pass to getToken (a subset of `@azure/core-auth`'s GetTokenOptions). */
+export interface GetTokenOptions {
+  /** Stops this caller's wait; a shared token request goes on for other callers. */
+  abortSignal?: { readonly aborted: boolean; addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void; removeEventListener(type: "abort", listener: () => void): void };
+  /** A claims challenge (decoded JSON), as the SDKs' bearer policy passes it; bypasses the cache. */
+  claims?: string;
+  /** This request's tenant: the credential's, or one of additionallyAllowedTenants. */
+  tenantId?: string;
+  /** Adds the `cp1` capability (continuous access evaluation); such tokens are cached apart. */
+  enableCae?: boolean;
+  [option: string]: unknown;
+}
+
+/** `@azure/core-auth`'s AccessToken. */
+export interface AccessToken {
+  token: string;
+  expiresOnTimestamp: number;
+  /** From the token's refreshOn. */
+  refreshAfterTimestamp?: number;
+  tokenType: "Bearer";
+}
+
+/** Assignable to `@azure/core-auth`'s TokenCredential. */
+export interface TokenCredential {
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+}
+
+/** `@azure/identity`'s credential options, with this package's cache and system options. */
+export interface CredentialOptions {
+  /** Default `"https://login.microsoftonline.com"`. */
+  authorityHost?: string;
+  /** As `auth.allowedTenants`; `["*"]` for any. */
+  additionallyAllowedTenants?: string[];
+  /** Accepted; no instance discovery is done (said once in the log). */
+  disableInstanceDiscovery?: boolean;
+  /** Accepted; log lines go to `system.logger` (said once in the log). */
+  loggingOptions?: unknown;
+  /** `maxRetries` is `system.maxRetries`; the rest changes nothing (said once in the log). */
+  retryOptions?: { maxRetries?: number; [option: string]: unknown };
+  cache?: Configuration["cache"];
+  system?: Configuration["system"];
+}
+
+/** `@azure/identity`'s ClientSecretCredential. */
+export declare class ClientSecretCredential implements TokenCredential {
+  constructor(tenantId: string, clientId: string, clientSecret: string, options?: CredentialOptions);
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+}
+
+/** `@azure/identity`'s ClientCertificateCredential: one PEM with the private key and the chain; a path in Node only. */
+export declare class ClientCertificateCredential implements TokenCredential {
+  constructor(tenantId: string, clientId: string, certificate: { certificate: string } | { certificatePath: string } | string, options?: CredentialOptions & { sendCertificateChain?: boolean });
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+}
+
+/** `@azure/identity`'s ClientAssertionCredential: `getAssertion` is called for each token request. */
+export declare class ClientAssertionCredential implements TokenCredential {
+  constructor(tenantId: string, clientId: string, getAssertion: () => string | Promise<string>, options?: CredentialOptions);
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+}
+
+/** Node only: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE (read for each token request), AZURE_AUTHORITY_HOST. */
+export declare class WorkloadIdentityCredential implements TokenCredential {
+  constructor(options?: CredentialOptions & { tenantId?: string; clientId?: string; tokenFilePath?: string });
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+}
+
+/** Node only: AZURE_TENANT_ID, AZURE_CLIENT_ID, and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH. */
+export declare class EnvironmentCredential implements TokenCredential {
+  constructor(options?: CredentialOptions);
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
 }
 
 export interface AuthorizedFetchOptions {

@@ -9,16 +9,22 @@ export declare class FileStore implements KvLike {
   delete(key: string): Promise<void>;
 }
 
-/** Any client with get(key), set(key, value, "EX", seconds) and del(key), e.g. ioredis. */
+/** Any client with get, set (EX, and PX NX for leases), del and eval, e.g. ioredis. */
 export interface RedisLikeClient {
   get(key: string): Promise<string | null>;
-  set(key: string, value: string, mode: "EX", seconds: number): Promise<unknown>;
+  set(key: string, value: string, ...options: (string | number)[]): Promise<unknown>;
   del(key: string): Promise<unknown>;
+  eval(script: string, keys: number, ...args: (string | number)[]): Promise<unknown>;
 }
 
+/** Shares sealed tokens through Redis, and leases each key (SET NX PX) so a fleet makes one token request. */
 export declare class RedisStore implements KvLike {
   constructor(client: RedisLikeClient);
   get(key: string): Promise<string | null>;
   put(key: string, value: string, options: { expirationTtl: number }): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Takes the lease on `key` for `ttlMs` if nobody holds it. */
+  lease(key: string, ttlMs: number): Promise<boolean>;
+  /** Releases the lease if this store still owns it. */
+  release(key: string): Promise<void>;
 }

@@ -131,7 +131,9 @@ impl Inner {
             )
             .as_string(),
         };
-        let (core, handles) = ClientConfig::from_input(input, &env)?;
+        let (mut core, handles) = ClientConfig::from_input(input, &env)?;
+        let store = handles.store.map(Store::new).transpose()?;
+        core.lease = store.as_ref().is_some_and(Store::leases);
         let log = match handles.logger {
             None => Log::default(),
             Some(logger) => {
@@ -151,7 +153,7 @@ impl Inner {
         }
         Ok(Inner {
             core: RefCell::new(Client::new(core)),
-            store: handles.store.map(Store::new).transpose()?,
+            store,
             fetch: function(handles.fetch, "system.fetch", CODE)?,
             network: handles.network_client.map(NetworkClient::new).transpose()?,
             now: function(handles.now, "system.now", CODE)?,

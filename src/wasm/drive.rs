@@ -5,9 +5,9 @@
 
 use std::rc::Rc;
 
-use js_sys::{Function, Object};
+use js_sys::{Function, Object, Promise};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::{future_to_promise, spawn_local};
+use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 
 use super::app::Inner;
 use super::errors::to_js;
@@ -41,6 +41,8 @@ impl Inner {
         let fail = |e: &Error, cause: Option<JsValue>| to_js(e, Some(&corr), cause);
         // The JS error behind the last network failure, for the final error's `cause`.
         let mut cause = None;
+        // Store writes started, which a lease release waits for.
+        let mut writes: Vec<Promise> = Vec::new();
         loop {
             let now = self.now_ms().map_err(|e| fail(&e, None))?;
             let action = acq.poll(&mut self.core.borrow_mut(), now, &mut JsEntropy);
@@ -73,11 +75,20 @@ impl Inner {
                 }
                 Action::Sleep { ms } => {
                     let (timer, _) = sleep(ms, &JsValue::UNDEFINED);
-                    let _ = wasm_bindgen_futures::JsFuture::from(timer).await;
+                    let _ = JsFuture::from(timer).await;
                     Outcome::Slept
                 }
                 Action::Write(write) => {
-                    self.write_store(write, wait_until.as_ref());
+                    writes.extend(self.write_store(write, wait_until.as_ref()));
+                    continue;
+                }
+                Action::Lease {
+                    key,
+                    ttl_ms,
+                    within_ms,
+                } => self.lease(key, ttl_ms, within_ms).await,
+                Action::Release { key } => {
+                    self.release(key, &writes, wait_until.as_ref());
                     continue;
                 }
                 Action::Log { level, message } => {
@@ -178,12 +189,13 @@ impl Inner {
     }
 
     /// Writes in the background (through `waitUntil` when given): a caller never waits for KV.
-    fn write_store(&self, write: StoreWrite, wait_until: Option<&Function>) {
-        let Some(store) = &self.store else { return };
+    /// The returned promise settles when the write has, for a release to follow it.
+    fn write_store(&self, write: StoreWrite, wait_until: Option<&Function>) -> Option<Promise> {
+        let store = self.store.as_ref()?;
         self.store_keys.borrow_mut().note(&write.key);
         let handle = store.clone();
         let log = self.log.clone();
-        let work = async move {
+        let work = future_to_promise(async move {
             if let Err(why) = handle
                 .put(&write.key, &write.value, write.ttl_seconds)
                 .await
@@ -194,14 +206,56 @@ impl Inner {
                 );
             }
             Ok(JsValue::UNDEFINED)
+        });
+        keep_alive(&work, wait_until);
+        Some(work)
+    }
+
+    /// `cache.store.lease(key, ttlMs)`, given up after `within_ms`.
+    async fn lease(&self, key: String, ttl_ms: u64, within_ms: u64) -> Outcome {
+        let Some(store) = &self.store else {
+            return Outcome::Leased(Ok(false));
         };
-        match wait_until {
-            Some(wait_until) => {
-                let _ = wait_until.call1(&JsValue::UNDEFINED, &future_to_promise(work));
+        let asking = store.lease(&key, ttl_ms);
+        let promise =
+            future_to_promise(
+                async move { asking.await.map(JsValue::from).map_err(JsValue::from) },
+            );
+        match within(&promise, within_ms).await {
+            None => Outcome::TimedOut,
+            Some(Ok(taken)) => Outcome::Leased(Ok(taken.is_truthy())),
+            Some(Err(why)) => Outcome::Leased(Err(why.as_string().unwrap_or_default())),
+        }
+    }
+
+    /// Releases `key` once `writes` have settled, in the background.
+    fn release(&self, key: String, writes: &[Promise], wait_until: Option<&Function>) {
+        let Some(store) = &self.store else { return };
+        let handle = store.clone();
+        let log = self.log.clone();
+        let writes: js_sys::Array = writes.iter().collect();
+        let work = future_to_promise(async move {
+            let _ = JsFuture::from(Promise::all_settled(&writes)).await;
+            if let Err(why) = handle.release(&key).await {
+                log.line("warning", &format!("{why}; the lease ends by itself"));
             }
-            None => spawn_local(async move {
-                let _ = work.await;
-            }),
+            Ok(JsValue::UNDEFINED)
+        });
+        keep_alive(&work, wait_until);
+    }
+}
+
+/// Hands background work to `waitUntil` when given (Workers), else lets it run on.
+fn keep_alive(work: &Promise, wait_until: Option<&Function>) {
+    match wait_until {
+        Some(wait_until) => {
+            let _ = wait_until.call1(&JsValue::UNDEFINED, work);
+        }
+        None => {
+            let work = work.clone();
+            spawn_local(async move {
+                let _ = JsFuture::from(work).await;
+            });
         }
     }
 }

@@ -58,6 +58,26 @@ impl Store {
             .map(|_| ())
     }
 
+    /// Whether the store coordinates a fleet: `lease(key, ttlMs)` and `release(key)`.
+    pub(crate) fn leases(&self) -> bool {
+        get(&self.handle, "lease").is_function() && get(&self.handle, "release").is_function()
+    }
+
+    /// `lease(key, ttlMs)`: whether this caller took the lease.
+    pub(crate) fn lease(
+        &self,
+        key: &str,
+        ttl_ms: u64,
+    ) -> impl Future<Output = Result<bool, String>> {
+        let started = self.call("lease", &[key.into(), JsValue::from(ttl_ms as f64)]);
+        async move { Ok(started.await?.is_truthy()) }
+    }
+
+    /// `release(key)`.
+    pub(crate) async fn release(&self, key: &str) -> Result<(), String> {
+        self.call("release", &[key.into()]).await.map(|_| ())
+    }
+
     /// `delete(key)`.
     pub(crate) async fn delete(&self, key: &str) -> Result<(), String> {
         self.call("delete", &[key.into()]).await.map(|_| ())

@@ -2,11 +2,16 @@
 // Microsoft Graph, with tokens cached in the TOKEN_CACHE KV namespace. When the app lacks admin
 // consent it answers a readable page saying what to do.
 //
-// Bindings: CLIENT_ID, TENANT_ID, CLIENT_SECRET (a secret), TOKEN_CACHE (KV). Optional, for the
-// local demo: AUTHORITY_HOST (instead of https://login.microsoftonline.com), TOKEN_ENDPOINT
-// (a generic OAuth server instead of Entra), GRAPH_BASE (instead of https://graph.microsoft.com),
-// SCOPE (instead of Graph's .default).
-import { AuthError, ConfidentialClientApplication, ConsentRequiredError } from "entra-edge";
+// Bindings: CLIENT_ID, TENANT_ID, CLIENT_SECRET (a secret), TOKEN_CACHE (KV). With TOKEN_CACHE_DO
+// (a Durable Object namespace of EntraEdgeTokenCache) tokens are kept there instead, and every
+// isolate in every location shares one token request. Optional, for the local demo:
+// AUTHORITY_HOST (instead of https://login.microsoftonline.com), TOKEN_ENDPOINT (a generic OAuth
+// server instead of Entra), GRAPH_BASE (instead of https://graph.microsoft.com), SCOPE (instead
+// of Graph's .default).
+import { AuthError, ConfidentialClientApplication, ConsentRequiredError, DurableObjectStore } from "entra-edge";
+
+// The Durable Object class wrangler.toml binds as TOKEN_CACHE_DO.
+export { EntraEdgeTokenCache } from "entra-edge";
 
 // One app per isolate: its memory cache and single-flight then serve every request here.
 let app;
@@ -19,7 +24,7 @@ function appFor(env) {
         ? { tokenEndpoint: env.TOKEN_ENDPOINT }
         : { authority: `${env.AUTHORITY_HOST ?? "https://login.microsoftonline.com"}/${env.TENANT_ID}` }),
     },
-    cache: { store: env.TOKEN_CACHE },
+    cache: { store: env.TOKEN_CACHE_DO ? new DurableObjectStore(env.TOKEN_CACHE_DO) : env.TOKEN_CACHE },
   });
   return app;
 }

@@ -4,6 +4,7 @@ import { toError } from "./errors.js";
 import { ensureWasm } from "./loader.js";
 
 import { createAuthorizedFetch } from "./authorized-fetch.js";
+import { AppCredential } from "./credentials.js";
 
 export { AuthError, ClientConfigurationError, ConsentRequiredError, NetworkError, ServerError, ThrottledError } from "./errors.js";
 
@@ -114,6 +115,7 @@ export class ConfidentialClientApplication {
   // a hit only marks its entry used; past the bound, used entries from the oldest on get a
   // second chance (moved to the end) until an unused one is evicted.
   #memo = new Map();
+  #configuration;
   #maxEntries;
   #now;
   #log;
@@ -125,6 +127,7 @@ export class ConfidentialClientApplication {
     } catch (e) {
       rethrow(e);
     }
+    this.#configuration = configuration;
     // Validated by the core above.
     this.#maxEntries = configuration.cache?.maxEntries ?? 10_000;
     this.#now = configuration.system?.now ?? Date.now;
@@ -179,6 +182,18 @@ export class ConfidentialClientApplication {
     }, rethrow);
   }
 
+
+  /**
+   * This app as an Azure SDK credential (@azure/core-auth's TokenCredential). `enableCae`
+   * requests go to a sibling app that adds the cp1 capability (its tokens are cached apart).
+   */
+  asTokenCredential() {
+    return new AppCredential((cae) => {
+      const auth = this.#configuration.auth;
+      if (!cae || auth.clientCapabilities?.includes("cp1")) return this;
+      return new ConfidentialClientApplication({ ...this.#configuration, auth: { ...auth, clientCapabilities: [...(auth.clientCapabilities ?? []), "cp1"] } });
+    });
+  }
 
   /** MSAL.NET / MSAL Python name for the same call. */
   acquireTokenForClient(request) {

@@ -5,3 +5,5 @@ import { setModuleLoader } from "./loader.js";
 setModuleLoader(() => wasmModule);
 
 export * from "./client.js";
+export { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential } from "./azure-credentials.js";
+export { DurableObjectStore, EntraEdgeTokenCache } from "./durable-object.js";

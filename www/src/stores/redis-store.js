@@ -1,11 +1,22 @@
 // A KV-shaped store over a Redis client, for fleets of daemons that share tokens. Works with any
-// client exposing get(key), set(key, value, "EX", seconds) and del(key) — ioredis, or node-redis
-// through its legacy mode — so the package depends on none.
+// client exposing get(key), set(key, value, ...options), del(key) and eval(script, n, ...args):
+// ioredis, or node-redis through its legacy mode, so the package depends on none.
+//
+// It also leases (fleet-wide single-flight): lease(key, ttlMs) is SET NX PX with a random owner
+// value, and release(key) deletes the lease only if this store still owns it (a Lua script:
+// a lease that expired and was taken by another process is not removed). The value is a random
+// id: no secret.
+import { randomUUID } from "node:crypto";
+
+const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
 export class RedisStore {
   #client;
+  /** Lease key -> the owner value this store set. */
+  #owned = new Map();
 
   constructor(client) {
-    for (const method of ["get", "set", "del"]) {
+    for (const method of ["get", "set", "del", "eval"]) {
       if (typeof client?.[method] !== "function") {
         throw new TypeError(`RedisStore: the client must have ${method}(); pass an ioredis client or a node-redis legacy client`);
       }
@@ -24,5 +35,21 @@ export class RedisStore {
 
   async delete(key) {
     await this.#client.del(key);
+  }
+
+  /** Takes the lease on `key` for `ttlMs` if nobody holds it: true when taken. */
+  async lease(key, ttlMs) {
+    const owner = randomUUID();
+    const taken = (await this.#client.set(key, owner, "PX", Math.max(1, Math.floor(ttlMs)), "NX")) === "OK";
+    if (taken) this.#owned.set(key, owner);
+    return taken;
+  }
+
+  /** Releases the lease on `key` if this store still owns it. */
+  async release(key) {
+    const owner = this.#owned.get(key);
+    if (owner === undefined) return;
+    this.#owned.delete(key);
+    await this.#client.eval(RELEASE, 1, key, owner);
   }
 }

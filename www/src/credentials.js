@@ -1,0 +1,112 @@
+// Azure SDK credentials (@azure/core-auth's TokenCredential) with @azure/identity's constructors,
+// backed by ConfidentialClientApplication: memory and store cache, single-flight, refresh-ahead,
+// retries and sealing serve every SDK client. No Azure package is needed at run time.
+import { ClientConfigurationError } from "./errors.js";
+
+const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
+
+// @azure/identity's options that mean something here; anything else is refused by name.
+const OPTIONS = new Set(["authorityHost", "additionallyAllowedTenants", "sendCertificateChain", "cache", "system", "disableInstanceDiscovery", "loggingOptions", "retryOptions"]);
+// @azure/identity's options that have a better form here.
+const INSTEAD = {
+  tokenCachePersistenceOptions: "cache: { store } (a KV namespace, FileStore or RedisStore): tokens are cached and shared there, sealed",
+  proxyOptions: "system: { fetch } with a proxy dispatcher",
+  httpClient: "system: { fetch }",
+  additionalPolicies: "system: { fetch } to change how token requests are sent",
+  allowInsecureConnection: "nothing: http is allowed for loopback hosts (local identity providers) and refused elsewhere",
+  certificatePassword: "an unencrypted key: decrypt it first (openssl pkcs8 -topk8 -nocrypt) and keep it in a secret store",
+};
+
+function refuse(errorCode, message) {
+  return new ClientConfigurationError({ name: "ClientConfigurationError", errorCode, message });
+}
+
+/** The app configuration an @azure/identity-style credential stands for. */
+export function configurationFor(name, tenantId, clientId, credential, options = {}) {
+  if (typeof tenantId !== "string" || tenantId === "") throw refuse("invalid_config", `${name}: tenantId is required, the directory (tenant) ID or domain`);
+  if (typeof clientId !== "string" || clientId === "") throw refuse("invalid_config", `${name}: clientId is required, the application (client) ID`);
+  if (options === null || typeof options !== "object") throw refuse("invalid_config", `${name}: options must be an object`);
+  for (const option of Object.keys(options)) {
+    if (option in INSTEAD) throw refuse("unsupported_option", `${name}: options.${option} is @azure/identity's; here use ${INSTEAD[option]}`);
+    if (!OPTIONS.has(option)) throw refuse("invalid_config", `${name}: unknown option options.${option}: check its spelling against the documented options`);
+  }
+  const { authorityHost = DEFAULT_AUTHORITY_HOST, additionallyAllowedTenants, sendCertificateChain, cache, system, retryOptions } = options;
+  const auth = {
+    clientId,
+    authority: `${String(authorityHost).replace(/\/+$/, "")}/${tenantId}`,
+    ...credential,
+    ...(additionallyAllowedTenants ? { allowedTenants: additionallyAllowedTenants } : {}),
+    ...(sendCertificateChain ? { sendX5C: true } : {}),
+  };
+  const maxRetries = retryOptions?.maxRetries;
+  const configuration = {
+    auth,
+    ...(cache ? { cache } : {}),
+    system: { ...(maxRetries !== undefined && system?.maxRetries === undefined ? { maxRetries } : {}), ...system },
+  };
+  // Accepted, and said once in the log: they change nothing here.
+  const notes = [];
+  if (options.disableInstanceDiscovery !== undefined) notes.push(`${name}: options.disableInstanceDiscovery changes nothing: no instance discovery is done`);
+  if (options.loggingOptions !== undefined) notes.push(`${name}: options.loggingOptions changes nothing: log lines go to system.logger`);
+  const other = retryOptions && Object.keys(retryOptions).filter((k) => k !== "maxRetries");
+  if (other?.length) notes.push(`${name}: options.retryOptions.${other.join(", ")} change nothing: retries follow system.maxRetries and system.deadlineMs`);
+  return { configuration, notes };
+}
+
+/** `{ certificate }` (one PEM: the private key and the chain, leaf first) as clientCertificate. */
+export function certificateFromPem(name, pem) {
+  if (typeof pem !== "string") throw refuse("invalid_certificate", `${name}: certificate must be PEM text with the private key and the certificate`);
+  const key = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]+?-----END \1-----/.exec(pem);
+  const chain = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (!key || !chain) {
+    throw refuse("invalid_certificate", `${name}: the PEM must hold the private key (BEGIN PRIVATE KEY) and the certificate (BEGIN CERTIFICATE), as @azure/identity's certificate files do`);
+  }
+  return { privateKey: key[0], x5c: chain.join("\n") };
+}
+
+/**
+ * A TokenCredential over `make(capabilities)`, an app factory: the CAE variant (cp1) is a second
+ * app, made on first use, so CAE and other tokens are cached apart (as @azure/identity does).
+ */
+export class AppCredential {
+  #make;
+  #app;
+  #cae;
+
+  constructor(make) {
+    this.#make = make;
+    this.#app = make(false);
+  }
+
+  /**
+   * @azure/core-auth's getToken: `scopes` a string or an array; `claims` (a claims challenge, as
+   * the SDKs' bearer policy passes it) bypasses the cache; `tenantId` follows
+   * auth.allowedTenants; `enableCae` adds cp1; `abortSignal` stops this caller's wait only.
+   */
+  async getToken(scopes, options = {}) {
+    const list = typeof scopes === "string" ? [scopes] : scopes;
+    const app = options.enableCae ? (this.#cae ??= this.#make(true)) : this.#app;
+    const request = { scopes: list };
+    if (options.claims) request.claims = options.claims;
+    if (options.tenantId) request.tenantId = options.tenantId;
+    const pending = app.acquireTokenByClientCredential(request);
+    const r = await (options.abortSignal ? abortable(pending, options.abortSignal) : pending);
+    const token = { token: r.accessToken, expiresOnTimestamp: r.expiresOn.getTime(), tokenType: "Bearer" };
+    if (r.refreshOn) token.refreshAfterTimestamp = r.refreshOn.getTime();
+    return token;
+  }
+}
+
+/** Rejects when `signal` aborts; the shared acquisition goes on for its other callers. */
+function abortable(pending, signal) {
+  const aborted = () => new DOMException("The operation was aborted.", "AbortError");
+  if (signal.aborted) {
+    pending.catch(() => {});
+    return Promise.reject(aborted());
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(aborted());
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}

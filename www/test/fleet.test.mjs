@@ -1,0 +1,197 @@
+// Fleet-wide single-flight: daemons as separate processes over a real redis-server, and Workers
+// as separate isolates over one Durable Object namespace in workerd, make one token request per
+// key; a dead leaseholder costs one more, a failing coordinator none of the acquisitions.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
+import { until } from "./support/until.mjs";
+import { bundleWorker } from "./support/workerd.mjs";
+
+const DAEMON = fileURLToPath(new URL("./support/fleet-daemon.mjs", import.meta.url));
+let fake;
+before(async () => (fake = await startEntraFake()));
+after(() => fake.close());
+
+/** A redis-server on a unix socket in a fresh folder. */
+async function startRedis() {
+  const socket = join(await mkdtemp(join(tmpdir(), "entra-edge-fleet-")), "redis.sock");
+  const server = spawn("redis-server", ["--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.stdout.on("data", (d) => /ready to accept connections/i.test(d.toString()) && resolve());
+  });
+  return { socket, stop: () => server.kill() };
+}
+
+/** `count` daemon processes, each reporting its log lines and outcome. */
+async function startFleet(count, socket, timeoutMs = 2000) {
+  const daemons = Array.from({ length: count }, (_, i) => {
+    const child = spawn(process.execPath, [DAEMON, socket, `${fake.url}/${TENANT}`, CLIENT_ID, SECRET, `daemon-${i}`, String(timeoutMs)], { stdio: ["pipe", "pipe", "inherit"] });
+    const d = { child, id: `daemon-${i}`, logs: [], ready: false, outcome: null };
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const message = JSON.parse(line);
+      if (message.ready) d.ready = true;
+      if (message.log) d.logs.push(message.log);
+      if (message.result || message.error) d.outcome = message;
+    });
+    return d;
+  });
+  await until(() => daemons.every((d) => d.ready), "every daemon started");
+  return {
+    daemons,
+    go: () => daemons.forEach((d) => d.child.stdin.write("go\n")),
+    stop: () => daemons.forEach((d) => (d.child.stdin.end(), d.child.kill())),
+  };
+}
+
+const waiting = (d) => d.logs.some(([, m]) => /holds this token's lease: waiting/.test(m));
+
+describe("daemons over a real redis-server", () => {
+  let redis;
+  before(async () => (redis = await startRedis()));
+  after(() => redis.stop());
+
+  test("6 processes released together, the endpoint held: one token request, one token", async () => {
+    const fleet = await startFleet(6, redis.socket);
+    let release;
+    const held = new Promise((r) => (release = r));
+    const n = fake.requests.length;
+    fake.respondWith(async () => {
+      await held;
+      return undefined;
+    });
+    try {
+      fleet.go();
+      // The lease holder's request is at the endpoint and the five others wait for its entry.
+      await until(() => fake.requests.length > n && fleet.daemons.filter(waiting).length === 5, "five daemons wait on the lease");
+      release();
+      await until(() => fleet.daemons.every((d) => d.outcome), "every daemon has a token");
+      assert.equal(fake.requests.length - n, 1, "one token request for the fleet");
+      const tokens = new Set(fleet.daemons.map((d) => d.outcome.result?.accessToken));
+      assert.equal(tokens.size, 1, JSON.stringify(fleet.daemons.map((d) => d.outcome)));
+      assert.deepEqual(fleet.daemons.map((d) => d.outcome.result.tokenSource).sort(), ["identityProvider", "store", "store", "store", "store", "store"]);
+    } finally {
+      fake.respondWith(undefined);
+      fleet.stop();
+    }
+  });
+
+  test("the leaseholder killed after its request reached the endpoint: the others still get a token", async () => {
+    // A fresh key: another scope would do, here a fresh Redis.
+    const fresh = await startRedis();
+    const fleet = await startFleet(4, fresh.socket, 1500);
+    const n = fake.requests.length;
+    let holder;
+    fake.respondWith(async (req) => {
+      if (holder === undefined) {
+        holder = req.headers["client-request-id"];
+        return new Promise(() => {}); // never answers: its process dies first
+      }
+      return undefined;
+    });
+    try {
+      fleet.go();
+      await until(() => holder !== undefined && fleet.daemons.filter(waiting).length === 3, "three daemons wait on the lease");
+      const dead = fleet.daemons.find((d) => d.id === holder);
+      dead.child.kill("SIGKILL");
+      const alive = fleet.daemons.filter((d) => d !== dead);
+      await until(() => alive.every((d) => d.outcome), "the others have a token");
+      assert.ok(alive.every((d) => d.outcome.result), JSON.stringify(alive.map((d) => d.outcome)));
+      assert.equal(new Set(alive.map((d) => d.outcome.result.accessToken)).size, 1);
+      assert.equal(fake.requests.length - n, 2, "the dead holder's request and one more, not one per waiter");
+    } finally {
+      fake.respondWith(undefined);
+      fleet.stop();
+      fresh.stop();
+    }
+  });
+
+  test("Redis down: every process gets its own token, and says why", async () => {
+    const gone = await startRedis();
+    gone.stop();
+    const fleet = await startFleet(3, gone.socket);
+    const n = fake.requests.length;
+    try {
+      fleet.go();
+      await until(() => fleet.daemons.every((d) => d.outcome), "every daemon has a token");
+      assert.ok(fleet.daemons.every((d) => d.outcome.result?.tokenSource === "identityProvider"), JSON.stringify(fleet.daemons.map((d) => d.outcome)));
+      assert.equal(fake.requests.length - n, 3, "one request per process");
+      for (const d of fleet.daemons) {
+        assert.ok(d.logs.some(([l, m]) => l === "warning" && /cache\.store\.lease failed: .*requesting the token without a lease/.test(m)), JSON.stringify(d.logs));
+      }
+    } finally {
+      fleet.stop();
+    }
+  });
+});
+
+describe("Workers over one Durable Object namespace (workerd)", () => {
+  let bundle;
+  before(async () => (bundle = await bundleWorker(fileURLToPath(new URL("./workers/fleet-worker.js", import.meta.url)))));
+
+  /** Three Workers (separate isolates) whose TOKEN_CACHE_DO is `className` in the first one. */
+  function startFleetOfWorkers(className, persist) {
+    const modules = [
+      { type: "ESModule", path: join(bundle, "worker.js") },
+      { type: "CompiledWasm", path: join(bundle, "entra_edge_bg.wasm") },
+    ];
+    const bindings = { CLIENT_ID, CLIENT_SECRET: SECRET, AUTHORITY: `${fake.url}/${TENANT}` };
+    const worker = (name) => ({
+      name,
+      modulesRoot: bundle,
+      modules,
+      compatibilityDate: "2026-04-01",
+      bindings,
+      durableObjects: { TOKEN_CACHE_DO: { className, scriptName: "w0", useSQLite: true } },
+    });
+    return new Miniflare({ workers: ["w0", "w1", "w2"].map(worker), ...(persist ? { durableObjectsPersist: persist } : {}) });
+  }
+
+  const askAll = async (mf, count) => {
+    const workers = await Promise.all(["w0", "w1", "w2"].map((n) => mf.getWorker(n)));
+    return Promise.all(Array.from({ length: count }, (_, i) => workers[i % 3].fetch("http://worker/token").then((r) => r.json())));
+  };
+
+  test("100 concurrent requests across 3 isolates: one token request; a new Miniflare reads the persisted object", async () => {
+    const persist = await mkdtemp(join(tmpdir(), "entra-edge-do-"));
+    const n = fake.requests.length;
+    const first = startFleetOfWorkers("EntraEdgeTokenCache", persist);
+    try {
+      const bodies = await askAll(first, 100);
+      assert.ok(bodies.every((b) => b.accessToken), JSON.stringify(bodies.find((b) => !b.accessToken)));
+      assert.equal(fake.requests.length - n, 1, "one token request for the three isolates");
+      assert.equal(new Set(bodies.map((b) => b.accessToken)).size, 1);
+    } finally {
+      await first.dispose();
+    }
+    const second = startFleetOfWorkers("EntraEdgeTokenCache", persist);
+    try {
+      const [b] = await askAll(second, 1);
+      assert.equal(b.tokenSource, "store");
+      assert.equal(fake.requests.length - n, 1, "no token request");
+    } finally {
+      await second.dispose();
+    }
+  });
+
+  test("an object that throws: every isolate falls back to its own request, and says why", async () => {
+    const mf = startFleetOfWorkers("BrokenTokenCache");
+    try {
+      const n = fake.requests.length;
+      const bodies = await askAll(mf, 3);
+      assert.ok(bodies.every((b) => b.tokenSource === "identityProvider"), JSON.stringify(bodies));
+      assert.equal(fake.requests.length - n, 3);
+      const logs = await (await (await mf.getWorker("w1")).fetch("http://worker/logs")).json();
+      assert.ok(logs.some(([l, m]) => l === "warning" && /cache\.store\.lease failed/.test(m)), JSON.stringify(logs));
+    } finally {
+      await mf.dispose();
+    }
+  });
+});
