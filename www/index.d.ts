@@ -192,17 +192,27 @@ export declare class ConfidentialClientApplication {
   asTokenCredential(): TokenCredential;
 }
 
-/** What the Azure SDKs pass to getToken (a subset of `@azure/core-auth`'s GetTokenOptions). */
+/** `@azure/abort-controller`'s AbortSignalLike (an AbortSignal is one). */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: "abort", listener: (this: AbortSignalLike, ev: any) => any, options?: any): void;
+  removeEventListener(type: "abort", listener: (this: AbortSignalLike, ev: any) => any, options?: any): void;
+}
+
+/** What the Azure SDKs pass to getToken (`@azure/core-auth`'s GetTokenOptions). */
 export interface GetTokenOptions {
   /** Stops this caller's wait; a shared token request goes on for other callers. */
-  abortSignal?: { readonly aborted: boolean; addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void; removeEventListener(type: "abort", listener: () => void): void };
+  abortSignal?: AbortSignalLike;
   /** A claims challenge (decoded JSON), as the SDKs' bearer policy passes it; bypasses the cache. */
   claims?: string;
   /** This request's tenant: the credential's, or one of additionallyAllowedTenants. */
   tenantId?: string;
   /** Adds the `cp1` capability (continuous access evaluation); such tokens are cached apart. */
   enableCae?: boolean;
-  [option: string]: unknown;
+  /** Passed by the SDKs; the token does not depend on them. */
+  requestOptions?: { timeout?: number };
+  tracingOptions?: { tracingContext?: unknown };
+  proofOfPossessionOptions?: unknown;
 }
 
 /** `@azure/core-auth`'s AccessToken. */

@@ -25,6 +25,8 @@ before(async () => {
   project = await mkdtemp(join(tmpdir(), "entra-edge-user-"));
   await writeFile(join(project, "package.json"), JSON.stringify({ name: "user-project", private: true }));
   await run("npm", ["install", "--no-audit", "--no-fund", "--offline", join(packDir, filename)], { cwd: project });
+  // @azure/core-auth's types for the TokenCredential check, as the dev dependencies have them.
+  await run("ln", ["-s", join(WWW, "node_modules", "@azure"), join(project, "node_modules", "@azure")]);
 });
 
 test("CommonJS require", async () => {
@@ -65,6 +67,27 @@ test("TypeScript strict against the shipped types", async () => {
   await writeFile(join(project, "index.ts"), source);
   await writeFile(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", skipLibCheck: false, types: [] }, files: ["index.ts"] }));
   await run(join(BIN, "tsc"), ["-p", project], { cwd: project });
+});
+
+test("the credentials are @azure/core-auth TokenCredentials (tsc --strict)", async () => {
+  const source = `import type { TokenCredential, AccessToken } from "@azure/core-auth";
+    import { ClientSecretCredential, ClientCertificateCredential, ClientAssertionCredential, WorkloadIdentityCredential, EnvironmentCredential, ConfidentialClientApplication } from "entra-edge";
+    const app = new ConfidentialClientApplication({ auth: { clientId: "c", authority: "https://login.microsoftonline.com/t", clientSecret: "s" } });
+    const credentials: TokenCredential[] = [
+      new ClientSecretCredential("t", "c", "s", { authorityHost: "https://login.microsoftonline.us", additionallyAllowedTenants: ["*"] }),
+      new ClientCertificateCredential("t", "c", { certificate: "PEM" }, { sendCertificateChain: true }),
+      new ClientAssertionCredential("t", "c", async () => "jwt"),
+      new WorkloadIdentityCredential(),
+      new EnvironmentCredential(),
+      app.asTokenCredential(),
+    ];
+    export async function token(c: TokenCredential): Promise<number> {
+      const t: AccessToken | null = await c.getToken("https://storage.azure.com/.default", { enableCae: true, claims: "{}", tenantId: "t2" });
+      return (t?.expiresOnTimestamp ?? 0) + (t?.refreshAfterTimestamp ?? 0) + credentials.length;
+    }`;
+  await writeFile(join(project, "credential.ts"), source);
+  await writeFile(join(project, "tsconfig.credential.json"), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", skipLibCheck: false, types: [] }, files: ["credential.ts"] }));
+  await run(join(BIN, "tsc"), ["-p", join(project, "tsconfig.credential.json")], { cwd: project });
 });
 
 test("a Worker project bundled by wrangler deploy --dry-run", async () => {

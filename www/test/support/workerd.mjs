@@ -2,6 +2,7 @@
 // package: esbuild with the conditions workerd/worker/browser, the .wasm kept as a module.
 import { build } from "esbuild";
 import { copyFile, mkdtemp } from "node:fs/promises";
+import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,16 +10,26 @@ import { Miniflare } from "miniflare";
 
 const WWW = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** Bundles `entry` into a fresh folder with the package's wasm beside it. */
-export async function bundleWorker(entry) {
+// What a Worker built for nodejs_compat imports from workerd's Node APIs.
+const NODE_BUILTINS = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+/**
+ * Bundles `entry` into a fresh folder with the package's wasm beside it. `platform: "browser"`
+ * is wrangler's default (packages without `exports` resolve through `browser` / `module`);
+ * `"node"` builds Node code for `nodejs_compat`, as WRANGLER_BUILD_PLATFORM=node does.
+ */
+export async function bundleWorker(entry, { platform = "neutral" } = {}) {
   const outdir = await mkdtemp(join(tmpdir(), "entra-edge-worker-"));
+  const node = platform === "node";
   await build({
     entryPoints: [entry],
     bundle: true,
     format: "esm",
-    platform: "neutral",
-    conditions: ["workerd", "worker", "browser"],
-    external: ["*.wasm"],
+    platform,
+    conditions: node ? ["workerd", "worker"] : ["workerd", "worker", "browser"],
+    external: ["*.wasm", ...(node ? NODE_BUILTINS : [])],
+    // CommonJS dependencies call require() for Node modules; workerd has no import.meta.url.
+    ...(node ? { banner: { js: 'import { createRequire as __entraEdgeRequire } from "node:module"; const require = __entraEdgeRequire("/");' } } : {}),
     outfile: join(outdir, "worker.js"),
     logLevel: "warning",
   });
@@ -26,8 +37,11 @@ export async function bundleWorker(entry) {
   return outdir;
 }
 
-/** A Miniflare instance serving the bundle in `outdir`, with a TOKEN_CACHE KV namespace. */
-export function startWorker(outdir, { bindings = {}, kvPersist } = {}) {
+/**
+ * A Miniflare instance serving the bundle in `outdir`, with a TOKEN_CACHE KV namespace.
+ * `outboundService` sees every fetch the Worker makes; `compatibilityFlags` such as nodejs_compat.
+ */
+export function startWorker(outdir, { bindings = {}, kvPersist, outboundService, compatibilityFlags } = {}) {
   return new Miniflare({
     modulesRoot: outdir,
     modules: [
@@ -38,5 +52,7 @@ export function startWorker(outdir, { bindings = {}, kvPersist } = {}) {
     bindings,
     kvNamespaces: ["TOKEN_CACHE"],
     ...(kvPersist ? { kvPersist } : {}),
+    ...(outboundService ? { outboundService } : {}),
+    ...(compatibilityFlags ? { compatibilityFlags } : {}),
   });
 }
