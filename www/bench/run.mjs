@@ -1,6 +1,7 @@
 // The benchmark, side by side against local endpoints only: entra-edge next to @azure/msal-node
-// in Node, and next to a hand-written helper (handrolled.js: fetch + KV) in workerd. Prints two
-// markdown tables with ratios (BENCHMARKS.md holds the latest). Run with
+// in Node, next to @azure/identity (sdk.mjs), fleets over Redis (fleet.mjs), and next to a
+// hand-written helper (handrolled.js: fetch + KV) in workerd. Prints four markdown tables with
+// ratios (BENCHMARKS.md holds the latest). Run with
 //   node --expose-gc www/bench/run.mjs      (after scripts/build.sh)
 import { execFileSync, fork } from "node:child_process";
 import { readFileSync, readdirSync, statSync } from "node:fs";
@@ -15,9 +16,11 @@ import { makeCertificate } from "../test/support/cert.mjs";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "../test/support/entra-fake.mjs";
 import { FakeKv } from "../test/support/fake-kv.mjs";
 import { bundleWorker, startWorker } from "../test/support/workerd.mjs";
+import { benchFleet } from "./fleet.mjs";
+import { benchSdk } from "./sdk.mjs";
 
 const GRAPH = ["https://graph.microsoft.com/.default"];
-const tables = { node: [], workerd: [] };
+const tables = { node: [], workerd: [], sdk: [], fleet: [] };
 let table = tables.node;
 const row = (what, edge, other, note = "") => table.push({ what, edge, other, note });
 const ratio = (slow, fast) => `${(Number(slow) / Number(fast)).toFixed(1)}x`;
@@ -71,6 +74,23 @@ function msalApp(extra = {}, target = fake.url) {
   });
 }
 const edgeApp = (extra = {}) => new ConfidentialClientApplication({ auth: { clientId: CLIENT_ID, authority, clientSecret: SECRET }, ...extra });
+
+// The package as npm installs it, and a dependency with everything it pulls in.
+const packedSize = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json"], { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "ignore"] }).toString())[0].unpackedSize;
+function installedSize(name) {
+  const dirSize = (dir) => readdirSync(dir, { withFileTypes: true }).reduce((n, d) => n + (d.isDirectory() ? dirSize(join(dir, d.name)) : statSync(join(dir, d.name)).size), 0);
+  const nodeModules = fileURLToPath(new URL("../node_modules/", import.meta.url));
+  const seen = new Set();
+  const installed = (dep) => {
+    if (seen.has(dep)) return 0;
+    seen.add(dep);
+    const dir = join(nodeModules, dep);
+    const deps = Object.keys(JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).dependencies ?? {});
+    return dirSize(dir) + deps.reduce((n, d) => n + installed(d), 0);
+  };
+  const bytes = installed(name);
+  return { bytes, dependencies: seen.size - 1 };
+}
 
 // 1. Cache hits.
 {
@@ -213,20 +233,17 @@ const edgeApp = (extra = {}) => new ConfidentialClientApplication({ auth: { clie
     console.log(performance.now() - t);`);
   row("startup: import + first client, median of 7 processes", ms(edge), ms(msal), `${ratio(msal, edge)} faster; entra-edge's includes reading and compiling its wasm`);
 
-  const packed = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json"], { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "ignore"] }).toString())[0];
-  const dirSize = (dir) => readdirSync(dir, { withFileTypes: true }).reduce((n, d) => n + (d.isDirectory() ? dirSize(join(dir, d.name)) : statSync(join(dir, d.name)).size), 0);
-  const nodeModules = fileURLToPath(new URL("../node_modules/", import.meta.url));
-  const seen = new Set();
-  const installed = (name) => {
-    if (seen.has(name)) return 0;
-    seen.add(name);
-    const dir = join(nodeModules, name);
-    const deps = Object.keys(JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).dependencies ?? {});
-    return dirSize(dir) + deps.reduce((n, d) => n + installed(d), 0);
-  };
-  const msalBytes = installed("@azure/msal-node");
-  row("installed size (package + dependencies)", `${(packed.unpackedSize / 1024).toFixed(0)} KiB, 0 dependencies`, `${(msalBytes / 1024).toFixed(0)} KiB, ${seen.size - 1} dependencies`, `${ratio(msalBytes, packed.unpackedSize)} smaller`);
+  const msalInstalled = installedSize("@azure/msal-node");
+  row("installed size (package + dependencies)", `${(packedSize / 1024).toFixed(0)} KiB, 0 dependencies`, `${(msalInstalled.bytes / 1024).toFixed(0)} KiB, ${msalInstalled.dependencies} dependencies`, `${ratio(msalInstalled.bytes, packedSize)} smaller`);
 }
+
+// 7b. The Azure SDK credential next to @azure/identity's (bench/sdk.mjs).
+table = tables.sdk;
+await benchSdk({ row, timeEach, us, ratio, tokenServerUrl, installedSize, packedSize, ids: { tenant: TENANT, clientId: CLIENT_ID, secret: SECRET } });
+
+// 7c. Fleets over Redis and a Durable Object (bench/fleet.mjs).
+table = tables.fleet;
+await benchFleet({ row, stats, us, tokenServerUrl });
 
 // 8. workerd, next to the hand-written helper, against the out-of-process token server. Timed
 // from outside around N operations per request (Date.now() only advances across I/O in workerd);
@@ -309,6 +326,12 @@ console.log(`Machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixe
 console.log("In Node, next to @azure/msal-node 7.2.3:\n");
 console.log("| measure | entra-edge | @azure/msal-node 7.2.3 | note |\n|---|---|---|---|");
 for (const r of tables.node) console.log(`| ${r.what} | ${r.edge} | ${r.other} | ${r.note} |`);
+console.log("\nAzure SDK credential (Node), next to @azure/identity 4.14.1's ClientSecretCredential:\n");
+console.log("| measure | entra-edge | @azure/identity 4.14.1 | note |\n|---|---|---|---|");
+for (const r of tables.sdk) console.log(`| ${r.what} | ${r.edge} | ${r.other} | ${r.note} |`);
+console.log("\nFleets: entra-edge with and without the lease, next to @azure/msal-node 7.2.3:\n");
+console.log("| measure | entra-edge | @azure/msal-node 7.2.3 | note |\n|---|---|---|---|");
+for (const r of tables.fleet) console.log(`| ${r.what} | ${r.edge} | ${r.other} | ${r.note} |`);
 console.log("\nIn workerd (Miniflare), next to a hand-written helper (bench/handrolled.js: fetch + KV):\n");
 console.log("| measure | entra-edge | hand-written helper | note |\n|---|---|---|---|");
 for (const r of tables.workerd) console.log(`| ${r.what} | ${r.edge} | ${r.other} | ${r.note} |`);
