@@ -100,7 +100,7 @@ test("an assertion callback that never settles fails at the deadline with a time
   await assert.rejects(app.acquireTokenByClientCredential({ scopes: GRAPH }), (e) => {
     assert.equal(e.name, "NetworkError");
     assert.equal(e.errorCode, "timeout");
-    assert.match(e.message, /^the auth\.clientAssertion callback did not finish within the 1000 ms left of system\.deadlineMs/);
+    assert.match(e.message, /^the auth\.clientAssertion callback did not finish within the (1000|99\d) ms left of system\.deadlineMs/);
     return true;
   });
   assert.equal(fake.requests.length, n);
