@@ -14,7 +14,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use super::errors::to_js;
 use super::exports::result;
 use super::js::{call_method, get, ignore_rejection, now_ms, random_fill, within};
-use super::log::Log;
+use super::log::{Log, MEMORY_HIT};
 use super::network::NetworkClient;
 use super::source::{function, read, JsHandle};
 use super::store::{Store, StoreKeys};
@@ -23,7 +23,7 @@ use super::webcrypto::RsaSigner;
 use crate::client::{Client, Prepared};
 use crate::config::{ClientConfig, Environment};
 use crate::error::Error;
-use crate::flow::{uuid, Acquisition};
+use crate::flow::{uuid, Acquisition, Level};
 use crate::input::{ConfigInput, RequestInput};
 
 /// How much longer than the deadline a follower waits before calling a flight stalled.
@@ -95,22 +95,46 @@ impl WasmClient {
             .forget(&scopes, tenant_id.as_deref());
     }
 
-    /// Empties the memory level and deletes the store entries this app has used.
+    /// Empties the memory level and deletes the store entries this app has used, all at once.
     #[wasm_bindgen(js_name = clearCache)]
     pub fn clear_cache(&self) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            inner.core.borrow_mut().clear_memory();
-            let keys = inner.store_keys.borrow_mut().drain();
-            if let Some(store) = &inner.store {
-                for key in keys {
+        self.inner.core.borrow_mut().clear_memory();
+        let keys = self.inner.store_keys.borrow_mut().drain();
+        let Some(store) = &self.inner.store else {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        };
+        let deletes: js_sys::Array = keys
+            .into_iter()
+            .map(|key| {
+                let (store, log) = (store.clone(), self.inner.log.clone());
+                JsValue::from(future_to_promise(async move {
                     if let Err(why) = store.delete(&key).await {
-                        inner.log("warning", &why);
+                        log.line(Level::Warning, &why);
                     }
-                }
-            }
-            Ok(JsValue::UNDEFINED)
-        })
+                    Ok(JsValue::UNDEFINED)
+                }))
+            })
+            .collect();
+        Promise::all(&deletes)
+    }
+
+    /// Logs `message` (an option accepted that changes nothing, found by the JS layer) as the
+    /// core's own configuration notes are logged.
+    pub fn note(&self, message: &str) {
+        self.inner.log(Level::Info, message);
+    }
+
+    /// The memory-hit log line as a function of no arguments, or `undefined` when the
+    /// configured logger does not take such lines: the JS layer's hits log as the core's do.
+    #[wasm_bindgen(js_name = memoryHitLogger)]
+    pub fn memory_hit_logger(&self) -> Option<Function> {
+        self.inner.log.memory_hit()
+    }
+
+    /// `cache.maxEntries` as the core applies it: the JS layer's copy is bounded the same.
+    #[wasm_bindgen(getter, js_name = maxEntries)]
+    pub fn max_entries(&self) -> usize {
+        self.inner.core.borrow().config().max_entries
     }
 }
 
@@ -149,7 +173,7 @@ impl Inner {
             }
         };
         for note in &core.notes {
-            log.line("info", note);
+            log.line(Level::Info, note);
         }
         Ok(Inner {
             core: RefCell::new(Client::new(core)),
@@ -173,7 +197,7 @@ impl Inner {
             .map_err(|e| to_js(&e, Some(&p.correlation_id), None))?;
         let hit = self.core.borrow_mut().hit(&p, now);
         if let Some(answer) = hit {
-            self.log("verbose", "token served from the memory cache");
+            self.log(Level::Verbose, MEMORY_HIT);
             if answer.refresh {
                 self.refresh_in_background(&p, wait_until);
             }
@@ -223,7 +247,7 @@ impl Inner {
             // nobody will settle it. Drop it (unless another follower already replaced it) and
             // follow or start the next one.
             self.log(
-                "warning",
+                Level::Warning,
                 "a shared token request stalled (the request that started it ended without waitUntil); starting a new one",
             );
             let mut flights = self.flights.borrow_mut();
@@ -251,7 +275,11 @@ impl Inner {
         let deadline = self.core.borrow().config().retry.deadline_ms;
         let now = self.now_ms().unwrap_or(flight.started_ms);
         let ends = flight.started_ms + deadline + FOLLOW_MARGIN_MS;
-        within(&flight.promise, ends.saturating_sub(now)).await
+        within(
+            JsFuture::from(flight.promise.clone()),
+            ends.saturating_sub(now),
+        )
+        .await
     }
 
     /// Starts `work` as the flight under `key`. The flight is handed to `waitUntil` so that,
@@ -322,7 +350,7 @@ impl Inner {
         now_ms(self.now.as_ref())
     }
 
-    pub(super) fn log(&self, level: &str, message: &str) {
+    pub(super) fn log(&self, level: Level, message: &str) {
         self.log.line(level, message);
     }
 }

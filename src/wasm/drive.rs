@@ -18,7 +18,7 @@ use super::token::JsToken;
 use crate::client::StoreWrite;
 use crate::credential::JwsAlg;
 use crate::error::Error;
-use crate::flow::{Acquisition, Action, Entropy, Outcome};
+use crate::flow::{Acquisition, Action, Entropy, Level, Outcome};
 use crate::secret::ClientSecret;
 
 /// `crypto.getRandomValues`, through the shell's pool.
@@ -92,7 +92,7 @@ impl Inner {
                     continue;
                 }
                 Action::Log { level, message } => {
-                    self.log(level.as_str(), &message);
+                    self.log(level, &message);
                     continue;
                 }
                 Action::Done(Ok(answer)) => {
@@ -117,39 +117,17 @@ impl Inner {
             return Outcome::Read(Ok(None));
         };
         self.store_keys.borrow_mut().note(&key);
-        let reading = store.get(&key);
-        let promise = future_to_promise(async move {
-            match reading.await {
-                Ok(Some(value)) => Ok(JsValue::from(value)),
-                Ok(None) => Ok(JsValue::NULL),
-                Err(why) => Err(JsValue::from(why)),
-            }
-        });
-        match within(&promise, within_ms).await {
-            None => Outcome::TimedOut,
-            Some(Ok(v)) => Outcome::Read(Ok(v.as_string())),
-            Some(Err(why)) => Outcome::Read(Err(why.as_string().unwrap_or_default())),
-        }
+        within(store.get(&key), within_ms)
+            .await
+            .map_or(Outcome::TimedOut, Outcome::Read)
     }
 
     /// An RSA signature by WebCrypto, given up after `within_ms`.
-    async fn sign(self: &Rc<Self>, input: String, alg: JwsAlg, within_ms: u64) -> Outcome {
-        let me = self.clone();
-        let promise = future_to_promise(async move {
-            let pkcs8 = me.core.borrow().rsa_pkcs8().unwrap_or_default();
-            match me.rsa.sign(&pkcs8, alg, &input).await {
-                Ok(signature) => Ok(js_sys::Uint8Array::from(signature.as_slice()).into()),
-                Err(e) => Err(to_js(&e, None, None)),
-            }
-        });
-        match within(&promise, within_ms).await {
-            None => Outcome::TimedOut,
-            Some(Ok(v)) => Outcome::Signed(Ok(js_sys::Uint8Array::new(&v).to_vec())),
-            Some(Err(_)) => Outcome::Signed(Err(Error::config(
-                "invalid_certificate",
-                "WebCrypto could not sign with auth.clientCertificate.privateKey",
-            ))),
-        }
+    async fn sign(&self, input: String, alg: JwsAlg, within_ms: u64) -> Outcome {
+        let key = || self.core.borrow().rsa_pkcs8().unwrap_or_default();
+        within(self.rsa.sign(key, alg, &input), within_ms)
+            .await
+            .map_or(Outcome::TimedOut, Outcome::Signed)
     }
 
     /// The `clientAssertion` callback, once per token request (assertions are never reused),
@@ -174,8 +152,7 @@ impl Inner {
             Ok(v) => v,
             Err(_) => return Outcome::Asserted(Err(failed())),
         };
-        let promise = future_to_promise(resolve(called));
-        match within(&promise, within_ms).await {
+        match within(resolve(called), within_ms).await {
             None => Outcome::TimedOut,
             Some(Err(_)) => Outcome::Asserted(Err(failed())),
             Some(Ok(v)) => Outcome::Asserted(match v.as_string() {
@@ -201,7 +178,7 @@ impl Inner {
                 .await
             {
                 log.line(
-                    "warning",
+                    Level::Warning,
                     &format!("{why}; the token stays cached in memory"),
                 );
             }
@@ -216,16 +193,9 @@ impl Inner {
         let Some(store) = &self.store else {
             return Outcome::Leased(Ok(false));
         };
-        let asking = store.lease(&key, ttl_ms);
-        let promise =
-            future_to_promise(
-                async move { asking.await.map(JsValue::from).map_err(JsValue::from) },
-            );
-        match within(&promise, within_ms).await {
-            None => Outcome::TimedOut,
-            Some(Ok(taken)) => Outcome::Leased(Ok(taken.is_truthy())),
-            Some(Err(why)) => Outcome::Leased(Err(why.as_string().unwrap_or_default())),
-        }
+        within(store.lease(&key, ttl_ms), within_ms)
+            .await
+            .map_or(Outcome::TimedOut, Outcome::Leased)
     }
 
     /// Releases `key` once `writes` have settled, in the background.
@@ -237,7 +207,7 @@ impl Inner {
         let work = future_to_promise(async move {
             let _ = JsFuture::from(Promise::all_settled(&writes)).await;
             if let Err(why) = handle.release(&key).await {
-                log.line("warning", &format!("{why}; the lease ends by itself"));
+                log.line(Level::Warning, &format!("{why}; the lease ends by itself"));
             }
             Ok(JsValue::UNDEFINED)
         });

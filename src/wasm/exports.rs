@@ -6,7 +6,6 @@ use wasm_bindgen::prelude::*;
 use super::errors::to_js;
 use super::source::read;
 use super::token::JsToken;
-use crate::cache::TokenSource;
 use crate::client::Answer;
 use crate::error::Error;
 
@@ -73,7 +72,6 @@ struct ResultView<'a> {
     refresh_on: Option<u64>,
     scopes: &'a [String],
     tenant_id: Option<&'a str>,
-    from_cache: bool,
     token_source: &'static str,
     correlation_id: &'a str,
 }
@@ -102,7 +100,6 @@ pub(super) fn result(answer: &Answer<JsToken>, correlation_id: &str) -> JsValue 
         refresh_on: token.refresh_on_ms,
         scopes: &token.scopes,
         tenant_id: token.tenant_id.as_deref(),
-        from_cache: answer.source != TokenSource::IdentityProvider,
         token_source: answer.source.as_str(),
         correlation_id,
     })

@@ -1,6 +1,10 @@
 //! Small, duck-typed JavaScript helpers: property access, method calls, promises, clock and
 //! randomness. Nothing here runs at import time.
 
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
+use std::task::Poll;
+
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -64,19 +68,21 @@ pub(crate) fn sleep(ms: u64, value: &JsValue) -> (Promise, JsValue) {
     (promise, id)
 }
 
-/// Awaits `promise` for at most `ms`: `None` when the time ran out first.
-pub(crate) async fn within(promise: &Promise, ms: u64) -> Option<Result<JsValue, JsValue>> {
-    let late: JsValue = js_sys::Object::new().into();
-    let (timer, id) = sleep(ms, &late);
-    let contenders: js_sys::Array = [JsValue::from(promise), JsValue::from(timer)]
-        .into_iter()
-        .collect();
-    let out = JsFuture::from(Promise::race(&contenders)).await;
+/// Awaits `work` for at most `ms`: `None` when the time ran out first. A late `work` is
+/// dropped; the JS promise behind it settles unobserved.
+pub(crate) async fn within<F: Future>(work: F, ms: u64) -> Option<F::Output> {
+    let (timer, id) = sleep(ms, &JsValue::UNDEFINED);
+    let mut timer = JsFuture::from(timer);
+    let mut work = pin!(work);
+    let out = poll_fn(|cx| {
+        if let Poll::Ready(v) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        Pin::new(&mut timer).poll(cx).map(|_| None)
+    })
+    .await;
     clear_timer(id);
-    match out {
-        Ok(v) if v == late => None,
-        other => Some(other),
-    }
+    out
 }
 
 /// Cancels a timer from `setTimeout` (so Node can exit and workerd holds no timer).

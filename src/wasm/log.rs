@@ -4,7 +4,12 @@
 //! Nothing logged is personal data, so `containsPii` is always false.
 
 use js_sys::Function;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::flow::Level;
+
+/// The line every memory hit logs, in the core's answers and the JS layer's alike.
+pub(crate) const MEMORY_HIT: &str = "token served from the memory cache";
 
 /// Where log lines go; cheap to clone into background work.
 #[derive(Clone, Default)]
@@ -22,32 +27,54 @@ impl Log {
         }
     }
 
-    /// Logs `message` at `level` ("error", "warning", "info" or "verbose").
-    pub(crate) fn line(&self, level: &str, message: &str) {
-        let Some(callback) = &self.callback else {
-            return;
-        };
-        let level: JsValue = match self.max_level {
-            None => level.into(),
+    /// The callback and the level argument it takes for `level`; `None` when the line is
+    /// not delivered.
+    fn target(&self, level: Level) -> Option<(&Function, JsValue)> {
+        let callback = self.callback.as_ref()?;
+        let level = match self.max_level {
+            None => level.as_str().into(),
             Some(max) => {
-                let n = match level {
-                    "error" => 0,
-                    "warning" => 1,
-                    "info" => 2,
-                    _ => 3,
+                // msal's numeric LogLevel: Error 0, Warning 1, Info 2, Verbose 3.
+                let n: u8 = match level {
+                    Level::Warning => 1,
+                    Level::Info => 2,
+                    Level::Verbose => 3,
                 };
                 if n > max {
-                    return;
+                    return None;
                 }
                 n.into()
             }
         };
-        // A throwing logger must not fail an acquisition.
-        let _ = callback.call3(
-            &JsValue::UNDEFINED,
-            &level,
-            &message.into(),
-            &JsValue::FALSE,
-        );
+        Some((callback, level))
+    }
+
+    /// Logs `message` at `level`.
+    pub(crate) fn line(&self, level: Level, message: &str) {
+        if let Some((callback, level)) = self.target(level) {
+            // A throwing logger must not fail an acquisition.
+            let _ = callback.call3(
+                &JsValue::UNDEFINED,
+                &level,
+                &message.into(),
+                &JsValue::FALSE,
+            );
+        }
+    }
+
+    /// [`MEMORY_HIT`] as a function of no arguments, for the JS layer's memory hits (which
+    /// guard it against a throwing logger); `None` when such lines are not delivered.
+    pub(crate) fn memory_hit(&self) -> Option<Function> {
+        let (callback, level) = self.target(Level::Verbose)?;
+        Some(
+            callback
+                .bind3(
+                    &JsValue::UNDEFINED,
+                    &level,
+                    &MEMORY_HIT.into(),
+                    &JsValue::FALSE,
+                )
+                .unchecked_into(),
+        )
     }
 }

@@ -5,7 +5,6 @@
 use js_sys::Object;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::future_to_promise;
 
 use super::exports::to_value;
 use super::http::{describe, fetch_failed, timed_out, HEADERS};
@@ -61,8 +60,7 @@ impl NetworkClient {
             &[req.url.as_str().into(), options],
         )
         .map_err(|e| (fetch_failed(&describe(&e)), Some(e)))?;
-        let answer = future_to_promise(resolve(called));
-        match within(&answer, timeout_ms).await {
+        match within(resolve(called), timeout_ms).await {
             None => Err((timed_out(timeout_ms, by_deadline), None)),
             Some(Err(e)) => Err((fetch_failed(&describe(&e)), Some(e))),
             Some(Ok(response)) => Ok(read(&response)),

@@ -15,10 +15,11 @@ pub(crate) struct RsaSigner {
 }
 
 impl RsaSigner {
-    /// Signs `input` with PS256 or RS256, importing `pkcs8` on first use.
+    /// Signs `input` with PS256 or RS256, importing the key `pkcs8` gives on first use (so
+    /// the key's bytes are copied out of the core once, not per signature).
     pub(crate) async fn sign(
         &self,
-        pkcs8: &[u8],
+        pkcs8: impl FnOnce() -> Vec<u8>,
         alg: JwsAlg,
         input: &str,
     ) -> Result<Vec<u8>, Error> {
@@ -41,7 +42,7 @@ impl RsaSigner {
             Some(key) => key,
             None => {
                 let usages: Array = [JsValue::from("sign")].into_iter().collect();
-                let der = Uint8Array::from(pkcs8);
+                let der = Uint8Array::from(pkcs8().as_slice());
                 let imported = call_method(
                     &subtle,
                     "importKey",

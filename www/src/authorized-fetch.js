@@ -6,7 +6,7 @@
 // (when it is an https URL) or an origin listed in allowedOrigins, and never across a redirect
 // to another origin, whatever fetch would do with redirects: they are followed here, by hand.
 import { claimsFromChallenge, isConsentDenied } from "../pkg/entra_edge.js";
-import { ClientConfigurationError, ConsentRequiredError } from "./errors.js";
+import { configError as refuse, ConsentRequiredError } from "./errors.js";
 
 const OPTIONS = new Set(["scopes", "waitUntil", "fetch", "allowedOrigins"]);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -14,9 +14,6 @@ const MAX_REDIRECTS = 20;
 // Fetch drops these when a redirect turns a request into a GET without a body.
 const BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type", "content-length"];
 
-function refuse(errorCode, message) {
-  return new ClientConfigurationError({ name: "ClientConfigurationError", errorCode, message });
-}
 
 /** The origin the scopes' resource names, when it is an https URL ("https://graph.microsoft.com"). */
 function resourceOrigin(scopes) {

@@ -1,8 +1,8 @@
 // The credential classes with @azure/identity's constructors, in every runtime. Node adds
 // certificate files and the environment-driven credentials (credentials-node.js).
 import { ConfidentialClientApplication } from "./client.js";
-import { AppCredential, certificateFromPem, configurationFor } from "./credentials.js";
-import { ClientConfigurationError } from "./errors.js";
+import { AppCredential, certificateFromPem, configurationFor, DECRYPT_FIRST, NOTE, withCp1 } from "./credentials.js";
+import { configError } from "./errors.js";
 
 // How a certificate path is read: Node's entry registers a reader; Workers have no files.
 let readCertificateFile = null;
@@ -13,21 +13,15 @@ export function setCertificateReader(reader) {
 
 /**
  * The app factory of a credential: the app for `configuration`, or its CAE variant (cp1).
- * Notes (options accepted that change nothing) are logged once, now.
+ * Notes (options accepted that change nothing) are logged once, by the first app, through its
+ * logger (system.logger or loggerOptions).
  */
 export function appsFor({ configuration, notes }) {
-  const logger = configuration.system?.logger;
-  for (const note of notes) {
-    try {
-      logger?.("info", note, false);
-    } catch {
-      // A throwing logger must not fail construction.
-    }
-  }
   return (cae) => {
-    if (!cae) return new ConfidentialClientApplication(configuration);
-    const clientCapabilities = [...(configuration.auth.clientCapabilities ?? []), "cp1"];
-    return new ConfidentialClientApplication({ ...configuration, auth: { ...configuration.auth, clientCapabilities } });
+    if (cae) return new ConfidentialClientApplication(withCp1(configuration));
+    const app = new ConfidentialClientApplication(configuration);
+    for (const note of notes) app[NOTE](note);
+    return app;
   };
 }
 
@@ -47,20 +41,15 @@ export class ClientCertificateCredential extends AppCredential {
     const name = "ClientCertificateCredential";
     let pem;
     if (certificate !== null && typeof certificate === "object" && "certificatePassword" in certificate) {
-      throw new ClientConfigurationError({
-        name: "ClientConfigurationError",
-        errorCode: "unsupported_option",
-        message: `${name}: certificatePassword is for an encrypted key: decrypt it first (openssl pkcs8 -topk8 -nocrypt) and keep it in a secret store`,
-      });
+      throw configError("unsupported_option", `${name}: certificatePassword is for an encrypted key: ${DECRYPT_FIRST} and keep it in a secret store`);
     }
     const path = typeof certificate === "string" ? certificate : certificate?.certificatePath;
     if (path !== undefined) {
       if (!readCertificateFile) {
-        throw new ClientConfigurationError({
-          name: "ClientConfigurationError",
-          errorCode: "invalid_certificate",
-          message: `${name}: a certificate path cannot be read here (no file system on Workers): pass the PEM from a secret, new ${name}(tenantId, clientId, { certificate: env.CERTIFICATE_PEM })`,
-        });
+        throw configError(
+          "invalid_certificate",
+          `${name}: a certificate path cannot be read here (no file system on Workers): pass the PEM from a secret, new ${name}(tenantId, clientId, { certificate: env.CERTIFICATE_PEM })`,
+        );
       }
       pem = readCertificateFile(path, name);
     } else {
@@ -74,11 +63,7 @@ export class ClientCertificateCredential extends AppCredential {
 export class ClientAssertionCredential extends AppCredential {
   constructor(tenantId, clientId, getAssertion, options = {}) {
     if (typeof getAssertion !== "function") {
-      throw new ClientConfigurationError({
-        name: "ClientConfigurationError",
-        errorCode: "invalid_credential",
-        message: "ClientAssertionCredential: getAssertion must be a function returning a signed JWT (or a promise of one)",
-      });
+      throw configError("invalid_credential", "ClientAssertionCredential: getAssertion must be a function returning a signed JWT (or a promise of one)");
     }
     super(appsFor(configurationFor("ClientAssertionCredential", tenantId, clientId, { clientAssertion: () => getAssertion() }, options)));
   }

@@ -4,7 +4,7 @@ import { toError } from "./errors.js";
 import { ensureWasm } from "./loader.js";
 
 import { createAuthorizedFetch } from "./authorized-fetch.js";
-import { AppCredential } from "./credentials.js";
+import { ACQUIRE, AppCredential, NOTE, withCp1 } from "./credentials.js";
 
 export { AuthError, ClientConfigurationError, ConsentRequiredError, NetworkError, ServerError, ThrottledError } from "./errors.js";
 
@@ -85,23 +85,6 @@ export const AzureCloudInstance = Object.freeze({
   AzureUsGovernment: "https://login.microsoftonline.us",
 });
 
-/** The memo's log line, through the configured logger (ours, or msal-node's loggerOptions). */
-function logFor(system) {
-  const call = (fn, level) => (message) => {
-    try {
-      fn(level, message, false);
-    } catch {
-      // A throwing logger must not fail an acquisition.
-    }
-  };
-  if (typeof system?.logger === "function") return call(system.logger, "verbose");
-  const options = system?.loggerOptions;
-  if (typeof options?.loggerCallback === "function" && (options.logLevel ?? LogLevel.Info) >= LogLevel.Verbose) {
-    return call(options.loggerCallback, LogLevel.Verbose);
-  }
-  return () => {};
-}
-
 function rethrow(e) {
   throw toError(e);
 }
@@ -128,10 +111,20 @@ export class ConfidentialClientApplication {
       rethrow(e);
     }
     this.#configuration = configuration;
-    // Validated by the core above.
-    this.#maxEntries = configuration.cache?.maxEntries ?? 10_000;
+    this.#maxEntries = this.#core.maxEntries;
+    // The clock the core reads (validated there), so both levels agree on serveUntil.
     this.#now = configuration.system?.now ?? Date.now;
-    this.#log = logFor(configuration.system);
+    // The core's memory-hit line, bound to the configured logger at the core's level.
+    const hit = this.#core.memoryHitLogger();
+    this.#log = hit
+      ? () => {
+          try {
+            hit();
+          } catch {
+            // A throwing logger must not fail an acquisition.
+          }
+        }
+      : () => {};
   }
 
   /**
@@ -165,21 +158,35 @@ export class ConfidentialClientApplication {
     }
   }
 
-  async acquireTokenByClientCredential(request) {
+  /**
+   * The answer to `request` as the memo or the core holds it (times in epoch ms): a memo entry
+   * has no tokenSource. The credentials read it directly; the public call makes its result.
+   */
+  [ACQUIRE](request) {
     const key = memoKey(request);
     const memo = key === undefined ? undefined : this.#memo.get(key);
     if (memo !== undefined && this.#now() < memo.serveUntil && isPlain(request)) {
       memo.used = true;
-      this.#log("token served from the memory cache");
-      return toResult(memo, crypto.randomUUID(), "memory");
+      this.#log();
+      return Promise.resolve(memo);
     }
     return this.#core.acquire(request).then((r) => {
       // Keyed by the scopes alone: a skipCache or claims answer replaces the plain request's
       // entry, as in the core; an answer without serveUntil (refresh due, stale) removes it.
       if (r.serveUntil === undefined) this.#memo.delete(key);
       else if (key !== undefined) this.#remember(key, r, request);
-      return toResult(r);
+      return r;
     }, rethrow);
+  }
+
+  /** Logs a note on the configuration (an option accepted that changes nothing), as the core does its own. */
+  [NOTE](message) {
+    this.#core.note(message);
+  }
+
+  async acquireTokenByClientCredential(request) {
+    const r = await this[ACQUIRE](request);
+    return r.tokenSource === undefined ? toResult(r, crypto.randomUUID(), "memory") : toResult(r);
   }
 
 
@@ -189,9 +196,8 @@ export class ConfidentialClientApplication {
    */
   asTokenCredential() {
     return new AppCredential((cae) => {
-      const auth = this.#configuration.auth;
-      if (!cae || auth.clientCapabilities?.includes("cp1")) return this;
-      return new ConfidentialClientApplication({ ...this.#configuration, auth: { ...auth, clientCapabilities: [...(auth.clientCapabilities ?? []), "cp1"] } });
+      const configuration = cae ? withCp1(this.#configuration) : this.#configuration;
+      return configuration === this.#configuration ? this : new ConfidentialClientApplication(configuration);
     });
   }
 

@@ -1,8 +1,8 @@
 // Node-only credentials, driven by the environment variables @azure/identity reads, so an AKS
 // pod (workload identity) or a CI job needs no code beyond the constructor.
 import { appsFor, ClientCertificateCredential, ClientSecretCredential } from "./azure-credentials.js";
-import { AppCredential, configurationFor } from "./credentials.js";
-import { ClientConfigurationError } from "./errors.js";
+import { AppCredential, configurationFor, DECRYPT_FIRST } from "./credentials.js";
+import { configError } from "./errors.js";
 
 function fs() {
   // Fetched when needed, as the wasm is: an ESM import of node:fs costs every startup.
@@ -14,20 +14,15 @@ export function readCertificateFile(path, name) {
   try {
     return fs().readFileSync(path, "utf8");
   } catch (e) {
-    throw new ClientConfigurationError({
-      name: "ClientConfigurationError",
-      errorCode: "invalid_certificate",
-      message: `${name}: the certificate file ${path} could not be read (${e.code ?? e.message})`,
-    });
+    throw configError("invalid_certificate", `${name}: the certificate file ${path} could not be read (${e.code ?? e.message})`);
   }
 }
 
 function missing(name, variables) {
-  return new ClientConfigurationError({
-    name: "ClientConfigurationError",
-    errorCode: "missing_environment",
-    message: `${name}: ${variables.join(", ")} ${variables.length === 1 ? "is" : "are"} not set: set ${variables.length === 1 ? "it" : "them"} in the environment or pass the option`,
-  });
+  return configError(
+    "missing_environment",
+    `${name}: ${variables.join(", ")} ${variables.length === 1 ? "is" : "are"} not set: set ${variables.length === 1 ? "it" : "them"} in the environment or pass the option`,
+  );
 }
 
 /**
@@ -69,11 +64,7 @@ export class EnvironmentCredential {
     }
     if (unset.length) throw missing(name, unset);
     if (env.AZURE_CLIENT_CERTIFICATE_PASSWORD) {
-      throw new ClientConfigurationError({
-        name: "ClientConfigurationError",
-        errorCode: "unsupported_option",
-        message: `${name}: AZURE_CLIENT_CERTIFICATE_PASSWORD is for an encrypted key: decrypt it first (openssl pkcs8 -topk8 -nocrypt) and unset it`,
-      });
+      throw configError("unsupported_option", `${name}: AZURE_CLIENT_CERTIFICATE_PASSWORD is for an encrypted key: ${DECRYPT_FIRST} and unset it`);
     }
     const shared = {
       ...(env.AZURE_AUTHORITY_HOST ? { authorityHost: env.AZURE_AUTHORITY_HOST } : {}),

@@ -1,9 +1,11 @@
 // Azure SDK credentials (@azure/core-auth's TokenCredential) with @azure/identity's constructors,
 // backed by ConfidentialClientApplication: memory and store cache, single-flight, refresh-ahead,
 // retries and sealing serve every SDK client. No Azure package is needed at run time.
-import { ClientConfigurationError } from "./errors.js";
+import { configError as refuse } from "./errors.js";
 
 const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
+/** What to do with an encrypted key: this package reads unencrypted PKCS#8 only. */
+export const DECRYPT_FIRST = "decrypt it first (openssl pkcs8 -topk8 -nocrypt)";
 
 // @azure/identity's options that mean something here; anything else is refused by name.
 const OPTIONS = new Set(["authorityHost", "additionallyAllowedTenants", "sendCertificateChain", "cache", "system", "disableInstanceDiscovery", "loggingOptions", "retryOptions"]);
@@ -14,12 +16,9 @@ const INSTEAD = {
   httpClient: "system: { fetch }",
   additionalPolicies: "system: { fetch } to change how token requests are sent",
   allowInsecureConnection: "nothing: http is allowed for loopback hosts (local identity providers) and refused elsewhere",
-  certificatePassword: "an unencrypted key: decrypt it first (openssl pkcs8 -topk8 -nocrypt) and keep it in a secret store",
+  certificatePassword: `an unencrypted key: ${DECRYPT_FIRST} and keep it in a secret store`,
 };
 
-function refuse(errorCode, message) {
-  return new ClientConfigurationError({ name: "ClientConfigurationError", errorCode, message });
-}
 
 /** The app configuration an @azure/identity-style credential stands for. */
 export function configurationFor(name, tenantId, clientId, credential, options = {}) {
@@ -52,6 +51,19 @@ export function configurationFor(name, tenantId, clientId, credential, options =
   if (other?.length) notes.push(`${name}: options.retryOptions.${other.join(", ")} change nothing: retries follow system.maxRetries and system.deadlineMs`);
   return { configuration, notes };
 }
+
+/** `configuration` with the cp1 client capability (CAE), as `getToken`'s `enableCae` asks. */
+export function withCp1(configuration) {
+  const capabilities = configuration.auth.clientCapabilities ?? [];
+  if (capabilities.includes("cp1")) return configuration;
+  return { ...configuration, auth: { ...configuration.auth, clientCapabilities: [...capabilities, "cp1"] } };
+}
+
+// ConfidentialClientApplication's internal entry points for the credentials.
+/** `app[ACQUIRE](request)`: the answer with times in epoch ms, before the public result is made. */
+export const ACQUIRE = Symbol("entra-edge acquire");
+/** `app[NOTE](message)`: logs a note on the configuration through the app's logger. */
+export const NOTE = Symbol("entra-edge note");
 
 /** `{ certificate }` (one PEM: the private key and the chain, leaf first) as clientCertificate. */
 export function certificateFromPem(name, pem) {
@@ -89,10 +101,10 @@ export class AppCredential {
     const request = { scopes: list };
     if (options.claims) request.claims = options.claims;
     if (options.tenantId) request.tenantId = options.tenantId;
-    const pending = app.acquireTokenByClientCredential(request);
+    const pending = app[ACQUIRE](request);
     const r = await (options.abortSignal ? abortable(pending, options.abortSignal) : pending);
-    const token = { token: r.accessToken, expiresOnTimestamp: r.expiresOn.getTime(), tokenType: "Bearer" };
-    if (r.refreshOn) token.refreshAfterTimestamp = r.refreshOn.getTime();
+    const token = { token: r.accessToken, expiresOnTimestamp: r.expiresOn, tokenType: "Bearer" };
+    if (r.refreshOn != null) token.refreshAfterTimestamp = r.refreshOn;
     return token;
   }
 }

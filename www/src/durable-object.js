@@ -7,6 +7,8 @@
 // Plain classes speaking JSON over the stub's fetch: no import of "cloudflare:workers", so the
 // entry still loads in other runtimes.
 
+import { LeaseOwners } from "./lease-owners.js";
+
 const ORIGIN = "https://entra-edge-token-cache";
 
 /** The Durable Object class; re-export it from the Worker: export { EntraEdgeTokenCache } from "entra-edge". */
@@ -75,8 +77,7 @@ export class EntraEdgeTokenCache {
 /** cache.store over a Durable Object namespace bound to EntraEdgeTokenCache. */
 export class DurableObjectStore {
   #namespace;
-  /** Lease key -> the owner id this store used. */
-  #owned = new Map();
+  #owners = new LeaseOwners();
 
   constructor(namespace) {
     if (typeof namespace?.idFromName !== "function" || typeof namespace?.get !== "function") {
@@ -106,17 +107,11 @@ export class DurableObjectStore {
     await this.#call(key, { op: "delete" });
   }
 
-  async lease(key, ttlMs) {
-    const owner = crypto.randomUUID();
-    const taken = await this.#call(key, { op: "lease", ttlMs, owner });
-    if (taken) this.#owned.set(key, owner);
-    return taken;
+  lease(key, ttlMs) {
+    return this.#owners.take(key, (owner) => this.#call(key, { op: "lease", ttlMs, owner }));
   }
 
-  async release(key) {
-    const owner = this.#owned.get(key);
-    if (owner === undefined) return;
-    this.#owned.delete(key);
-    await this.#call(key, { op: "release", owner });
+  release(key) {
+    return this.#owners.release(key, (owner) => this.#call(key, { op: "release", owner }));
   }
 }

@@ -14,6 +14,11 @@ export class AuthError extends Error {
 
 export class ClientConfigurationError extends AuthError {}
 
+/** A configuration refusal raised by the JavaScript layer itself. */
+export function configError(errorCode, message) {
+  return new ClientConfigurationError({ name: "ClientConfigurationError", errorCode, message });
+}
+
 export class ServerError extends AuthError {
   constructor(payload) {
     super(payload);

@@ -127,6 +127,23 @@ describe("Entra-like endpoint verifying assertions", () => {
     }
   });
 
+  test("WebCrypto refusing the RSA key is said as such, before any request", async () => {
+    const n = fake.requests.length;
+    const subtle = globalThis.crypto.subtle;
+    subtle.importKey = () => Promise.reject(new DOMException("refused", "DataError"));
+    try {
+      await assert.rejects(app({ privateKey: rsa.privateKey, x5c: rsa.certificate }).acquireTokenByClientCredential({ scopes: GRAPH }), (e) => {
+        assert.ok(e instanceof ClientConfigurationError, e.name);
+        assert.equal(e.errorCode, "invalid_certificate");
+        assert.match(e.message, /WebCrypto refused auth\.clientCertificate\.privateKey as an RSA signing key/);
+        return true;
+      });
+    } finally {
+      delete subtle.importKey;
+    }
+    assert.equal(fake.requests.length, n);
+  });
+
   test("RS256 with x5t when only the SHA-1 thumbprint is given", async () => {
     await app({ privateKey: rsa.privateKey, thumbprint: rsa.thumbprint }).acquireTokenByClientCredential({ scopes: GRAPH });
     const header = decodeProtectedHeader(fake.requests.at(-1).form.client_assertion);

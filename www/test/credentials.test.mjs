@@ -15,6 +15,7 @@ import {
   ClientSecretCredential,
   ConfidentialClientApplication,
   EnvironmentCredential,
+  LogLevel,
   WorkloadIdentityCredential,
 } from "entra-edge";
 import { makeCertificate } from "./support/cert.mjs";
@@ -126,6 +127,17 @@ describe("ClientSecretCredential", () => {
     const notes = [];
     secretCredential({ disableInstanceDiscovery: true, system: { logger: (level, m) => notes.push(m) } });
     assert.ok(notes.some((m) => /disableInstanceDiscovery changes nothing/.test(m)), JSON.stringify(notes));
+  });
+
+  test("notes and memory hits reach msal-node's loggerCallback too: a note once, at Info; a hit at Verbose", async () => {
+    const lines = [];
+    const loggerOptions = { loggerCallback: (level, message, pii) => lines.push([level, message, pii]), logLevel: LogLevel.Verbose };
+    const c = secretCredential({ disableInstanceDiscovery: true, system: { loggerOptions } });
+    await c.getToken(GRAPH);
+    await c.getToken(GRAPH);
+    const notes = lines.filter(([, m]) => /disableInstanceDiscovery changes nothing/.test(m));
+    assert.deepEqual(notes.map(([level]) => level), [LogLevel.Info], JSON.stringify(lines));
+    assert.ok(lines.some(([level, m, pii]) => level === LogLevel.Verbose && m === "token served from the memory cache" && pii === false), JSON.stringify(lines));
   });
 
   test("app.asTokenCredential() over an existing app", async () => {

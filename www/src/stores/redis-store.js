@@ -6,14 +6,13 @@
 // value, and release(key) deletes the lease only if this store still owns it (a Lua script:
 // a lease that expired and was taken by another process is not removed). The value is a random
 // id: no secret.
-import { randomUUID } from "node:crypto";
+import { LeaseOwners } from "../lease-owners.js";
 
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 export class RedisStore {
   #client;
-  /** Lease key -> the owner value this store set. */
-  #owned = new Map();
+  #owners = new LeaseOwners();
 
   constructor(client) {
     for (const method of ["get", "set", "del", "eval"]) {
@@ -38,18 +37,12 @@ export class RedisStore {
   }
 
   /** Takes the lease on `key` for `ttlMs` if nobody holds it: true when taken. */
-  async lease(key, ttlMs) {
-    const owner = randomUUID();
-    const taken = (await this.#client.set(key, owner, "PX", Math.max(1, Math.floor(ttlMs)), "NX")) === "OK";
-    if (taken) this.#owned.set(key, owner);
-    return taken;
+  lease(key, ttlMs) {
+    return this.#owners.take(key, async (owner) => (await this.#client.set(key, owner, "PX", Math.max(1, Math.floor(ttlMs)), "NX")) === "OK");
   }
 
   /** Releases the lease on `key` if this store still owns it. */
-  async release(key) {
-    const owner = this.#owned.get(key);
-    if (owner === undefined) return;
-    this.#owned.delete(key);
-    await this.#client.eval(RELEASE, 1, key, owner);
+  release(key) {
+    return this.#owners.release(key, (owner) => this.#client.eval(RELEASE, 1, key, owner));
   }
 }
