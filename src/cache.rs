@@ -16,8 +16,6 @@ use crate::secret::{AccessToken, TokenText};
 const HALF_LIFE_REFRESH_FROM_MS: u64 = 2 * 3600 * 1000;
 /// Upper bound of refresh jitter.
 const MAX_JITTER_MS: u64 = 5 * 60 * 1000;
-/// Memory entries are swept for expired ones each time the map grows past a multiple of this.
-const SWEEP_EVERY: usize = 1024;
 
 /// Where a result came from (`AuthenticationResult.tokenSource`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,12 +149,8 @@ pub enum Freshness {
 /// the client, the client capabilities, the scopes; not the region), hex-encoded, so a store key
 /// reveals none of them. Tenants are compared in lowercase, as Entra does. A token for a client
 /// declaring `cp1` (continuous access evaluation) is not one for a client that does not.
-pub fn cache_key(
-    target: &Target,
-    client_id: &str,
-    capabilities: &[String],
-    scopes: &Scopes,
-) -> String {
+/// `capabilities` is [`capability_material`] of the client's capabilities.
+pub fn cache_key(target: &Target, client_id: &str, capabilities: &str, scopes: &Scopes) -> String {
     let mut material = format!(
         "v1\n{}\n{}\n{}\n{}",
         target.key_endpoint,
@@ -170,12 +164,18 @@ pub fn cache_key(
     );
     // Without capabilities, the material (and every key already in stores) is as before.
     if !capabilities.is_empty() {
-        let mut sorted = capabilities.to_vec();
-        sorted.sort();
         material.push_str("\ncapabilities ");
-        material.push_str(&sorted.join(" "));
+        material.push_str(capabilities);
     }
     hex(&Sha256::digest(material.as_bytes()))
+}
+
+/// The client capabilities as [`cache_key`] hashes them: sorted, so their order in the
+/// configuration does not change the key, and joined by spaces. Computed once per client.
+pub fn capability_material(capabilities: &[String]) -> String {
+    let mut sorted = capabilities.to_vec();
+    sorted.sort();
+    sorted.join(" ")
 }
 
 /// Lowercase hex.
@@ -193,7 +193,8 @@ pub fn hex(bytes: &[u8]) -> String {
 pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
 
 /// The per-app in-memory level: at most `max_entries` tokens, the least recently used evicted
-/// first (the store keeps evicted tokens). Expired entries are also swept now and then.
+/// first (the store keeps evicted tokens). Tokens are shared with the answers given out, so a
+/// hit copies nothing.
 #[derive(Debug)]
 pub struct MemoryCache<T = AccessToken> {
     /// Keys are shared with `order`: a key is held once, whatever the two maps.
@@ -206,14 +207,8 @@ pub struct MemoryCache<T = AccessToken> {
 
 #[derive(Debug)]
 struct Slot<T> {
-    token: CachedToken<T>,
+    token: Rc<CachedToken<T>>,
     used: u64,
-}
-
-impl<T: TokenText> Default for MemoryCache<T> {
-    fn default() -> Self {
-        Self::new(DEFAULT_MAX_ENTRIES)
-    }
 }
 
 impl<T: TokenText> MemoryCache<T> {
@@ -227,20 +222,6 @@ impl<T: TokenText> MemoryCache<T> {
         }
     }
 
-    /// Marks `key` as just used.
-    fn touch(&mut self, key: &str) {
-        self.tick += 1;
-        let Some((shared, _)) = self.entries.get_key_value(key) else {
-            return;
-        };
-        let shared = shared.clone();
-        if let Some(slot) = self.entries.get_mut(key) {
-            self.order.remove(&slot.used);
-            slot.used = self.tick;
-            self.order.insert(self.tick, shared);
-        }
-    }
-
     /// Drops `key`'s entry.
     pub fn remove(&mut self, key: &str) {
         if let Some(slot) = self.entries.remove(key) {
@@ -248,25 +229,30 @@ impl<T: TokenText> MemoryCache<T> {
         }
     }
 
-    /// The token under `key`, if it may still be served; an expired one is dropped.
+    /// The token under `key`, if it may still be served (it becomes the most recently used); an
+    /// expired one is dropped.
     pub fn get(
         &mut self,
         key: &str,
         now_ms: u64,
         buffer_ms: u64,
-    ) -> Option<(CachedToken<T>, Freshness)> {
-        let token = &self.entries.get(key)?.token;
-        match token.freshness(now_ms, buffer_ms) {
+    ) -> Option<(Rc<CachedToken<T>>, Freshness)> {
+        let slot = self.entries.get_mut(key)?;
+        match slot.token.freshness(now_ms, buffer_ms) {
             // Inside the buffer it is not served, but kept for stale-if-error until it expires.
-            Freshness::Expired if now_ms >= token.expires_on_ms => {
+            Freshness::Expired if now_ms >= slot.token.expires_on_ms => {
                 self.remove(key);
                 None
             }
             Freshness::Expired => None,
             f => {
-                let hit = (token.clone(), f);
-                self.touch(key);
-                Some(hit)
+                self.tick += 1;
+                // The order entry holds the shared key: moved to the new tick, not copied.
+                if let Some(shared) = self.order.remove(&slot.used) {
+                    self.order.insert(self.tick, shared);
+                }
+                slot.used = self.tick;
+                Some((slot.token.clone(), f))
             }
         }
     }
@@ -278,7 +264,7 @@ impl<T: TokenText> MemoryCache<T> {
         key: &str,
         now_ms: u64,
         min_remaining_ms: u64,
-    ) -> Option<CachedToken<T>> {
+    ) -> Option<Rc<CachedToken<T>>> {
         self.entries
             .get(key)
             .map(|slot| &slot.token)
@@ -286,26 +272,20 @@ impl<T: TokenText> MemoryCache<T> {
             .cloned()
     }
 
-    /// Stores a token, evicting the least recently used entry past the bound and sweeping
-    /// expired entries now and then. A token requested before the one held is not stored:
-    /// the held one comes back as `Err`.
+    /// Stores a token, evicting the least recently used entry past the bound. A token requested
+    /// before the one held is not stored: the held one comes back as `Err`.
     ///
     /// # Errors
     /// The newer token kept.
-    pub fn put(
-        &mut self,
-        key: String,
-        token: CachedToken<T>,
-        now_ms: u64,
-    ) -> Result<(), Box<CachedToken<T>>> {
-        if let Some(held) = self.entries.get(key.as_str()) {
+    pub fn put(&mut self, key: &str, token: Rc<CachedToken<T>>) -> Result<(), Rc<CachedToken<T>>> {
+        if let Some(held) = self.entries.get(key) {
             if let (Some(held_at), Some(new_at)) = (held.token.issued_at_ms, token.issued_at_ms) {
                 if held_at > new_at {
-                    return Err(Box::new(held.token.clone()));
+                    return Err(held.token.clone());
                 }
             }
         }
-        self.remove(&key);
+        self.remove(key);
         if self.entries.len() >= self.max_entries {
             if let Some((_, oldest)) = self.order.pop_first() {
                 self.entries.remove(&oldest);
@@ -321,24 +301,14 @@ impl<T: TokenText> MemoryCache<T> {
                 used: self.tick,
             },
         );
-        if self.entries.len() % SWEEP_EVERY == 0 {
-            let expired: Vec<Rc<str>> = self
-                .entries
-                .iter()
-                .filter(|(_, slot)| slot.token.expires_on_ms <= now_ms)
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in expired {
-                self.remove(&k);
-            }
-        }
         Ok(())
     }
 
     /// Postpones the background refresh of `key` to `at_ms` (never past expiry).
     pub fn defer_refresh(&mut self, key: &str, at_ms: u64) {
         if let Some(slot) = self.entries.get_mut(key) {
-            let t = &mut slot.token;
+            // Copies the token only while an answer given out still shares it.
+            let t = Rc::make_mut(&mut slot.token);
             t.refresh_on_ms = Some(at_ms.min(t.expires_on_ms));
         }
     }
@@ -407,41 +377,49 @@ mod tests {
             Scopes::parse(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>(), false).unwrap()
         };
         let (a, b) = (a.target(None, None), b.target(None, None));
-        let k = cache_key(&a, "c", &[], &s(&["x", "y"]));
+        let k = cache_key(&a, "c", "", &s(&["x", "y"]));
         assert_eq!(k.len(), 64);
-        assert_eq!(k, cache_key(&a, "c", &[], &s(&["y", "x"])));
-        assert_ne!(k, cache_key(&b, "c", &[], &s(&["x", "y"])));
-        assert_ne!(k, cache_key(&a, "c2", &[], &s(&["x", "y"])));
-        assert_ne!(k, cache_key(&a, "c", &[], &s(&["x"])));
-        let cae = cache_key(&a, "c", &["cp1".to_owned()], &s(&["x", "y"]));
+        assert_eq!(k, cache_key(&a, "c", "", &s(&["y", "x"])));
+        assert_ne!(k, cache_key(&b, "c", "", &s(&["x", "y"])));
+        assert_ne!(k, cache_key(&a, "c2", "", &s(&["x", "y"])));
+        assert_ne!(k, cache_key(&a, "c", "", &s(&["x"])));
+        let cae = cache_key(&a, "c", "cp1", &s(&["x", "y"]));
         assert_ne!(k, cae, "a CAE client's tokens are not another's");
+        let caps =
+            |v: &[&str]| capability_material(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            caps(&["cp2", "cp1"]),
+            "cp1 cp2",
+            "the order configured does not matter"
+        );
+        assert_eq!(caps(&[]), "");
     }
 
     #[test]
     fn keys_are_per_tenant_not_per_region_or_spelling() {
         let home = Authority::entra("https://login.microsoftonline.com/home.example").unwrap();
         let s = Scopes::parse(&["https://graph.microsoft.com/.default".to_owned()], true).unwrap();
-        let fabrikam = cache_key(&home.target(Some("fabrikam.com"), None), "c", &[], &s);
+        let fabrikam = cache_key(&home.target(Some("fabrikam.com"), None), "c", "", &s);
         assert_eq!(
             fabrikam,
             cache_key(
                 &home.target(Some("Fabrikam.COM"), Some("westus2")),
                 "c",
-                &[],
+                "",
                 &s
             )
         );
-        assert_ne!(fabrikam, cache_key(&home.target(None, None), "c", &[], &s));
+        assert_ne!(fabrikam, cache_key(&home.target(None, None), "c", "", &s));
         assert_eq!(
-            cache_key(&home.target(None, None), "c", &[], &s),
-            cache_key(&home.target(Some("HOME.example"), None), "c", &[], &s)
+            cache_key(&home.target(None, None), "c", "", &s),
+            cache_key(&home.target(Some("HOME.example"), None), "c", "", &s)
         );
     }
 
     #[test]
     fn memory_keeps_buffered_tokens_for_stale_use_and_drops_expired() {
-        let mut m = MemoryCache::default();
-        m.put("k".into(), token(3600, None, 0), 0).unwrap();
+        let mut m = MemoryCache::new(DEFAULT_MAX_ENTRIES);
+        m.put("k", Rc::new(token(3600, None, 0))).unwrap();
         assert!(m.get("k", 0, 300_000).is_some());
         assert!(
             m.get("k", 3_400_000, 300_000).is_none(),
@@ -462,13 +440,13 @@ mod tests {
     #[test]
     fn least_recently_used_is_evicted_first() {
         let mut m = MemoryCache::new(2);
-        m.put("a".into(), token(3600, None, 0), 0).unwrap();
-        m.put("b".into(), token(3600, None, 0), 0).unwrap();
+        m.put("a", Rc::new(token(3600, None, 0))).unwrap();
+        m.put("b", Rc::new(token(3600, None, 0))).unwrap();
         assert!(
             m.get("a", 10, 300_000).is_some(),
             "a is now the most recent"
         );
-        m.put("c".into(), token(3600, None, 0), 20).unwrap();
+        m.put("c", Rc::new(token(3600, None, 0))).unwrap();
         assert_eq!(m.len(), 2);
         assert!(
             m.get("b", 30, 300_000).is_none(),
@@ -477,7 +455,7 @@ mod tests {
         assert!(m.get("a", 30, 300_000).is_some());
         assert!(m.get("c", 30, 300_000).is_some());
         // Replacing a key does not evict another one.
-        m.put("c".into(), token(3600, None, 40), 40).unwrap();
+        m.put("c", Rc::new(token(3600, None, 40))).unwrap();
         assert!(m.get("a", 50, 300_000).is_some() && m.len() == 2);
         m.clear();
         assert!(m.is_empty());

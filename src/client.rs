@@ -4,9 +4,12 @@
 //! steps is [`crate::flow::Acquisition`]'s.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::authority::Target;
-use crate::cache::{cache_key, CachedToken, Freshness, MemoryCache, TokenSource};
+use crate::cache::{
+    cache_key, capability_material, CachedToken, Freshness, MemoryCache, TokenSource,
+};
 use crate::claims::merge_claims;
 use crate::config::{ClientConfig, Credential};
 use crate::credential::JwsAlg;
@@ -15,7 +18,7 @@ use crate::error::{Error, ServerDetails};
 use crate::input::RequestInput;
 use crate::region::Region;
 use crate::request::{token_request, HttpRequest, TokenRequestInput};
-use crate::response::{parse_token_response, HttpResponse};
+use crate::response::{parse_token_response, HttpResponse, MAX_WINDOW_MS};
 use crate::retry::Next;
 use crate::scope::Scopes;
 use crate::secret::{AccessToken, TokenText};
@@ -37,6 +40,23 @@ pub struct Prepared {
     pub correlation_id: String,
 }
 
+impl Prepared {
+    /// The key of the in-flight load this request may share with others (the shell's
+    /// single-flight). Claims requests never share one with plain requests (the tokens differ),
+    /// nor `skipCache` requests with loads that may answer from the store.
+    pub fn flight_key(&self) -> String {
+        format!(
+            "load|{}|{}|{}",
+            self.key,
+            self.bypass_cache,
+            self.claims.as_deref().unwrap_or_default()
+        )
+    }
+}
+
+/// A token, shared with the memory level, and how it may be used now.
+pub type Held<T> = (Rc<CachedToken<T>>, Freshness);
+
 /// A sealed entry to put into the store.
 #[derive(Debug)]
 pub struct StoreWrite {
@@ -51,8 +71,8 @@ pub struct StoreWrite {
 /// What an acquisition answers: a token, where it came from, and what the shell does next.
 #[derive(Debug, Clone)]
 pub struct Answer<T = AccessToken> {
-    /// The token.
-    pub token: CachedToken<T>,
+    /// The token, shared with the memory level.
+    pub token: Rc<CachedToken<T>>,
     /// Where it came from.
     pub source: TokenSource,
     /// Until when the memory level gives the same answer (the JS layer repeats it until then);
@@ -66,9 +86,6 @@ pub struct Answer<T = AccessToken> {
 const REFRESH_RETRY_MS: u64 = 30_000;
 /// Stale-if-error serves a token only while it has at least this much life left.
 const STALE_MIN_REMAINING_MS: u64 = 30_000;
-/// Longest `Retry-After` window, from the server or from the store: a window must not outlive
-/// its reason, and `Retry-After: 315360000` must not block a key for ten years.
-pub const MAX_WINDOW_MS: u64 = 24 * 3600 * 1000;
 /// Windows kept at most; past it, closed ones are dropped, then the ones ending first.
 const MAX_WINDOWS: usize = 10_000;
 
@@ -80,6 +97,11 @@ pub struct Client<T = AccessToken> {
     sealing: Option<SealingKey>,
     /// Per cache key: no token request before this time (the server's `Retry-After`).
     throttled_until: HashMap<String, u64>,
+    /// The `claims` parameter of a request without its own claims: the client capabilities
+    /// alone, merged once instead of on every call.
+    capability_claims: Option<String>,
+    /// The client capabilities as the cache key hashes them, sorted and joined once.
+    capability_key: String,
 }
 
 impl<T: TokenText> Client<T> {
@@ -98,8 +120,12 @@ impl<T: TokenText> Client<T> {
             };
             SealingKey::derive(&material, &config.client_id)
         });
+        // Without a claims challenge there is nothing to reject: this cannot fail.
+        let capability_claims = merge_claims(None, &config.client_capabilities).unwrap_or(None);
         Client {
             memory: MemoryCache::new(config.max_entries),
+            capability_key: capability_material(&config.client_capabilities),
+            capability_claims,
             config,
             sealing,
             throttled_until: HashMap::new(),
@@ -136,7 +162,10 @@ impl<T: TokenText> Client<T> {
         };
         let user_claims = raw.claims.filter(|c| !c.trim().is_empty());
         let bypass_cache = raw.skip_cache.unwrap_or(false) || user_claims.is_some();
-        let claims = merge_claims(user_claims.as_deref(), &self.config.client_capabilities)?;
+        let claims = match user_claims.as_deref() {
+            Some(claims) => merge_claims(Some(claims), &self.config.client_capabilities)?,
+            None => self.capability_claims.clone(),
+        };
         let config = &self.config;
         let tenant = config.allowed_tenants.resolve(
             &config.authority,
@@ -155,12 +184,7 @@ impl<T: TokenText> Client<T> {
         };
         let target = config.authority.target(tenant.as_deref(), region.name());
         Ok(Prepared {
-            key: cache_key(
-                &target,
-                &config.client_id,
-                &config.client_capabilities,
-                &scopes,
-            ),
+            key: cache_key(&target, &config.client_id, &self.capability_key, &scopes),
             target,
             scopes,
             claims,
@@ -170,7 +194,7 @@ impl<T: TokenText> Client<T> {
     }
 
     /// The memory level's answer at `now_ms`, unless the request bypasses the cache.
-    pub fn lookup(&mut self, p: &Prepared, now_ms: u64) -> Option<(CachedToken<T>, Freshness)> {
+    pub fn lookup(&mut self, p: &Prepared, now_ms: u64) -> Option<Held<T>> {
         if p.bypass_cache || !self.config.memory {
             return None;
         }
@@ -187,7 +211,7 @@ impl<T: TokenText> Client<T> {
     /// An answer for `token` in the state `freshness`.
     pub fn answer(
         &self,
-        token: CachedToken<T>,
+        token: Rc<CachedToken<T>>,
         source: TokenSource,
         freshness: Freshness,
     ) -> Answer<T> {
@@ -264,32 +288,12 @@ impl<T: TokenText> Client<T> {
         )
     }
 
-    /// Processes the token endpoint's answer to a request sent at `now_ms`, caching a success
-    /// in memory, and returns the newest token for the key: this one, or one requested later
-    /// (a claims token) that it does not replace.
-    ///
-    /// # Errors
-    /// As [`parse_token_response`].
-    ///
-    /// `jitter` (any random u32) moves `refreshOn` earlier by up to a tenth of the lifetime
-    /// (5 minutes at most) so isolates sharing a store do not all refresh at once.
-    pub fn complete(
-        &mut self,
-        p: &Prepared,
-        resp: &HttpResponse,
-        now_ms: u64,
-        jitter: u32,
-    ) -> Result<CachedToken<T>, Error> {
-        let token: CachedToken<T> = self.receive(p, resp, now_ms, jitter, None)?.hold();
-        Ok(match self.remember(p, token.clone(), now_ms) {
-            Ok(()) => token,
-            Err(newer) => *newer,
-        })
-    }
-
     /// The token in the endpoint's answer to a request sent at `sent_ms`, not yet cached.
     /// `assertion` is the client assertion that request carried: a bearer credential, scrubbed
     /// from any server text kept in an error, as the secret is.
+    ///
+    /// `jitter` (any random u32) moves `refreshOn` earlier by up to a tenth of the lifetime
+    /// (5 minutes at most) so isolates sharing a store do not all refresh at once.
     ///
     /// # Errors
     /// As [`parse_token_response`].
@@ -312,21 +316,28 @@ impl<T: TokenText> Client<T> {
         )
     }
 
-    /// Puts a token into the memory level (tokens from the identity provider or the store).
-    /// A token never replaces one requested later: that one comes back as `Err`.
+    /// Puts a token into the memory level (tokens from the identity provider or the store) and
+    /// returns the key's newest token: `Ok` with this one, or `Err` with the one requested later
+    /// that it does not replace (a claims token) and that one's freshness at `now_ms`.
     ///
     /// # Errors
-    /// The newer token the memory level keeps.
+    /// The newer token the memory level keeps, which is then the answer.
     pub fn remember(
         &mut self,
         p: &Prepared,
         token: CachedToken<T>,
         now_ms: u64,
-    ) -> Result<(), Box<CachedToken<T>>> {
-        if self.config.memory {
-            self.memory.put(p.key.clone(), token, now_ms)
-        } else {
-            Ok(())
+    ) -> Result<Rc<CachedToken<T>>, Held<T>> {
+        let token = Rc::new(token);
+        if !self.config.memory {
+            return Ok(token);
+        }
+        match self.memory.put(&p.key, token.clone()) {
+            Ok(()) => Ok(token),
+            Err(newer) => {
+                let freshness = newer.freshness(now_ms, self.config.expiry_buffer_ms);
+                Err((newer, freshness))
+            }
         }
     }
 
@@ -351,11 +362,14 @@ impl<T: TokenText> Client<T> {
     /// after the first began: `Ok(wait)` to send again after `wait` ms, or the error the caller
     /// gets, saying why it was not retried. A final `Retry-After` opens this key's window.
     ///
-    /// A retry is skipped when a still-valid token can be served instead (stale-if-error): the
-    /// caller should not wait out a back-off for a token it already has.
+    /// `stale_served` says a still-valid token will be served if this request fails
+    /// (stale-if-error, see [`Client::stale`]): then a retry is skipped, since the caller
+    /// should not wait out a back-off for a token it already has. A background refresh, whose
+    /// token is still served anyway, passes `false` and retries.
     ///
     /// # Errors
     /// `err`, annotated, when the request is not to be retried.
+    #[allow(clippy::too_many_arguments)] // each is one input of the decision
     pub fn after_failure(
         &mut self,
         p: &Prepared,
@@ -364,10 +378,11 @@ impl<T: TokenText> Client<T> {
         elapsed_ms: u64,
         now_ms: u64,
         random: u32,
+        stale_served: bool,
     ) -> Result<u64, Error> {
         let policy = self.config.retry;
         let note = match policy.next(&err, retries_done, elapsed_ms, random) {
-            Next::Retry { .. } if self.stale(p, now_ms).is_some() => {
+            Next::Retry { .. } if stale_served => {
                 Some("not retried: a cached token that is still valid is served instead".to_owned())
             }
             Next::Retry { after_ms } => return Ok(after_ms),
@@ -382,9 +397,10 @@ impl<T: TokenText> Client<T> {
         })
     }
 
-    /// Opens (or extends) `p`'s window for `wait_ms` from `now_ms`, at most [`MAX_WINDOW_MS`].
+    /// Opens (or extends) `p`'s window for `wait_ms` from `now_ms`. Waits are at most
+    /// [`MAX_WINDOW_MS`] where they are read (the response, the store).
     fn open_window(&mut self, p: &Prepared, now_ms: u64, wait_ms: u64) {
-        let until_ms = now_ms.saturating_add(wait_ms.min(MAX_WINDOW_MS));
+        let until_ms = now_ms.saturating_add(wait_ms);
         if self.throttled_until.len() >= MAX_WINDOWS && !self.throttled_until.contains_key(&p.key) {
             self.throttled_until.retain(|_, until| *until > now_ms);
             if self.throttled_until.len() >= MAX_WINDOWS {
@@ -404,7 +420,7 @@ impl<T: TokenText> Client<T> {
 
     /// The store entry that tells other isolates about a `Retry-After` window `err` opened.
     pub fn window_write(&self, p: &Prepared, err: &Error, now_ms: u64) -> Option<StoreWrite> {
-        let wait = err.server_details()?.retry_after_ms?.min(MAX_WINDOW_MS);
+        let wait = err.server_details()?.retry_after_ms?;
         self.config.store.then(|| StoreWrite {
             key: self.window_key(p),
             value: now_ms.saturating_add(wait).to_string(),
@@ -434,7 +450,7 @@ impl<T: TokenText> Client<T> {
 
     /// Stale-if-error: a still-valid cached token to serve when the identity provider fails.
     /// Never for `skipCache` or claims requests, which asked for a new token.
-    pub fn stale(&self, p: &Prepared, now_ms: u64) -> Option<CachedToken<T>> {
+    pub fn stale(&self, p: &Prepared, now_ms: u64) -> Option<Rc<CachedToken<T>>> {
         if p.bypass_cache || !self.config.memory {
             return None;
         }
@@ -445,9 +461,7 @@ impl<T: TokenText> Client<T> {
     /// After a background refresh failed, keeps serving the cached token and waits before the
     /// next attempt (the server's `Retry-After` when longer).
     pub fn defer_refresh(&mut self, p: &Prepared, now_ms: u64, retry_after_ms: Option<u64>) {
-        let wait = retry_after_ms
-            .unwrap_or(0)
-            .clamp(REFRESH_RETRY_MS, MAX_WINDOW_MS);
+        let wait = retry_after_ms.unwrap_or(0).max(REFRESH_RETRY_MS);
         self.memory
             .defer_refresh(&p.key, now_ms.saturating_add(wait));
     }
@@ -487,20 +501,17 @@ impl<T: TokenText> Client<T> {
         p: &Prepared,
         value: &str,
         now_ms: u64,
-    ) -> Result<Option<(CachedToken<T>, Freshness)>, OpenError> {
+    ) -> Result<Option<Held<T>>, OpenError> {
         let Some(sealing) = &self.sealing else {
             return Ok(None);
         };
         let token: CachedToken<T> = envelope::open(sealing, &self.store_key(p), value)?.hold();
         match token.freshness(now_ms, self.config.expiry_buffer_ms) {
             Freshness::Expired => Ok(None),
-            f => match self.remember(p, token.clone(), now_ms) {
-                Ok(()) => Ok(Some((token, f))),
+            f => match self.remember(p, token, now_ms) {
+                Ok(token) => Ok(Some((token, f))),
                 // Requested later than the stored one (a claims token): that is the answer.
-                Err(newer) => {
-                    let f = newer.freshness(now_ms, self.config.expiry_buffer_ms);
-                    Ok(Some((*newer, f)))
-                }
+                Err(newer) => Ok(Some(newer)),
             },
         }
     }
@@ -513,7 +524,7 @@ impl<T: TokenText> Client<T> {
             let key = cache_key(
                 &target,
                 &self.config.client_id,
-                &self.config.client_capabilities,
+                &self.capability_key,
                 &scopes,
             );
             self.memory.remove(&key);
@@ -556,5 +567,86 @@ fn throttled(left_ms: u64) -> Error {
             retry_after_ms: Some(left_ms),
             ..ServerDetails::default()
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::JsonRequest;
+
+    fn prepared(client: &Client, claims: Option<&str>, skip_cache: Option<bool>) -> Prepared {
+        let raw = JsonRequest {
+            scopes: Some(vec!["https://graph.microsoft.com/.default".into()]),
+            claims: claims.map(str::to_owned),
+            skip_cache,
+            ..Default::default()
+        };
+        client.prepare(raw, "id".into()).unwrap()
+    }
+
+    #[test]
+    fn flights_are_shared_only_by_requests_that_get_the_same_answer() {
+        let config = ClientConfig::from_json(
+            r#"{"auth":{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"s"}}"#,
+        )
+        .unwrap();
+        let client: Client = Client::new(config);
+        let plain = prepared(&client, None, None).flight_key();
+        assert_eq!(plain, prepared(&client, None, Some(false)).flight_key());
+        let challenge = r#"{"access_token":{"nbf":{"essential":true,"value":"1"}}}"#;
+        let other = r#"{"access_token":{"nbf":{"essential":true,"value":"2"}}}"#;
+        let keys = [
+            plain,
+            prepared(&client, None, Some(true)).flight_key(),
+            prepared(&client, Some(challenge), None).flight_key(),
+            prepared(&client, Some(other), None).flight_key(),
+        ];
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(
+            keys[2],
+            prepared(&client, Some(challenge), None).flight_key(),
+            "the same challenge shares one flight"
+        );
+    }
+
+    #[test]
+    fn client_capabilities_shape_every_requests_claims_and_key() {
+        let with = |caps: &str| -> Client {
+            Client::new(
+                ClientConfig::from_json(&format!(
+                    r#"{{"auth":{{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"s","clientCapabilities":{caps}}}}}"#
+                ))
+                .unwrap(),
+            )
+        };
+        let (a, b) = (with(r#"["cp2","cp1"]"#), with(r#"["cp1","cp2"]"#));
+        let plain = prepared(&a, None, None);
+        assert_eq!(
+            plain.claims.as_deref(),
+            Some(r#"{"access_token":{"xms_cc":{"values":["cp2","cp1"]}}}"#)
+        );
+        assert_eq!(
+            plain.key,
+            prepared(&b, None, None).key,
+            "the order configured does not matter"
+        );
+        assert_ne!(plain.key, prepared(&with("[]"), None, None).key);
+        let challenged = prepared(
+            &a,
+            Some(r#"{"access_token":{"nbf":{"essential":true}}}"#),
+            None,
+        );
+        assert_eq!(
+            challenged.claims.as_deref(),
+            Some(
+                r#"{"access_token":{"nbf":{"essential":true},"xms_cc":{"values":["cp2","cp1"]}}}"#
+            )
+        );
+        assert_eq!(prepared(&with("[]"), None, None).claims, None);
     }
 }

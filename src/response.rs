@@ -12,6 +12,9 @@ use crate::secret::{redact, AccessToken};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Longest accepted `expires_in`: ten years. Anything longer is a broken server, not a token.
 const MAX_LIFETIME_SECONDS: u64 = 10 * 365 * 24 * 3600;
+/// Longest `Retry-After` believed, from the server or from the store: a window must not outlive
+/// its reason, and `Retry-After: 315360000` must not block a key for ten years.
+pub const MAX_WINDOW_MS: u64 = 24 * 3600 * 1000;
 
 /// An HTTP response as the shell read it.
 #[derive(Debug, Clone)]
@@ -206,9 +209,11 @@ fn server_error(resp: &HttpResponse, secrets: &[&str], now_ms: u64) -> Error {
     let error = scrub(text(body.error));
     let parsed = error.is_some();
     let description = scrub(text(body.error_description));
+    // Capped here, once: every window, store entry and deferral takes its wait from this.
     let retry_after_ms = resp
         .header("retry-after")
-        .and_then(|v| retry_after_ms(v, now_ms));
+        .and_then(|v| retry_after_ms(v, now_ms))
+        .map(|ms| ms.min(MAX_WINDOW_MS));
     let is_retryable = matches!(resp.status, 408 | 429 | 500..=599)
         || error.as_deref() == Some("temporarily_unavailable")
         || error_codes.iter().any(|c| TRANSIENT_CODES.contains(c));

@@ -52,10 +52,16 @@ pub enum Next {
 }
 
 impl RetryPolicy {
+    /// What is left of the deadline `elapsed_ms` after the first attempt started, at least 1 ms
+    /// so that a step given it is never told to give up before it starts.
+    pub fn left(&self, elapsed_ms: u64) -> u64 {
+        self.deadline_ms.saturating_sub(elapsed_ms).max(1)
+    }
+
     /// The timeout of an attempt starting `elapsed_ms` after the first: `timeoutMs`, or what is
     /// left of the deadline when that is less (at least 1 ms). The flag says which bound it is.
     pub fn attempt_timeout(&self, elapsed_ms: u64) -> (u64, bool) {
-        let left = self.deadline_ms.saturating_sub(elapsed_ms).max(1);
+        let left = self.left(elapsed_ms);
         if left < self.timeout_ms {
             (left, true)
         } else {

@@ -5,234 +5,16 @@
 
 #[path = "support/common.rs"]
 mod common;
-use std::collections::{HashMap, VecDeque};
+#[path = "support/harness.rs"]
+mod harness;
 
 use common::*;
 use entra_edge::cache::TokenSource;
-use entra_edge::client::{Answer, Client, Prepared};
-use entra_edge::flow::{Acquisition, Action, Entropy, Outcome};
+use entra_edge::client::{Client, Prepared};
+use entra_edge::flow::{Acquisition, Action, Outcome};
 use entra_edge::input::JsonRequest;
-use entra_edge::response::HttpResponse;
-use entra_edge::Error;
-
-const T0: u64 = 1_800_000_000_000;
-/// What every store read and every token request takes on the simulated clock.
-const STEP_MS: u64 = 50;
-
-/// Deterministic "randomness": a counter, or none at all.
-struct Counter(Option<u8>);
-
-impl Entropy for Counter {
-    fn fill(&mut self, out: &mut [u8]) -> bool {
-        let Some(n) = &mut self.0 else { return false };
-        for b in out.iter_mut() {
-            *n = n.wrapping_add(1);
-            *b = *n;
-        }
-        true
-    }
-}
-
-/// How a scripted store read ends.
-enum Read {
-    Fails(&'static str),
-    Hangs,
-}
-
-/// What performing an action led to.
-enum Step {
-    Report(Outcome),
-    Continue,
-    Done(Result<Answer, Error>),
-}
-
-/// Plays acquisitions against scripted answers on a simulated clock.
-struct Harness {
-    client: Client,
-    clock: u64,
-    store: HashMap<String, String>,
-    /// Leases by key: until when they are held.
-    leases: HashMap<String, u64>,
-    /// An entry another process writes at a given time: (when, key, value).
-    appears: Option<(u64, String, String)>,
-    /// Lease calls fail with this text.
-    lease_fails: Option<&'static str>,
-    reads: VecDeque<Read>,
-    answers: VecDeque<Result<HttpResponse, Error>>,
-    entropy: Counter,
-    trace: Vec<String>,
-}
-
-fn short(key: &str) -> &'static str {
-    if key.ends_with(":retry-after") {
-        "window"
-    } else {
-        "entry"
-    }
-}
-
-impl Harness {
-    fn new(config: &str) -> Self {
-        Harness {
-            client: client(config),
-            clock: T0,
-            store: HashMap::new(),
-            leases: HashMap::new(),
-            appears: None,
-            lease_fails: None,
-            reads: VecDeque::new(),
-            answers: VecDeque::new(),
-            entropy: Counter(Some(0)),
-            trace: Vec::new(),
-        }
-    }
-
-    fn answer(&mut self, status: u16, headers: &[(&str, &str)], body: &[u8]) -> &mut Self {
-        self.answers.push_back(Ok(response(status, headers, body)));
-        self
-    }
-
-    fn request(&self, claims: Option<&str>) -> Prepared {
-        let raw = JsonRequest {
-            scopes: Some(vec!["https://graph.microsoft.com/.default".into()]),
-            claims: claims.map(str::to_owned),
-            ..Default::default()
-        };
-        self.client
-            .prepare(raw, "11111111-2222-4333-8444-555555555555".into())
-            .unwrap()
-    }
-
-    /// Performs one action as the shell would, moving the clock.
-    fn perform(&mut self, action: Action) -> Step {
-        Step::Report(match action {
-            Action::Read { key, within_ms } => {
-                self.trace
-                    .push(format!("read {} within {within_ms}", short(&key)));
-                match self.reads.pop_front() {
-                    Some(Read::Hangs) => {
-                        self.clock += within_ms;
-                        Outcome::TimedOut
-                    }
-                    Some(Read::Fails(why)) => {
-                        self.clock += STEP_MS;
-                        Outcome::Read(Err(why.to_owned()))
-                    }
-                    None => {
-                        self.clock += STEP_MS;
-                        if let Some((at, k, v)) = self.appears.clone() {
-                            if self.clock >= at {
-                                self.store.insert(k, v);
-                                self.appears = None;
-                            }
-                        }
-                        Outcome::Read(Ok(self.store.get(&key).cloned()))
-                    }
-                }
-            }
-            Action::Sign { within_ms, .. } => {
-                self.trace.push(format!("sign within {within_ms}"));
-                self.clock += within_ms;
-                Outcome::TimedOut
-            }
-            Action::Assert { within_ms } => {
-                // A callback that never returns.
-                self.trace.push(format!("assert within {within_ms}"));
-                self.clock += within_ms;
-                Outcome::TimedOut
-            }
-            Action::Send {
-                request,
-                timeout_ms,
-                ..
-            } => {
-                assert_eq!(request.method, "POST");
-                self.trace.push(format!("send timeout {timeout_ms}"));
-                self.clock += STEP_MS;
-                Outcome::Received(self.answers.pop_front().expect("a scripted answer"))
-            }
-            Action::Sleep { ms } => {
-                self.trace.push(format!("sleep {ms}"));
-                self.clock += ms;
-                Outcome::Slept
-            }
-            Action::Lease { key, ttl_ms, .. } => {
-                self.clock += STEP_MS;
-                if let Some(why) = self.lease_fails {
-                    self.trace.push("lease failed".to_owned());
-                    return Step::Report(Outcome::Leased(Err(why.to_owned())));
-                }
-                let free = self
-                    .leases
-                    .get(&key)
-                    .is_none_or(|until| *until <= self.clock);
-                if free {
-                    self.leases.insert(key, self.clock + ttl_ms);
-                }
-                self.trace
-                    .push(format!("lease {}", if free { "taken" } else { "held" }));
-                Outcome::Leased(Ok(free))
-            }
-            Action::Release { key } => {
-                self.trace.push("release".to_owned());
-                self.leases.remove(&key);
-                return Step::Continue;
-            }
-            Action::Write(w) => {
-                self.trace
-                    .push(format!("write {} ttl {}", short(&w.key), w.ttl_seconds));
-                self.store.insert(w.key, w.value);
-                return Step::Continue;
-            }
-            Action::Log { level, message } => {
-                self.trace
-                    .push(format!("log {}: {message}", level.as_str()));
-                return Step::Continue;
-            }
-            Action::Done(result) => {
-                self.trace.push(match &result {
-                    Ok(a) => format!("done {}", a.source.as_str()),
-                    Err(e) => format!("done error {}", e.code()),
-                });
-                return Step::Done(result);
-            }
-        })
-    }
-
-    /// Runs `acq` to its end.
-    fn run(&mut self, mut acq: Acquisition) -> Result<Answer, Error> {
-        loop {
-            let action = acq.poll(&mut self.client, self.clock, &mut self.entropy);
-            match self.perform(action) {
-                Step::Done(result) => return result,
-                Step::Continue => {}
-                Step::Report(outcome) => {
-                    acq.handle(&mut self.client, outcome, self.clock, &mut self.entropy)
-                }
-            }
-        }
-    }
-
-    fn take_trace(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.trace)
-    }
-}
-
-const SECRET_APP: &str = r#"{"auth":{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"0123456789abcdef"}}"#;
-const STORE_APP: &str = r#"{"auth":{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"0123456789abcdef"},"cache":{"store":{}}}"#;
-
-fn success() -> Vec<u8> {
-    fixture("entra_success.json")
-}
-
-/// The trace without log lines: what the shell performs.
-fn steps(trace: &[String]) -> Vec<&str> {
-    trace
-        .iter()
-        .filter(|t| !t.starts_with("log "))
-        .map(String::as_str)
-        .collect()
-}
+use entra_edge::response::MAX_WINDOW_MS;
+use harness::*;
 
 #[test]
 fn cold_with_a_store_miss_reads_entry_then_window_then_sends_and_writes() {
@@ -247,9 +29,8 @@ fn cold_with_a_store_miss_reads_entry_then_window_then_sends_and_writes() {
         "the lifetime counts from the send"
     );
     assert!(answer.serve_until.is_some() && !answer.refresh);
-    let trace = h.take_trace();
     assert_eq!(
-        steps(&trace),
+        h.steps(),
         [
             "read entry within 7500",
             "read window within 7500",
@@ -258,7 +39,7 @@ fn cold_with_a_store_miss_reads_entry_then_window_then_sends_and_writes() {
             "done identityProvider"
         ]
     );
-    assert!(trace.contains(&"log info: token acquired from the identity provider".to_owned()));
+    assert!(h.logged("log info: token acquired from the identity provider"));
 }
 
 #[test]
@@ -285,8 +66,7 @@ fn a_store_hit_past_refresh_on_is_the_answer_and_asks_for_a_refresh() {
         answer.serve_until, None,
         "not fresh: memory does not repeat it"
     );
-    let trace = reader.take_trace();
-    assert_eq!(steps(&trace), ["read entry within 7500", "done store"]);
+    assert_eq!(reader.steps(), ["read entry within 7500", "done store"]);
 
     // The refresh never reads the entry, and a failed one postpones itself.
     reader.answer(400, &[], br#"{"error":"invalid_client"}"#);
@@ -294,21 +74,15 @@ fn a_store_hit_past_refresh_on_is_the_answer_and_asks_for_a_refresh() {
         .run(Acquisition::refresh(p, reader.clock))
         .unwrap_err();
     assert_eq!(err.code(), "invalid_client");
-    let trace = reader.take_trace();
     assert_eq!(
-        steps(&trace),
+        reader.steps(),
         [
             "read window within 7500",
             "send timeout 10000",
             "done error invalid_client"
         ]
     );
-    assert!(
-        trace
-            .iter()
-            .any(|t| t
-                .starts_with("log warning: background refresh failed, serving the cached token"))
-    );
+    assert!(reader.logged_text("log warning: background refresh failed, serving the cached token"));
 }
 
 #[test]
@@ -318,12 +92,11 @@ fn a_retry_then_success() {
     let p = h.request(None);
     let answer = h.run(Acquisition::load(p, T0)).unwrap();
     assert_eq!(answer.source, TokenSource::IdentityProvider);
-    let trace = h.take_trace();
     // The counter's second draw (the first is the 503's jitter) sets the back-off over Entra's
     // 5 s floor.
     let wait = 5000 + 0x0807_0605u64 % 1001;
     assert_eq!(
-        steps(&trace),
+        h.steps(),
         [
             "send timeout 10000".to_owned(),
             format!("sleep {wait}"),
@@ -331,7 +104,7 @@ fn a_retry_then_success() {
             "done identityProvider".to_owned()
         ]
     );
-    assert!(trace.contains(&format!(
+    assert!(h.logged(&format!(
         "log warning: token request failed; retry 1 in {wait} ms"
     )));
 }
@@ -346,13 +119,12 @@ fn the_retry_budget_exhausted_serves_a_still_valid_token() {
     let answer = h.run(Acquisition::load(p.clone(), h.clock)).unwrap();
     assert_eq!(answer.source, TokenSource::Memory);
     assert_eq!(answer.serve_until, None);
-    let trace = h.take_trace();
-    assert_eq!(steps(&trace), ["send timeout 10000", "done memory"]);
-    assert!(trace
-        .iter()
-        .any(|t| t.contains("not retried: a cached token that is still valid is served instead")));
-    assert!(trace.iter().any(|t| t
-        .contains("serving a cached token that is still valid because the token request failed")));
+    assert!(!answer.refresh);
+    assert_eq!(h.steps(), ["send timeout 10000", "done memory"]);
+    assert!(h.logged_text("not retried: a cached token that is still valid is served instead"));
+    assert!(h.logged_text(
+        "serving a cached token that is still valid because the token request failed"
+    ));
 
     // skipCache asked for a new token: no stale answer, the budget is spent.
     let mut bypass = p;
@@ -376,9 +148,8 @@ fn retry_after_is_written_to_the_store_and_refuses_other_isolates() {
     let p = first.request(None);
     let err = first.run(Acquisition::load(p.clone(), T0)).unwrap_err();
     assert_eq!(err.code(), "throttled");
-    let trace = first.take_trace();
     assert_eq!(
-        steps(&trace),
+        first.steps(),
         [
             "read entry within 7500",
             "read window within 7500",
@@ -396,9 +167,8 @@ fn retry_after_is_written_to_the_store_and_refuses_other_isolates() {
     // Opened when the 429 arrived (two reads and a send after T0), read two reads after T0 + 30 s.
     let left = refused.server_details().unwrap().retry_after_ms.unwrap();
     assert_eq!(left, 90_000 + 3 * STEP_MS - 30_000 - 2 * STEP_MS);
-    let trace = other.take_trace();
     assert_eq!(
-        steps(&trace),
+        other.steps(),
         [
             "read entry within 7500",
             "read window within 7500",
@@ -455,6 +225,7 @@ fn a_claims_request_skips_the_entry_and_an_older_token_never_replaces_its_token(
                 &mut h.entropy,
             ),
             Action::Send { .. } => break,
+            Action::Done(r) => panic!("the slow load ended before its request: {r:?}"),
             _ => {}
         }
     }
@@ -467,9 +238,8 @@ fn a_claims_request_skips_the_entry_and_an_older_token_never_replaces_its_token(
     );
     let fresh = h.run(Acquisition::load(claims, h.clock)).unwrap();
     assert_eq!(fresh.token.access_token.secret(), "after-the-challenge");
-    let trace = h.take_trace();
     assert_eq!(
-        steps(&trace),
+        h.steps(),
         [
             "read window within 7500",
             "send timeout 10000",
@@ -508,17 +278,15 @@ fn a_claims_request_skips_the_entry_and_an_older_token_never_replaces_its_token(
 #[test]
 fn without_randomness_nothing_is_sealed() {
     let mut h = Harness::new(STORE_APP);
-    h.entropy = Counter(None);
+    h.entropy = Random::None;
     h.answer(200, &[], &success());
     let p = h.request(None);
     h.run(Acquisition::load(p, T0)).unwrap();
-    let trace = h.take_trace();
-    assert!(!trace.iter().any(|t| t.starts_with("write")), "{trace:?}");
-    assert!(trace.contains(
-        &"log warning: crypto.getRandomValues failed: the token is not written to cache.store"
-            .to_owned()
+    let steps = h.steps();
+    assert!(!steps.iter().any(|t| t.starts_with("write")), "{steps:?}");
+    assert!(h.logged(
+        "log warning: crypto.getRandomValues failed: the token is not written to cache.store"
     ));
-    assert!(h.store.is_empty());
 }
 
 #[test]
@@ -540,11 +308,7 @@ fn an_assertion_callback_that_never_returns_is_bounded_by_the_deadline() {
         "{}",
         err.message()
     );
-    assert_eq!(h.clock, T0 + 1000, "settled at the deadline");
-    assert_eq!(
-        steps(&h.take_trace()),
-        ["assert within 1000", "done error timeout"]
-    );
+    assert_eq!(h.steps(), ["assert within 1000", "done error timeout"]);
 }
 
 #[test]
@@ -554,6 +318,11 @@ fn a_huge_retry_after_closes_after_a_day() {
     let p = h.request(None);
     let err = h.run(Acquisition::load(p.clone(), T0)).unwrap_err();
     assert_eq!(err.code(), "throttled");
+    assert_eq!(
+        err.server_details().unwrap().retry_after_ms,
+        Some(MAX_WINDOW_MS),
+        "retryAfterMs says the wait that is honoured"
+    );
     h.clock = T0 + 1000;
     let refused = h.run(Acquisition::load(p.clone(), h.clock)).unwrap_err();
     assert_eq!(
@@ -575,11 +344,9 @@ const LEASE_APP: &str = r#"{"auth":{"clientId":"c","authority":"https://login.mi
 
 /// A client whose store leases, as RedisStore and DurableObjectStore do.
 fn leasing() -> Harness {
-    let mut h = Harness::new(LEASE_APP);
     let mut config = entra_edge::config::ClientConfig::from_json(LEASE_APP).unwrap();
     config.lease = true;
-    h.client = Client::new(config);
-    h
+    Harness::with(Client::new(config))
 }
 
 /// Loads the token into `writer`'s store and returns the entry it wrote.
@@ -599,7 +366,7 @@ fn the_lease_holder_requests_writes_then_releases() {
     let p = h.request(None);
     h.run(Acquisition::load(p, T0)).unwrap();
     assert_eq!(
-        steps(&h.take_trace()),
+        h.steps(),
         [
             "read entry within 2500",
             "read window within 2500",
@@ -610,7 +377,6 @@ fn the_lease_holder_requests_writes_then_releases() {
             "done identityProvider"
         ]
     );
-    assert!(h.leases.is_empty());
 }
 
 #[test]
@@ -622,8 +388,7 @@ fn a_waiter_reads_the_holders_entry_without_a_request() {
     h.appears = Some((T0 + 300, key, value));
     let answer = h.run(Acquisition::load(p, T0)).unwrap();
     assert_eq!(answer.source, TokenSource::Store);
-    let trace = h.take_trace();
-    let steps = steps(&trace);
+    let steps = h.steps();
     assert_eq!(
         steps[..3],
         [
@@ -645,7 +410,7 @@ fn a_waiter_reads_the_holders_entry_without_a_request() {
             "read entry within 2500"
         ]
     );
-    assert_eq!(steps.last(), Some(&"done store"));
+    assert_eq!(steps.last(), Some(&"done store".to_owned()));
 }
 
 #[test]
@@ -657,8 +422,7 @@ fn a_dead_holder_costs_one_more_request_after_its_lease() {
     h.answer(200, &[], &success());
     let answer = h.run(Acquisition::load(p, T0)).unwrap();
     assert_eq!(answer.source, TokenSource::IdentityProvider);
-    let trace = h.take_trace();
-    let steps = steps(&trace);
+    let steps = h.steps();
     let sends = steps.iter().filter(|s| s.starts_with("send")).count();
     assert_eq!(sends, 1);
     let held = steps.iter().position(|s| *s == "lease held").unwrap();
@@ -682,9 +446,10 @@ fn a_failing_lease_is_skipped_and_the_token_requested() {
         h.run(Acquisition::load(p, T0)).unwrap().source,
         TokenSource::IdentityProvider
     );
-    let trace = h.take_trace();
-    assert!(trace.contains(&"log warning: cache.store.lease failed: ECONNREFUSED; requesting the token without a lease".to_owned()));
-    assert!(!trace.contains(&"release".to_owned()));
+    assert!(!h.steps().contains(&"release".to_owned()));
+    assert!(h.logged(
+        "log warning: cache.store.lease failed: ECONNREFUSED; requesting the token without a lease"
+    ));
 }
 
 #[test]
@@ -701,7 +466,7 @@ fn a_refresh_under_anothers_lease_waits_and_then_adopts_its_entry() {
     let err = h.run(Acquisition::refresh(p.clone(), h.clock)).unwrap_err();
     assert_eq!(err.code(), "refresh_leased");
     assert!(
-        !steps(&h.take_trace()).iter().any(|s| s.starts_with("send")),
+        !h.steps().iter().any(|s| s.starts_with("send")),
         "the lease holder refreshes, not us"
     );
     // The holder's refreshed entry lands; our next refresh adopts it without a request.
@@ -716,10 +481,124 @@ fn a_refresh_under_anothers_lease_waits_and_then_adopts_its_entry() {
     h.clock += 4000;
     let adopted = h.run(Acquisition::refresh(p.clone(), h.clock)).unwrap();
     assert_eq!(adopted.token.access_token.secret(), "refreshed");
-    assert_eq!(
-        steps(&h.take_trace()),
-        ["read entry within 2500", "done store"]
-    );
+    assert_eq!(h.steps(), ["read entry within 2500", "done store"]);
     let (held, _) = h.client.lookup(&p, h.clock).unwrap();
     assert_eq!(held.access_token.secret(), "refreshed");
+}
+
+#[test]
+fn a_waiter_logs_reads_that_fail_and_keeps_waiting() {
+    let mut h = leasing();
+    let p = h.request(None);
+    let (key, value) = entry_written(&p, &success());
+    h.leases.insert(h.client.lease_key(&p), T0 + 3000);
+    h.appears = Some((T0 + 300, key, value));
+    h.reads.extend([
+        Read::FromStore,
+        Read::FromStore,
+        Read::Fails("cache.store.get failed: ECONNRESET"),
+        Read::Hangs,
+    ]);
+    let answer = h.run(Acquisition::load(p, T0)).unwrap();
+    assert_eq!(answer.source, TokenSource::Store);
+    let steps = h.steps();
+    assert!(!steps.iter().any(|s| s.starts_with("send")), "{steps:?}");
+    assert!(h.logged(
+        "log warning: cache.store.get failed: ECONNRESET; still waiting for the token the lease holder writes"
+    ));
+    assert!(h.logged(
+        "log warning: cache.store.get did not answer within 2500 ms; still waiting for the token the lease holder writes"
+    ));
+}
+
+#[test]
+fn a_lease_past_its_life_is_left_to_end_by_itself() {
+    // Failing within its life, the holder releases it so that waiters contend again at once.
+    let mut h = leasing();
+    h.answer(400, &[], br#"{"error":"invalid_client"}"#);
+    let p = h.request(None);
+    h.run(Acquisition::load(p.clone(), T0)).unwrap_err();
+    assert!(h.steps().contains(&"release".to_owned()));
+
+    // Asked for at T0 + 100, the lease ends by T0 + 3100 (timeoutMs + 1 s). The retry after
+    // Entra's 5 s floor answers at T0 + 5250: by then another caller may hold the key's lease,
+    // and releasing would end theirs.
+    let mut h = leasing();
+    h.entropy = Random::Fixed(0);
+    h.answer(503, &[], b"busy").answer(200, &[], &success());
+    h.run(Acquisition::load(p.clone(), T0)).unwrap();
+    assert_eq!(
+        h.steps(),
+        [
+            "read entry within 2500",
+            "read window within 2500",
+            "lease taken",
+            "send timeout 2000",
+            "sleep 5000",
+            "send timeout 2000",
+            "write entry ttl 3299",
+            "done identityProvider"
+        ]
+    );
+    assert_eq!(h.sent_since_t0(), [150, 5200]);
+
+    // Giving up past its life does not release it either.
+    let mut h = leasing();
+    h.entropy = Random::Fixed(0);
+    h.answer(503, &[], b"busy").answer(503, &[], b"busy");
+    let err = h.run(Acquisition::load(p, T0)).unwrap_err();
+    assert_eq!(err.code(), "http_error");
+    assert_eq!(
+        h.steps(),
+        [
+            "read entry within 2500",
+            "read window within 2500",
+            "lease taken",
+            "send timeout 2000",
+            "sleep 5000",
+            "send timeout 2000",
+            "done error http_error"
+        ]
+    );
+}
+
+#[test]
+fn an_outcome_that_was_not_asked_for_is_an_internal_error() {
+    let assertion_app = r#"{"auth":{"clientId":"c","tokenEndpoint":"https://idp.example/token","clientAssertion":{}}}"#;
+    // (config, the first action, an outcome that does not answer it)
+    let cases = [
+        // A store read answered as a sleep used to pass for a timed-out read.
+        (STORE_APP, "Read", Outcome::Slept),
+        (STORE_APP, "Read", Outcome::Leased(Ok(true))),
+        // A signature for the assertion callback used to pass for the callback's failure.
+        (
+            assertion_app,
+            "Assert",
+            Outcome::Signed(Err(entra_edge::Error::network("fetch_failed", "x"))),
+        ),
+    ];
+    for (config, asked, wrong) in cases {
+        let mut h = Harness::new(config);
+        let raw = JsonRequest {
+            scopes: Some(vec!["api://x/.default".into()]),
+            ..Default::default()
+        };
+        let p = h.client.prepare(raw, "c-1".into()).unwrap();
+        let mut acq = Acquisition::load(p, T0);
+        let action = acq.poll(&mut h.client, T0, &mut h.entropy);
+        assert!(format!("{action:?}").starts_with(asked), "{action:?}");
+        acq.handle(&mut h.client, wrong, T0, &mut h.entropy);
+        match acq.poll(&mut h.client, T0, &mut h.entropy) {
+            Action::Done(Err(e)) => {
+                assert_eq!(e.code(), "internal_error");
+                assert!(
+                    e.message()
+                        .starts_with("an outcome the acquisition did not ask for: "),
+                    "{}",
+                    e.message()
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

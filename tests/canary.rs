@@ -38,7 +38,9 @@ fn server_echoing_the_request_is_scrubbed() {
         assert_clean("message", err.message());
         assert_clean("error Debug", &format!("{err:?}"));
         // The retry decision's final form of the error, with its note.
-        let last = c.after_failure(&p, err, 2, 20_000, 20_000, 0).unwrap_err();
+        let last = c
+            .after_failure(&p, err, 2, 20_000, 20_000, 0, false)
+            .unwrap_err();
         assert_clean("annotated message", last.message());
         assert_clean("annotated Debug", &format!("{last:?}"));
     }

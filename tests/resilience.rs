@@ -21,7 +21,7 @@ fn retry_after_opens_a_local_window() {
             0,
         )
         .unwrap_err();
-    let err = c.after_failure(&p, err, 0, 0, T0, 0).unwrap_err();
+    let err = c.after_failure(&p, err, 0, 0, T0, 0, false).unwrap_err();
     assert_eq!(err.class(), ErrorClass::Throttled);
     assert!(
         err.message().ends_with(
@@ -56,7 +56,9 @@ fn errors_without_retry_after_open_no_window() {
     let err = c
         .complete(&p, &response(503, &[], b"unavailable"), T0, 0)
         .unwrap_err();
-    let err = c.after_failure(&p, err, 2, 12_000, T0, 0).unwrap_err();
+    let err = c
+        .after_failure(&p, err, 2, 12_000, T0, 0, false)
+        .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Server);
     assert!(c.check_throttle(&p, T0).is_ok());
 }

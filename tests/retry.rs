@@ -1,16 +1,22 @@
-//! Retry timing, driven the way the shell drives it but on a simulated clock: each scripted
-//! answer takes `ATTEMPT_MS`, each wait the core asks for moves the clock. Nothing sleeps.
+//! Retry timing through the real acquisition state machine on a simulated clock: each token
+//! request takes `ATTEMPT_MS`, each wait the machine asks for moves the clock. Nothing sleeps.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests state what must hold
 
 #[path = "support/common.rs"]
 mod common;
+#[path = "support/harness.rs"]
+mod harness;
+
+use std::rc::Rc;
+
 use common::*;
-use entra_edge::cache::CachedToken;
-use entra_edge::client::{Client, Prepared};
+use entra_edge::cache::{CachedToken, TokenSource};
+use entra_edge::client::Prepared;
+use entra_edge::flow::Acquisition;
 use entra_edge::retry::{is_retryable, Next, RetryPolicy};
 use entra_edge::{Error, ErrorClass};
+use harness::{Harness, Random, T0};
 
-const T0: u64 = 1_800_000_000_000;
 const ATTEMPT_MS: u64 = 200;
 
 /// One scripted answer: an HTTP response, or a transport failure.
@@ -31,80 +37,67 @@ fn ok() -> Answer {
     http(200, &[], &fixture("entra_success.json"))
 }
 
+/// How one load ended.
 struct Run {
-    outcome: Result<CachedToken, Error>,
-    /// When each attempt was sent, relative to the first.
+    outcome: Result<Rc<CachedToken>, Error>,
+    /// When each token request was sent, from the start.
     sent: Vec<u64>,
 }
 
-/// Plays `script` against the client's retry decisions; `random` is every draw.
-fn drive(c: &mut Client, p: &Prepared, script: Vec<Answer>, random: u32) -> Run {
-    let mut clock = T0;
-    let mut sent = Vec::new();
-    let mut script = script.into_iter();
-    for retries in 0.. {
-        c.check_throttle(p, clock).unwrap();
-        sent.push(clock - T0);
-        let answer = script.next().expect("the script covers every attempt");
-        let result = match answer {
+/// Loads a token for `p` from `T0` through [`Acquisition`], the token endpoint answering with
+/// `script` in order; `random` is every random draw.
+fn drive(h: &mut Harness, p: &Prepared, script: Vec<Answer>, random: u32) -> Run {
+    for answer in script {
+        match answer {
             Answer::Http(status, headers, body) => {
                 let headers: Vec<(&str, &str)> =
                     headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-                c.complete(p, &response(status, &headers, &body), clock, 0)
+                h.answer(status, &headers, &body);
             }
-            Answer::Timeout => Err(Error::network("timeout", "no answer")),
-        };
-        clock += ATTEMPT_MS;
-        let err = match result {
-            Ok(token) => {
-                return Run {
-                    outcome: Ok(token),
-                    sent,
-                }
-            }
-            Err(e) => e,
-        };
-        match c.after_failure(p, err, retries, clock - T0, clock, random) {
-            Ok(wait) => clock += wait,
-            Err(e) => {
-                return Run {
-                    outcome: Err(e),
-                    sent,
-                }
+            Answer::Timeout => {
+                h.time_out();
             }
         }
     }
-    unreachable!()
+    h.send_ms = ATTEMPT_MS;
+    h.entropy = Random::Fixed(random);
+    let outcome = h.run(Acquisition::load(p.clone(), T0)).map(|a| a.token);
+    assert!(h.answers.is_empty(), "every scripted answer was asked for");
+    Run {
+        outcome,
+        sent: h.sent_since_t0(),
+    }
 }
 
-fn entra(system: &str) -> Client {
-    client(&format!(
+fn entra(system: &str) -> Harness {
+    Harness::new(&format!(
         r#"{{"auth":{{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"s"}},"system":{system}}}"#
     ))
 }
 
-fn generic(system: &str) -> Client {
-    client(&format!(
+fn generic(system: &str) -> Harness {
+    Harness::new(&format!(
         r#"{{"auth":{{"clientId":"c","tokenEndpoint":"https://idp.example/token","clientSecret":"s"}},"system":{system}}}"#
     ))
 }
 
-fn scope(c: &Client, s: &str) -> Prepared {
-    c.prepare(
-        entra_edge::input::JsonRequest {
-            scopes: Some(vec![s.into()]),
-            ..Default::default()
-        },
-        "id".into(),
-    )
-    .unwrap()
+fn scope(h: &Harness, s: &str) -> Prepared {
+    h.client
+        .prepare(
+            entra_edge::input::JsonRequest {
+                scopes: Some(vec![s.into()]),
+                ..Default::default()
+            },
+            "id".into(),
+        )
+        .unwrap()
 }
 
 #[test]
 fn entra_503_then_200_waits_at_least_five_seconds() {
-    let mut c = entra("{}");
-    let p = graph_request(&c);
-    let run = drive(&mut c, &p, vec![http(503, &[], b"busy"), ok()], 0);
+    let mut h = entra("{}");
+    let p = graph_request(&h.client);
+    let run = drive(&mut h, &p, vec![http(503, &[], b"busy"), ok()], 0);
     assert!(run.outcome.is_ok());
     assert_eq!(
         run.sent,
@@ -112,8 +105,8 @@ fn entra_503_then_200_waits_at_least_five_seconds() {
         "floor, no jitter drawn"
     );
 
-    let mut c = entra("{}");
-    let run = drive(&mut c, &p, vec![http(503, &[], b"busy"), ok()], u32::MAX);
+    let mut h = entra("{}");
+    let run = drive(&mut h, &p, vec![http(503, &[], b"busy"), ok()], u32::MAX);
     assert!(run.outcome.is_ok());
     let wait = run.sent[1] - ATTEMPT_MS;
     assert!(
@@ -124,11 +117,11 @@ fn entra_503_then_200_waits_at_least_five_seconds() {
 
 #[test]
 fn back_off_doubles_and_stops_at_max_retries() {
-    let mut c = generic(r#"{"maxRetries":3,"deadlineMs":600000}"#);
-    let p = scope(&c, "api");
+    let mut h = generic(r#"{"maxRetries":3,"deadlineMs":600000}"#);
+    let p = scope(&h, "api");
     let random = 4_000_000_000; // the draw is taken modulo each span + 1
     let run = drive(
-        &mut c,
+        &mut h,
         &p,
         (0..4).map(|_| http(500, &[], b"oops")).collect(),
         random,
@@ -156,10 +149,10 @@ fn back_off_doubles_and_stops_at_max_retries() {
 
 #[test]
 fn the_deadline_bounds_the_whole_wait() {
-    let mut c = entra(r#"{"maxRetries":10,"timeoutMs":1000,"deadlineMs":12000}"#);
-    let p = graph_request(&c);
+    let mut h = entra(r#"{"maxRetries":10,"timeoutMs":1000,"deadlineMs":12000}"#);
+    let p = graph_request(&h.client);
     let run = drive(
-        &mut c,
+        &mut h,
         &p,
         (0..3).map(|_| http(500, &[], b"oops")).collect(),
         0,
@@ -174,21 +167,23 @@ fn the_deadline_bounds_the_whole_wait() {
         "{}",
         err.message()
     );
-    let policy = c.config().retry;
+    let policy = h.client.config().retry;
     assert_eq!(policy.attempt_timeout(0), (1000, false));
     assert_eq!(
         policy.attempt_timeout(11_500),
         (500, true),
         "the last attempt gets what is left"
     );
+    assert_eq!(policy.left(11_500), 500);
+    assert_eq!(policy.left(20_000), 1, "a step is never given nothing");
 }
 
 #[test]
 fn retry_after_is_honoured_when_it_fits() {
-    let mut c = entra("{}");
-    let p = graph_request(&c);
+    let mut h = entra("{}");
+    let p = graph_request(&h.client);
     let run = drive(
-        &mut c,
+        &mut h,
         &p,
         vec![http(429, &[("retry-after", "2")], b""), ok()],
         u32::MAX,
@@ -203,11 +198,11 @@ fn retry_after_is_honoured_when_it_fits() {
 
 #[test]
 fn retry_after_as_a_date_that_does_not_fit_fails_at_once_as_throttled() {
-    let mut c = entra("{}");
-    let p = graph_request(&c);
+    let mut h = entra("{}");
+    let p = graph_request(&h.client);
     // T0 is 2027-01-15T08:00:00Z; the server asks for 08:02:00, 120 s away.
     let run = drive(
-        &mut c,
+        &mut h,
         &p,
         vec![http(
             503,
@@ -224,7 +219,7 @@ fn retry_after_as_a_date_that_does_not_fit_fails_at_once_as_throttled() {
         "a 5xx with Retry-After is a ThrottledError"
     );
     assert_eq!(err.server_details().unwrap().retry_after_ms, Some(120_000));
-    let local = c.check_throttle(&p, T0 + 60_000).unwrap_err();
+    let local = h.client.check_throttle(&p, T0 + 60_000).unwrap_err();
     assert_eq!(
         local.server_details().unwrap().retry_after_ms,
         Some(60_200),
@@ -249,9 +244,9 @@ fn other_4xx_and_unusable_answers_are_never_retried() {
         http(200, &[], br#"{"token_type":"Bearer","expires_in":3599}"#),
         http(302, &[("location", "https://elsewhere.example/")], b""),
     ] {
-        let mut c = entra("{}");
-        let p = graph_request(&c);
-        let run = drive(&mut c, &p, vec![answer], 0);
+        let mut h = entra("{}");
+        let p = graph_request(&h.client);
+        let run = drive(&mut h, &p, vec![answer], 0);
         assert_eq!(run.sent, vec![0]);
         let err = run.outcome.unwrap_err();
         assert!(!is_retryable(&err), "{err}");
@@ -268,19 +263,19 @@ fn timeouts_408_and_transient_aadsts_codes_are_retried() {
         http(400, &[], transient),
         http(400, &[], br#"{"error":"temporarily_unavailable"}"#),
     ] {
-        let mut c = entra("{}");
-        let p = graph_request(&c);
-        let run = drive(&mut c, &p, vec![first, ok()], 0);
+        let mut h = entra("{}");
+        let p = graph_request(&h.client);
+        let run = drive(&mut h, &p, vec![first, ok()], 0);
         assert!(run.outcome.is_ok());
-        assert_eq!(run.sent.len(), 2);
+        assert_eq!(run.sent, vec![0, ATTEMPT_MS + 5000]);
     }
 }
 
 #[test]
 fn max_retries_zero_sends_once_and_says_so() {
-    let mut c = entra(r#"{"maxRetries":0}"#);
-    let p = graph_request(&c);
-    let run = drive(&mut c, &p, vec![http(503, &[], b"")], 0);
+    let mut h = entra(r#"{"maxRetries":0}"#);
+    let p = graph_request(&h.client);
+    let run = drive(&mut h, &p, vec![http(503, &[], b"")], 0);
     assert_eq!(run.sent, vec![0]);
     assert!(run
         .outcome
@@ -290,17 +285,25 @@ fn max_retries_zero_sends_once_and_says_so() {
 }
 
 #[test]
-fn a_valid_cached_token_is_served_instead_of_waiting_out_a_back_off() {
-    let mut c = entra("{}");
-    let p = graph_request(&c);
-    cache_success(&mut c, &p, T0);
-    let at = T0 + 3_400_000; // past the expiry buffer, still valid
-    let err = c.complete(&p, &response(503, &[], b""), at, 0).unwrap_err();
-    let err = c.after_failure(&p, err, 0, 0, at, 0).unwrap_err();
-    assert!(err
-        .message()
-        .ends_with("not retried: a cached token that is still valid is served instead"));
-    assert!(c.stale(&p, at).is_some());
+fn a_load_serves_a_valid_cached_token_instead_of_waiting_out_a_back_off_and_a_refresh_retries() {
+    let mut h = entra("{}");
+    let p = graph_request(&h.client);
+    cache_success(&mut h.client, &p, T0);
+    h.clock = T0 + 3_400_000; // past the expiry buffer, still valid
+    h.answer(503, &[], b"");
+    let answer = h.run(Acquisition::load(p.clone(), h.clock)).unwrap();
+    assert_eq!(answer.source, TokenSource::Memory);
+    assert_eq!(h.steps(), ["send timeout 10000", "done memory"]);
+    assert!(h.logged_text("not retried: a cached token that is still valid is served instead"));
+
+    // A refresh's callers are served that token anyway: it retries for a new one.
+    h.answer(503, &[], b"")
+        .answer(200, &[], &fixture("entra_success.json"));
+    let refreshed = h.run(Acquisition::refresh(p, h.clock)).unwrap();
+    assert_eq!(refreshed.source, TokenSource::IdentityProvider);
+    let steps = h.steps();
+    assert_eq!(steps.len(), 4, "{steps:?}");
+    assert!(steps[1].starts_with("sleep "), "{steps:?}");
 }
 
 #[test]
@@ -339,7 +342,7 @@ fn windows_travel_through_the_store() {
         "a window over a day long is not believed"
     );
     assert!(
-        entra("{}").window_write(&p, &err, T0).is_none(),
+        entra("{}").client.window_write(&p, &err, T0).is_none(),
         "no store, no entry"
     );
 }

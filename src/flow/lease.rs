@@ -11,8 +11,10 @@
 //!   entry that process wrote).
 //! - A lease that cannot be asked for (the store failed or took longer than its share) is
 //!   logged and skipped: never an error because of the lease.
+//! - The holder releases the lease when it is done, unless the lease's life has passed (a
+//!   retry took longer): it ended by itself and may be another caller's by then.
 
-use super::{Acquisition, Action, Kind, Level, Outcome, State};
+use super::{Acquisition, Action, Kind, Level, State};
 use crate::client::Client;
 use crate::error::Error;
 use crate::secret::TokenText;
@@ -25,7 +27,8 @@ const MAX_POLL_MS: u64 = 400;
 const LEASE_MARGIN_MS: u64 = 1000;
 
 impl<T: TokenText> Acquisition<T> {
-    /// Whether this acquisition goes through the lease step.
+    /// Whether this acquisition goes through the lease step. A `skipCache` or claims load
+    /// does not: the holder's entry is not the token it asked for.
     pub(super) fn leases(&self, client: &Client<T>) -> bool {
         let config = client.config();
         config.store && config.lease && (self.kind == Kind::Refresh || !self.p.bypass_cache)
@@ -38,7 +41,10 @@ impl<T: TokenText> Acquisition<T> {
     /// Asks for the lease.
     pub(super) fn lease(&mut self, client: &Client<T>, now_ms: u64) -> Action<T> {
         let within_ms = self.store_share(client, now_ms);
-        self.state = State::Leasing { within_ms };
+        self.state = State::Leasing {
+            within_ms,
+            asked_ms: now_ms,
+        };
         Action::Lease {
             key: client.lease_key(&self.p),
             ttl_ms: Self::lease_ttl(client),
@@ -46,20 +52,22 @@ impl<T: TokenText> Acquisition<T> {
         }
     }
 
-    /// The answer to the lease request.
+    /// The answer to the lease request asked for at `asked_ms`: taken or not, or why there is
+    /// none.
     pub(super) fn leased(
         &mut self,
         client: &mut Client<T>,
-        outcome: Outcome,
-        within_ms: u64,
+        taken: Result<bool, String>,
+        asked_ms: u64,
         now_ms: u64,
     ) {
-        match outcome {
-            Outcome::Leased(Ok(true)) => {
-                self.holds_lease = true;
+        match taken {
+            Ok(true) => {
+                // The store set it no earlier than it was asked: it ends no earlier than this.
+                self.lease_until_ms = Some(asked_ms.saturating_add(Self::lease_ttl(client)));
                 self.state = State::Attempt;
             }
-            Outcome::Leased(Ok(false)) if self.kind == Kind::Refresh => {
+            Ok(false) if self.kind == Kind::Refresh => {
                 client.defer_refresh(&self.p, now_ms, Some(Self::lease_ttl(client)));
                 self.log(
                     Level::Verbose,
@@ -70,7 +78,7 @@ impl<T: TokenText> Acquisition<T> {
                     "another process is refreshing this token",
                 )));
             }
-            Outcome::Leased(Ok(false)) => {
+            Ok(false) => {
                 self.log(
                     Level::Verbose,
                     "another process holds this token's lease: waiting for the token it writes",
@@ -79,55 +87,47 @@ impl<T: TokenText> Acquisition<T> {
                     until_ms: self.wait_end(client, now_ms),
                 };
             }
-            Outcome::Leased(Err(why)) => {
+            Err(why) => {
                 self.log(
                     Level::Warning,
                     &format!("{why}; requesting the token without a lease"),
                 );
                 self.state = State::Attempt;
             }
-            _ => {
-                self.log(
-                    Level::Warning,
-                    &format!(
-                        "cache.store.lease did not answer within {within_ms} ms; requesting the token without a lease"
-                    ),
-                );
-                self.state = State::Attempt;
-            }
         }
+    }
+
+    /// Waiting for another holder's entry ends by this time at the latest.
+    fn half_deadline(&self, client: &Client<T>) -> u64 {
+        self.started_ms + client.config().retry.deadline_ms / 2
     }
 
     /// Until when to wait for the holder's entry: its lease's end, within half the deadline.
     fn wait_end(&self, client: &Client<T>, now_ms: u64) -> u64 {
-        let half_deadline = self.started_ms + client.config().retry.deadline_ms / 2;
         now_ms
             .saturating_add(Self::lease_ttl(client))
-            .min(half_deadline)
+            .min(self.half_deadline(client))
     }
 
     /// A read of the entry while waiting.
     pub(super) fn waited(
         &mut self,
         client: &mut Client<T>,
-        outcome: Outcome,
+        value: Result<Option<String>, String>,
         until_ms: u64,
         now_ms: u64,
     ) {
-        if let Outcome::Read(Ok(Some(value))) = outcome {
-            if let Ok(Some((token, freshness))) = client.open_stored(&self.p, &value, now_ms) {
-                self.log(
-                    Level::Verbose,
-                    "token served from cache.store, written by the lease holder",
-                );
-                let answer = client.answer(token, crate::cache::TokenSource::Store, freshness);
-                return self.finish(Ok(answer));
+        if let Some(value) =
+            self.store_value(value, "still waiting for the token the lease holder writes")
+        {
+            if self.open_entry(client, &value, now_ms) {
+                return;
             }
         }
         if now_ms < until_ms {
             self.poll_ms = (self.poll_ms * 2).min(MAX_POLL_MS);
             self.state = State::Waiting { until_ms };
-        } else if now_ms < self.started_ms + client.config().retry.deadline_ms / 2 {
+        } else if now_ms < self.half_deadline(client) {
             // The holder gave no entry in its lease's life (it died, or failed): contend again.
             self.poll_ms = FIRST_POLL_MS;
             self.state = State::Lease;
@@ -140,13 +140,16 @@ impl<T: TokenText> Acquisition<T> {
         }
     }
 
-    /// Releases the lease this acquisition holds, after the writes queued before.
-    pub(super) fn release(&mut self, client: &Client<T>) {
-        if self.holds_lease {
-            self.holds_lease = false;
-            self.queue.push_back(Action::Release {
-                key: client.lease_key(&self.p),
-            });
+    /// Releases the lease this acquisition holds, after the writes queued before. A lease past
+    /// its life has ended by itself and may be another caller's by now: releasing it would
+    /// let a third one in while that one requests.
+    pub(super) fn release(&mut self, client: &Client<T>, now_ms: u64) {
+        if let Some(until_ms) = self.lease_until_ms.take() {
+            if now_ms < until_ms {
+                self.queue.push_back(Action::Release {
+                    key: client.lease_key(&self.p),
+                });
+            }
         }
     }
 }

@@ -229,14 +229,7 @@ impl Inner {
         p: &Prepared,
         wait_until: Option<Function>,
     ) -> Result<JsValue, JsValue> {
-        // Claims requests never share a flight with plain ones (the tokens differ), nor skipCache
-        // requests with loads that may answer from the store.
-        let key = format!(
-            "load|{}|{}|{}",
-            p.key,
-            p.bypass_cache,
-            p.claims.as_deref().unwrap_or_default()
-        );
+        let key = p.flight_key();
         loop {
             let existing = self.flights.borrow().get(&key).cloned();
             let Some(flight) = existing else { break };

@@ -7,10 +7,14 @@
     clippy::expect_used
 )]
 
+use std::rc::Rc;
+
+use entra_edge::cache::CachedToken;
 use entra_edge::client::{Client, Prepared};
 use entra_edge::config::ClientConfig;
 use entra_edge::input::JsonRequest;
 use entra_edge::response::HttpResponse;
+use entra_edge::Error;
 
 /// A secret with every character that needs encoding, used as a canary for leaks.
 pub const CANARY: &str = "CANARY+s3cr%t: ~x";
@@ -52,6 +56,35 @@ pub fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> HttpRespo
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect(),
         body: body.to_vec(),
+    }
+}
+
+/// A token endpoint's answer handled as the acquisition handles it, without the machine: for
+/// tests of what the client makes of one answer.
+pub trait Complete {
+    /// The token in `resp` (a request sent at `sent_ms`), now cached, or the newer one cached
+    /// before it; or the error the answer is.
+    fn complete(
+        &mut self,
+        p: &Prepared,
+        resp: &HttpResponse,
+        sent_ms: u64,
+        jitter: u32,
+    ) -> Result<Rc<CachedToken>, Error>;
+}
+
+impl Complete for Client {
+    fn complete(
+        &mut self,
+        p: &Prepared,
+        resp: &HttpResponse,
+        sent_ms: u64,
+        jitter: u32,
+    ) -> Result<Rc<CachedToken>, Error> {
+        let token = self.receive(p, resp, sent_ms, jitter, None)?;
+        Ok(match self.remember(p, token.hold(), sent_ms) {
+            Ok(token) | Err((token, _)) => token,
+        })
     }
 }
 
