@@ -22,15 +22,13 @@ after(() => fake.close());
 
 // The secret as the request body carries it: form encoding turns "~" into "%7E".
 const FORM_ENCODED = new URLSearchParams({ x: SECRET }).toString().slice(2);
-// The secret as client_secret_basic carries it: base64 of the form-encoded id and secret.
-const BASIC = Buffer.from(`${CLIENT_ID}:${FORM_ENCODED}`).toString("base64");
 
 function assertClean(label, things, extra = []) {
   assert.notEqual(FORM_ENCODED, SECRET, "precondition: the encoded form differs from the secret");
   const keyLine = rsa.privateKey.split("\n")[3];
   for (const thing of things) {
     const text = [inspect(thing, { depth: 5, showHidden: true }), JSON.stringify(thing, Object.getOwnPropertyNames(thing ?? {}))].join("\n");
-    for (const canary of [SECRET, FORM_ENCODED, BASIC, TOKEN, keyLine, ...extra]) assert.ok(!text.includes(canary), `${label} leaks ${canary.slice(0, 12)}…: ${text.slice(0, 400)}`);
+    for (const canary of [SECRET, FORM_ENCODED, TOKEN, keyLine, ...extra]) assert.ok(!text.includes(canary), `${label} leaks ${canary.slice(0, 12)}…: ${text.slice(0, 400)}`);
   }
 }
 
@@ -72,10 +70,23 @@ for (const [name, respond] of Object.entries(responses)) {
       system: { maxRetries: 0, ...systemFor[name], logger: (...args) => logs.push(args) },
     });
     fake.respondWith(respond);
+    const n = fake.requests.length;
     try {
       const error = await app.acquireTokenByClientCredential({ scopes: GRAPH }).then(() => null, (e) => e);
       assert.ok(error, `${name} must fail`);
-      assertClean(name, [error, logs]);
+      const sent = fake.requests.slice(n);
+      assert.ok(sent.length > 0, "precondition: a token request was sent");
+      // client_secret_basic: the credentials as the request carried them are a canary too.
+      const extra = [];
+      if (authFor[name]?.clientAuthMethod === "client_secret_basic") {
+        for (const req of sent) {
+          const [scheme, credentials] = (req.headers.authorization ?? "").split(" ");
+          assert.equal(scheme, "Basic", "precondition: a Basic Authorization header was sent");
+          assert.equal(req.form.client_secret, undefined, "precondition: the secret is not also in the body");
+          extra.push(credentials);
+        }
+      }
+      assertClean(name, [error, logs], extra);
     } finally {
       fake.respondWith(undefined);
     }

@@ -4,13 +4,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createPrivateKey, createPublicKey } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SignJWT, decodeJwt, decodeProtectedHeader } from "jose";
 import { ClientConfigurationError, ConfidentialClientApplication } from "entra-edge";
-import { makeCertificate } from "./support/cert.mjs";
+import { federatedToken, makeCertificate } from "./support/cert.mjs";
 import { startIdp } from "./support/idp.mjs";
 import { CLIENT_ID, TENANT, startEntraFake } from "./support/entra-fake.mjs";
 import { bundleWorker, startWorker } from "./support/workerd.mjs";
@@ -151,33 +148,20 @@ describe("Entra-like endpoint verifying assertions", () => {
     assert.equal(header.x5t, Buffer.from(rsa.thumbprint, "hex").toString("base64url"));
   });
 
-  test("a static clientAssertion string, read from a workload-identity token file, is sent as is", async () => {
-    // What a federated token file holds: a signed JWT for this app and endpoint, written by the platform.
-    const tokenEndpoint = `${fake.url}/${TENANT}/oauth2/v2.0/token`;
-    const jwt = await new SignJWT({})
-      .setProtectedHeader({ alg: "PS256", typ: "JWT", "x5t#S256": Buffer.from(rsa.thumbprintSha256, "hex").toString("base64url") })
-      .setIssuer(CLIENT_ID).setSubject(CLIENT_ID).setAudience(tokenEndpoint).setJti(crypto.randomUUID())
-      .setIssuedAt().setNotBefore("0s").setExpirationTime("10m")
-      .sign(createPrivateKey(rsa.privateKey));
-    const dir = await mkdtemp(join(tmpdir(), "entra-edge-federated-"));
-    try {
-      await writeFile(join(dir, "azure-identity-token"), `${jwt}\n`);
-      const clientAssertion = (await readFile(join(dir, "azure-identity-token"), "utf8")).trim();
-      const app = new ConfidentialClientApplication({ auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientAssertion } });
-      const n = fake.requests.length;
-      const r = await app.acquireTokenByClientCredential({ scopes: GRAPH });
-      assert.equal(r.tokenSource, "identityProvider");
-      assert.equal(decodeJwt(r.accessToken).appid, CLIENT_ID);
-      assert.equal(fake.requests.length, n + 1);
-      const form = fake.requests.at(-1).form;
-      assert.deepEqual(Object.keys(form).sort(), ["client_assertion", "client_assertion_type", "client_id", "grant_type", "scope"]);
-      assert.equal(form.client_assertion, jwt);
-      assert.equal(form.client_assertion_type, "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-      assert.equal(form.client_id, CLIENT_ID);
-      assert.equal(form.scope, GRAPH[0]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  test("a static clientAssertion string is sent as is", async () => {
+    const clientAssertion = await federatedToken(rsa, CLIENT_ID, `${fake.url}/${TENANT}/oauth2/v2.0/token`);
+    const app = new ConfidentialClientApplication({ auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientAssertion } });
+    const n = fake.requests.length;
+    const r = await app.acquireTokenByClientCredential({ scopes: GRAPH });
+    assert.equal(r.tokenSource, "identityProvider");
+    assert.equal(decodeJwt(r.accessToken).appid, CLIENT_ID);
+    assert.equal(fake.requests.length, n + 1);
+    const form = fake.requests.at(-1).form;
+    assert.deepEqual(Object.keys(form).sort(), ["client_assertion", "client_assertion_type", "client_id", "grant_type", "scope"]);
+    assert.equal(form.client_assertion, clientAssertion);
+    assert.equal(form.client_assertion_type, "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    assert.equal(form.client_id, CLIENT_ID);
+    assert.equal(form.scope, GRAPH[0]);
   });
 
   test("a certificate Entra does not know: AADSTS700027 with its hint", async () => {

@@ -3,11 +3,10 @@
 // and the environment-driven credentials of Node.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createPrivateKey } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SignJWT, decodeJwt, decodeProtectedHeader } from "jose";
+import { decodeJwt, decodeProtectedHeader } from "jose";
 import {
   ClientAssertionCredential,
   ClientCertificateCredential,
@@ -18,7 +17,7 @@ import {
   LogLevel,
   WorkloadIdentityCredential,
 } from "entra-edge";
-import { makeCertificate } from "./support/cert.mjs";
+import { federatedToken, makeCertificate } from "./support/cert.mjs";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
 
 const GRAPH = "https://graph.microsoft.com/.default";
@@ -40,12 +39,7 @@ after(async () => {
 const secretCredential = (options = {}) => new ClientSecretCredential(TENANT, CLIENT_ID, SECRET, { authorityHost: fake.url, ...options });
 
 /** A federated token as a platform writes it: a JWT for this app, signed by its certificate. */
-const federatedToken = () =>
-  new SignJWT({})
-    .setProtectedHeader({ alg: "PS256", typ: "JWT", "x5t#S256": Buffer.from(cert.thumbprintSha256, "hex").toString("base64url") })
-    .setIssuer(CLIENT_ID).setSubject(CLIENT_ID).setAudience(`${fake.url}/${TENANT}/oauth2/v2.0/token`)
-    .setJti(crypto.randomUUID()).setIssuedAt().setNotBefore("0s").setExpirationTime("10m")
-    .sign(createPrivateKey(cert.privateKey));
+const federated = () => federatedToken(cert, CLIENT_ID, `${fake.url}/${TENANT}/oauth2/v2.0/token`);
 
 describe("ClientSecretCredential", () => {
   test("getToken takes a scope string or an array and answers @azure/core-auth's AccessToken", async () => {
@@ -169,7 +163,7 @@ describe("ClientCertificateCredential and ClientAssertionCredential", () => {
 
   test("ClientAssertionCredential calls getAssertion for each token request", async () => {
     let calls = 0;
-    const c = new ClientAssertionCredential(TENANT, CLIENT_ID, async () => (calls++, federatedToken()), { authorityHost: fake.url });
+    const c = new ClientAssertionCredential(TENANT, CLIENT_ID, async () => (calls++, federated()), { authorityHost: fake.url });
     await c.getToken(GRAPH);
     await c.getToken(GRAPH);
     await c.getToken(GRAPH, { claims: "{}" });
@@ -193,11 +187,11 @@ describe("Node: the environment-driven credentials", () => {
     const file = join(dir, "azure-identity-token");
     setEnv({ AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE: file, AZURE_AUTHORITY_HOST: fake.url });
     const c = new WorkloadIdentityCredential();
-    const first = await federatedToken();
+    const first = await federated();
     await writeFile(file, first);
     await c.getToken(GRAPH);
     assert.equal(fake.requests.at(-1).form.client_assertion, first);
-    const rotated = await federatedToken();
+    const rotated = await federated();
     await writeFile(file, `${rotated}\n`);
     await c.getToken(GRAPH, { claims: "{}" });
     assert.equal(fake.requests.at(-1).form.client_assertion, rotated, "the rotated file was read");

@@ -57,7 +57,8 @@ describe("in Node", () => {
       const out = await inChild("graph", { graphUrl: proxy.url, tokenEndpoint: idp.tokenEndpoint, clientId: "sdk-daemon", clientSecret: "sdk-secret-value" }, proxy.caFile);
       assert.deepEqual(out.first, ["Adele Vance", "Alex Wilber"]);
       assert.equal(out.second, 3);
-      assert.equal(idp.requests.length - n, 1, "the provider asks for a token per request; the credential's cache answers");
+      assert.equal(out.calls.length, 2, "the provider asks the credential for a token per Graph request");
+      assert.equal(idp.requests.length - n, 1, "one token request: the credential's cache answers the second");
       assert.match(graph.requests.at(-1).headers.authorization, /^Bearer ey/);
     } finally {
       await proxy.close();

@@ -1,11 +1,12 @@
 // Self-signed certificates for client-assertion tests, made by the openssl CLI because Node
 // cannot create X.509 certificates itself.
 import { execFile } from "node:child_process";
-import { X509Certificate } from "node:crypto";
+import { X509Certificate, createPrivateKey } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { SignJWT } from "jose";
 
 const KEY_OPTIONS = {
   rsa: ["-newkey", "rsa:2048"],
@@ -30,4 +31,16 @@ export async function makeCertificate(type = "rsa") {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A federated token as a workload-identity platform writes it: a PS256 JWT for `clientId` at
+ * `audience` (the token endpoint), signed by `cert` (a makeCertificate result), valid 10 minutes.
+ */
+export function federatedToken(cert, clientId, audience) {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: "PS256", typ: "JWT", "x5t#S256": Buffer.from(cert.thumbprintSha256, "hex").toString("base64url") })
+    .setIssuer(clientId).setSubject(clientId).setAudience(audience)
+    .setJti(crypto.randomUUID()).setIssuedAt().setNotBefore("0s").setExpirationTime("10m")
+    .sign(createPrivateKey(cert.privateKey));
 }

@@ -32,11 +32,14 @@ const scenarios = {
     const { Client } = require("@microsoft/microsoft-graph-client");
     const { TokenCredentialAuthenticationProvider } = require("@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials");
     const app = new ConfidentialClientApplication({ auth: { clientId, tokenEndpoint, clientSecret } });
-    const authProvider = new TokenCredentialAuthenticationProvider(app.asTokenCredential(), { scopes: ["User.Read.All"] });
+    const calls = [];
+    const credential = app.asTokenCredential();
+    const counted = { getToken: (scopes, options) => (calls.push({ scopes }), credential.getToken(scopes, options)) };
+    const authProvider = new TokenCredentialAuthenticationProvider(counted, { scopes: ["User.Read.All"] });
     const client = Client.initWithMiddleware({ authProvider, baseUrl: graphUrl, customHosts: new Set(["127.0.0.1"]) });
     const first = await client.api("/users").top(2).get();
     const second = await client.api("/users").get();
-    return { first: first.value.map((u) => u.displayName), second: second.value.length };
+    return { first: first.value.map((u) => u.displayName), second: second.value.length, calls };
   },
 
   /** The Azure SDK's bearer policy meeting a CAE claims challenge: it calls getToken with the claims. */
