@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { ClientConfigurationError, ConfidentialClientApplication, ConsentRequiredError } from "entra-edge";
 import { startIdp } from "./support/idp.mjs";
 import { claimsChallenge, graphError, startGraphFake } from "./support/graph-fake.mjs";
+import { closeServer, listen } from "./support/listen.mjs";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
 import { bundleWorker, startWorker } from "./support/workerd.mjs";
 
@@ -133,9 +134,7 @@ describe("createAuthorizedFetch sends the bearer only where it belongs (issue 13
       seen.push({ url: req.url, authorization: req.headers.authorization });
       handler(req, res);
     });
-    await new Promise((r) => server.listen(0, "127.0.0.1", r));
-    const url = `http://127.0.0.1:${server.address().port}`;
-    return { url, seen, close: () => new Promise((r) => server.close(r)) };
+    return { url: await listen(server), seen, close: () => closeServer(server) };
   }
 
   test("a URL on another origin than the scope's resource is refused before any token request", async () => {

@@ -5,14 +5,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import https from "node:https";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startAzurite } from "./support/azurite.mjs";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
 import { forwardTo, startHttpsProxy } from "./support/graph-https.mjs";
-import { startGraphFake } from "./support/graph-fake.mjs";
-import { makeHttpsCertificate } from "./support/https.mjs";
+import { claimsChallenge, startGraphFake } from "./support/graph-fake.mjs";
 import { startIdp } from "./support/idp.mjs";
 import { bundleWorker, startWorker } from "./support/workerd.mjs";
 
@@ -66,33 +64,28 @@ describe("in Node", () => {
   });
 
   test("the Azure SDK's bearer policy turns a claims challenge into getToken({ claims }), which goes to Entra", async () => {
-    const tls = await makeHttpsCertificate();
     const claims = { access_token: { nbf: { essential: true, value: "1700000000" } } };
-    const seen = [];
-    const api = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
-      seen.push(req.headers.authorization);
-      if (seen.length === 1) {
-        res.writeHead(401, {
-          "www-authenticate": `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="${Buffer.from(JSON.stringify(claims)).toString("base64")}"`,
-        });
-        return res.end();
-      }
-      res.end("ok");
-    });
-    await new Promise((r) => api.listen(0, "127.0.0.1", r));
+    // The API (the Graph-like fake, behind HTTPS: the policy sends tokens over TLS only)
+    // challenges the first request and accepts the retry.
+    const proxy = await startHttpsProxy(graph.url);
+    const g = graph.requests.length;
+    graph.respondWith((req) => (graph.requests.length - g === 1 ? claimsChallenge(req, claims) : { status: 200, body: "ok" }));
     try {
       const n = fake.requests.length;
-      const out = await inChild("challenge", { apiUrl: `https://127.0.0.1:${api.address().port}`, authorityHost: fake.url, tenantId: TENANT, clientId: CLIENT_ID, clientSecret: SECRET }, tls.caFile);
+      const out = await inChild("challenge", { apiUrl: proxy.url, authorityHost: fake.url, tenantId: TENANT, clientId: CLIENT_ID, clientSecret: SECRET }, proxy.caFile);
       assert.equal(out.status, 200);
       assert.equal(out.calls.length, 2);
       assert.deepEqual(JSON.parse(out.calls[1].claims), claims, "the policy passed the decoded claims");
       const sent = fake.requests.slice(n);
       assert.equal(sent.length, 2, "the first token, then one for the challenge: claims bypass the cache");
       assert.deepEqual(JSON.parse(sent[1].form.claims), { access_token: { ...claims.access_token, xms_cc: { values: ["cp1"] } } });
+      const seen = graph.requests.slice(g).map((r) => r.headers.authorization);
+      assert.equal(seen.length, 2, "the challenged request and its retry");
+      assert.ok(seen.every((a) => /^Bearer \S+$/.test(a)), JSON.stringify(seen));
       assert.notEqual(seen[1], seen[0], "the retry carried the new token");
     } finally {
-      await new Promise((r) => api.close(r));
-      await tls.cleanup();
+      graph.respondWith(undefined);
+      await proxy.close();
     }
   });
 });
