@@ -2,7 +2,6 @@
 // refresh-ahead, store failures that never fail an acquisition, and the Node store adapters.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +9,7 @@ import { ConfidentialClientApplication } from "entra-edge";
 import { FileStore, RedisStore } from "entra-edge/stores";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
 import { FakeKv } from "./support/fake-kv.mjs";
+import { startRedis } from "./support/redis.mjs";
 import { until } from "./support/until.mjs";
 
 const GRAPH = ["https://graph.microsoft.com/.default"];
@@ -348,23 +348,17 @@ async function waitForFiles(dir) {
 }
 
 describe("RedisStore with a real redis-server", () => {
-  let server;
+  let redis;
   let client;
   before(async () => {
-    const dir = await mkdtemp(join(tmpdir(), "entra-edge-redis-"));
-    const socket = join(dir, "redis.sock");
-    server = spawn("redis-server", ["--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "inherit"] });
-    await new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.stdout.on("data", (d) => /ready to accept connections/i.test(d.toString()) && resolve());
-    });
+    redis = await startRedis();
     const { default: Redis } = await import("ioredis");
-    client = new Redis({ path: socket, lazyConnect: true });
+    client = new Redis({ path: redis.socket, lazyConnect: true });
     await client.connect();
   });
   after(async () => {
     await client?.quit();
-    server?.kill();
+    await redis?.stop();
   });
 
   test("a fleet of daemons shares one token, with Redis enforcing the TTL", async () => {

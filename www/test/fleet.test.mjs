@@ -11,24 +11,14 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
+import { startRedis } from "./support/redis.mjs";
 import { until } from "./support/until.mjs";
-import { bundleWorker } from "./support/workerd.mjs";
+import { bundleWorker, workerOptions } from "./support/workerd.mjs";
 
 const DAEMON = fileURLToPath(new URL("./support/fleet-daemon.mjs", import.meta.url));
 let fake;
 before(async () => (fake = await startEntraFake()));
 after(() => fake.close());
-
-/** A redis-server on a unix socket in a fresh folder. */
-async function startRedis() {
-  const socket = join(await mkdtemp(join(tmpdir(), "entra-edge-fleet-")), "redis.sock");
-  const server = spawn("redis-server", ["--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.stdout.on("data", (d) => /ready to accept connections/i.test(d.toString()) && resolve());
-  });
-  return { socket, stop: () => server.kill() };
-}
 
 /** `count` daemon processes, each reporting its log lines and outcome. */
 async function startFleet(count, socket, timeoutMs = 2000) {
@@ -109,13 +99,13 @@ describe("daemons over a real redis-server", () => {
     } finally {
       fake.respondWith(undefined);
       fleet.stop();
-      fresh.stop();
+      await fresh.stop();
     }
   });
 
   test("Redis down: every process gets its own token, and says why", async () => {
     const gone = await startRedis();
-    gone.stop();
+    await gone.stop();
     const fleet = await startFleet(3, gone.socket);
     const n = fake.requests.length;
     try {
@@ -138,19 +128,8 @@ describe("Workers over one Durable Object namespace (workerd)", () => {
 
   /** Three Workers (separate isolates) whose TOKEN_CACHE_DO is `className` in the first one. */
   function startFleetOfWorkers(className, persist) {
-    const modules = [
-      { type: "ESModule", path: join(bundle, "worker.js") },
-      { type: "CompiledWasm", path: join(bundle, "entra_edge_bg.wasm") },
-    ];
     const bindings = { CLIENT_ID, CLIENT_SECRET: SECRET, AUTHORITY: `${fake.url}/${TENANT}` };
-    const worker = (name) => ({
-      name,
-      modulesRoot: bundle,
-      modules,
-      compatibilityDate: "2026-04-01",
-      bindings,
-      durableObjects: { TOKEN_CACHE_DO: { className, scriptName: "w0", useSQLite: true } },
-    });
+    const worker = (name) => workerOptions(bundle, { name, bindings, durableObjects: { TOKEN_CACHE_DO: { className, scriptName: "w0", useSQLite: true } } });
     return new Miniflare({ workers: ["w0", "w1", "w2"].map(worker), ...(persist ? { durableObjectsPersist: persist } : {}) });
   }
 

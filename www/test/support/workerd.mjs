@@ -37,22 +37,31 @@ export async function bundleWorker(entry, { platform = "neutral" } = {}) {
   return outdir;
 }
 
-/**
- * A Miniflare instance serving the bundle in `outdir`, with a TOKEN_CACHE KV namespace.
- * `outboundService` sees every fetch the Worker makes; `compatibilityFlags` such as nodejs_compat.
- */
-export function startWorker(outdir, { bindings = {}, kvPersist, outboundService, compatibilityFlags } = {}) {
-  return new Miniflare({
+/** Miniflare's options for a Worker serving the bundle in `outdir` (bundleWorker's), plus `extra`. */
+export function workerOptions(outdir, extra = {}) {
+  return {
     modulesRoot: outdir,
     modules: [
       { type: "ESModule", path: join(outdir, "worker.js") },
       { type: "CompiledWasm", path: join(outdir, "entra_edge_bg.wasm") },
     ],
     compatibilityDate: "2026-04-01",
-    bindings,
-    kvNamespaces: ["TOKEN_CACHE"],
-    ...(kvPersist ? { kvPersist } : {}),
-    ...(outboundService ? { outboundService } : {}),
-    ...(compatibilityFlags ? { compatibilityFlags } : {}),
-  });
+    ...extra,
+  };
+}
+
+/**
+ * A Miniflare instance serving the bundle in `outdir`, with a TOKEN_CACHE KV namespace.
+ * `outboundService` sees every fetch the Worker makes; `compatibilityFlags` such as nodejs_compat.
+ */
+export function startWorker(outdir, { bindings = {}, kvPersist, outboundService, compatibilityFlags } = {}) {
+  return new Miniflare(
+    workerOptions(outdir, {
+      bindings,
+      kvNamespaces: ["TOKEN_CACHE"],
+      ...(kvPersist ? { kvPersist } : {}),
+      ...(outboundService ? { outboundService } : {}),
+      ...(compatibilityFlags ? { compatibilityFlags } : {}),
+    }),
+  );
 }

@@ -1,0 +1,30 @@
+// A real redis-server (Debian's package) on a unix socket in a fresh folder.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * @returns {Promise<{ socket: string, stop: () => Promise<void> }>} stop() resolves once the
+ *   server has exited (and its folder is gone): nothing can connect to it after that.
+ */
+export async function startRedis() {
+  const dir = await mkdtemp(join(tmpdir(), "entra-edge-redis-"));
+  const socket = join(dir, "redis.sock");
+  const server = spawn("redis-server", ["--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "inherit"] });
+  const exited = once(server, "exit");
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.once("exit", (code, signal) => reject(new Error(`redis-server exited (${signal ?? code}) before it was ready`)));
+    server.stdout.on("data", (d) => /ready to accept connections/i.test(d.toString()) && resolve());
+  });
+  return {
+    socket,
+    stop: async () => {
+      server.kill();
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
