@@ -244,32 +244,12 @@ test("memory hits: a fresh result object and correlation id each time; newer tok
   assert.equal(fake.requests.length, n + 1);
 });
 
-test("distinct requests never share a memory entry: [\"a b\"] is not [\"a\", \"b\"], unknown names are refused (issue 13)", async () => {
+/** An app whose token requests a stub fetch answers; `issued` lists the scope of each. */
+function scopeRecordingApp(cache = {}) {
   const issued = [];
   const a = new ConfidentialClientApplication({
     auth: { clientId: "c", tokenEndpoint: "https://idp.example/token", clientSecret: "s" },
-    system: {
-      fetch: async (url, init) => {
-        const scope = new URLSearchParams(init.body).get("scope");
-        issued.push(scope);
-        return Response.json({ token_type: "Bearer", expires_in: 3600, access_token: `token-for-${scope}` });
-      },
-    },
-  });
-  const two = await a.acquireTokenByClientCredential({ scopes: ["a", "b"] });
-  assert.equal(two.accessToken, "token-for-a b");
-  assert.equal((await a.acquireTokenByClientCredential({ scopes: ["a", "b"] })).tokenSource, "memory");
-  await assert.rejects(a.acquireTokenByClientCredential({ scopes: ["a b"] }), (e) => e.errorCode === "invalid_scope" && /scopes\[0\]/.test(e.message));
-  await assert.rejects(a.acquireTokenByClientCredential({ scopes: ["a", "b"], forceRefresh: undefined }), (e) => e.errorCode === "invalid_request" && /unknown option forceRefresh/.test(e.message));
-  assert.deepEqual(issued, ["a b"], "one token request, for the two scopes");
-});
-
-test("cache.maxEntries bounds the memory level: the least recently used goes, and comes back from the store", async () => {
-  const issued = [];
-  const kv = new FakeKv();
-  const a = new ConfidentialClientApplication({
-    auth: { clientId: "c", tokenEndpoint: "https://idp.example/token", clientSecret: "s" },
-    cache: { store: kv, maxEntries: 2 },
+    cache,
     system: {
       fetch: async (url, init) => {
         const scope = new URLSearchParams(init.body).get("scope");
@@ -278,6 +258,22 @@ test("cache.maxEntries bounds the memory level: the least recently used goes, an
       },
     },
   });
+  return { a, issued };
+}
+
+test("distinct requests never share a memory entry: [\"a b\"] is not [\"a\", \"b\"], unknown names are refused (issue 13)", async () => {
+  const { a, issued } = scopeRecordingApp();
+  const two = await a.acquireTokenByClientCredential({ scopes: ["a", "b"] });
+  assert.equal(two.accessToken, "token-for-a b-1");
+  assert.equal((await a.acquireTokenByClientCredential({ scopes: ["a", "b"] })).tokenSource, "memory");
+  await assert.rejects(a.acquireTokenByClientCredential({ scopes: ["a b"] }), (e) => e.errorCode === "invalid_scope" && /scopes\[0\]/.test(e.message));
+  await assert.rejects(a.acquireTokenByClientCredential({ scopes: ["a", "b"], forceRefresh: undefined }), (e) => e.errorCode === "invalid_request" && /unknown option forceRefresh/.test(e.message));
+  assert.deepEqual(issued, ["a b"], "one token request, for the two scopes");
+});
+
+test("cache.maxEntries bounds the memory level: the least recently used goes, and comes back from the store", async () => {
+  const kv = new FakeKv();
+  const { a, issued } = scopeRecordingApp({ store: kv, maxEntries: 2 });
   const get = async (scope) => (await a.acquireTokenByClientCredential({ scopes: [scope] })).tokenSource;
   assert.deepEqual([await get("a"), await get("b"), await get("a")], ["identityProvider", "identityProvider", "memory"]);
   assert.equal(await get("c"), "identityProvider", "a third entry evicts b, the least recently used");
