@@ -17,15 +17,14 @@ const require = createRequire(import.meta.url);
 const BLOB_MAIN = join(dirname(require.resolve("azurite/package.json")), "dist", "src", "blob", "main.js");
 const ACCOUNT = "devstoreaccount1";
 const LISTENING = /successfully listens on https:\/\/127\.0\.0\.1:(\d+)/;
+// Give up (and kill the child) if it is not listening after this long.
+const START_TIMEOUT_MS = 20_000;
 
 /**
- * @param {object} [options]
- * @param {number} [options.startTimeoutMs] give up (and kill the child) after this long
- * @param {boolean} [options.accessLog] copy Azurite's output, with its access log, to this process's stderr
- * @returns {Promise<{ url: string, port: number, caFile: string, caPem: string, stop: () => Promise<void> }>}
+ * @returns {Promise<{ url: string, caFile: string, caPem: string, stop: () => Promise<void> }>}
  *   url is "https://127.0.0.1:<port>/devstoreaccount1"; trust caFile with NODE_EXTRA_CA_CERTS.
  */
-export async function startAzurite({ startTimeoutMs = 20_000, accessLog = false } = {}) {
+export async function startAzurite() {
   const tls = await makeHttpsCertificate();
   // Azurite's working folder (it may write a telemetry/config file there even in memory mode).
   const cwd = await mkdtemp(join(tmpdir(), "entra-edge-azurite-"));
@@ -39,7 +38,7 @@ export async function startAzurite({ startTimeoutMs = 20_000, accessLog = false 
     "--inMemoryPersistence",
     "--skipApiVersionCheck",
     "--disableTelemetry",
-    ...(accessLog ? [] : ["--silent"]),
+    "--silent",
   ];
   const child = spawn(process.execPath, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   const exited = once(child, "exit").catch(() => {});
@@ -68,9 +67,8 @@ export async function startAzurite({ startTimeoutMs = 20_000, accessLog = false 
 
   try {
     const port = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Azurite did not start within ${startTimeoutMs} ms:\n${output}`)), startTimeoutMs);
+      const timer = setTimeout(() => reject(new Error(`Azurite did not start within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
       const onData = (chunk) => {
-        if (accessLog) process.stderr.write(chunk);
         if (started) return;
         output += chunk;
         const match = LISTENING.exec(output);
@@ -98,7 +96,7 @@ export async function startAzurite({ startTimeoutMs = 20_000, accessLog = false 
     child.unref();
     child.stdout.unref();
     child.stderr.unref();
-    return { url: `https://127.0.0.1:${port}/${ACCOUNT}`, port, caFile: tls.caFile, caPem: tls.caPem, stop };
+    return { url: `https://127.0.0.1:${port}/${ACCOUNT}`, caFile: tls.caFile, caPem: tls.caPem, stop };
   } catch (e) {
     await stop();
     throw e;

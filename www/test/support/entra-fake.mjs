@@ -12,13 +12,13 @@ export const CLIENT_ID = "4a1b2c3d-5e6f-4789-8abc-def012345678";
 export const SECRET_ID = "c0ffee00-1d2e-4f3a-9b8c-7d6e5f4a3b2c";
 // Real secrets look like this: 40 characters with '~', '.', '_' and '-'.
 export const SECRET = "wX98Q~Zp1.dKf_3rT-5yH~qLm2Ns8Vb4Cj6Ga0Eo";
-export const DEFAULT_APPS = [{ tenant: TENANT, clientId: CLIENT_ID, secret: SECRET, secretId: SECRET_ID }];
+const DEFAULT_APPS = [{ tenant: TENANT, clientId: CLIENT_ID, secret: SECRET, secretId: SECRET_ID }];
 
 const OIDC_SCOPES = new Set(["openid", "profile", "offline_access", "email"]);
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 // AADSTS errors: HTTP status, OAuth `error`, and the description text before "\r\nTrace ID".
-export const ERRORS = {
+const ERRORS = {
   // Azure/azure-cli#22145 (current wording); microsoftarchive/BatchAI#31 shows `invalid_request`
   // at the token endpoint (discovery answers `invalid_tenant`). Status 400 assumed.
   90002: [400, "invalid_request", (v) => `Tenant '${v.tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`],

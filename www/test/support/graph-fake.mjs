@@ -5,11 +5,14 @@ import { randomUUID } from "node:crypto";
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 import { closeServer, listen, respond } from "./listen.mjs";
 
-export const USERS = [
+const USERS = [
   { id: "87d349ed-44d7-43e1-9a83-5f2406dee5bd", displayName: "Adele Vance", userPrincipalName: "AdeleV@contoso.example" },
   { id: "5bde3e51-d13b-4db1-9948-fe4b109d11a7", displayName: "Alex Wilber", userPrincipalName: "AlexW@contoso.example" },
   { id: "4782e723-f4f4-4af3-a76e-25e3bab0d896", displayName: "Megan Bowen", userPrincipalName: "MeganB@contoso.example" },
 ];
+
+// The application permission GET /v1.0/users needs.
+const REQUIRED_ROLE = "User.Read.All";
 
 // Graph's challenge when the token is missing or rejected (extract-authentication-parameters on
 // learn.microsoft.com: Graph answers 401 naming the authorize endpoint and its client id).
@@ -47,14 +50,13 @@ export function claimsChallenge(req, claims) {
 }
 
 /**
+ * GET /v1.0/users lists USERS (honouring $top) to a token with REQUIRED_ROLE in `roles` or `scope`.
  * @param {object} options
  * @param {string} options.jwksUri the token issuer's JWKS (e.g. startIdp().jwksUri)
  * @param {string} options.issuer expected `iss`
  * @param {string} options.audience expected `aud`
- * @param {string} [options.requiredRole] needed in the token's `roles` or `scope`
- * @param {object[]} [options.users] what GET /v1.0/users lists (honours $top)
  */
-export async function startGraphFake({ jwksUri, issuer, audience, requiredRole = "User.Read.All", users = USERS }) {
+export async function startGraphFake({ jwksUri, issuer, audience }) {
   const jwks = createRemoteJWKSet(new URL(jwksUri));
   const requests = [];
   let override;
@@ -75,14 +77,14 @@ export async function startGraphFake({ jwksUri, issuer, audience, requiredRole =
       return graphError(req, 401, "InvalidAuthenticationToken", message, { "www-authenticate": CHALLENGE });
     }
     const granted = [...(claims.roles ?? []), ...(claims.scope ?? "").split(" ")];
-    if (!granted.includes(requiredRole)) return graphError(req, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+    if (!granted.includes(REQUIRED_ROLE)) return graphError(req, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
 
-    const top = Number(new URL(req.url, "http://graph").searchParams.get("$top")) || users.length;
+    const top = Number(new URL(req.url, "http://graph").searchParams.get("$top")) || USERS.length;
     const { requestId, clientRequestId } = ids(req);
     return {
       status: 200,
       headers: { "content-type": "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8", "request-id": requestId, "client-request-id": clientRequestId },
-      body: { "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users", value: users.slice(0, top) },
+      body: { "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users", value: USERS.slice(0, top) },
     };
   }
 

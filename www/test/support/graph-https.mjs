@@ -11,24 +11,22 @@
 //   outboundService: forwardTo(fake.url) so Node answers the Worker's outgoing fetches.
 import http from "node:http";
 import https from "node:https";
-import { closeServer } from "./listen.mjs";
+import { closeServer, listen } from "./listen.mjs";
 import { makeHttpsCertificate } from "./https.mjs";
 
 // The hosts @microsoft/microsoft-graph-client 3.0.7 treats as Graph (lib/src/Constants.js GRAPH_URLS).
-export const GRAPH_HOSTS = new Set(["graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "graph.microsoft.de", "microsoftgraph.chinacloudapi.cn", "canary.graph.microsoft.com"]);
+const GRAPH_HOSTS = new Set(["graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "graph.microsoft.de", "microsoftgraph.chinacloudapi.cn", "canary.graph.microsoft.com"]);
 
 /**
  * An HTTPS reverse proxy on 127.0.0.1 in front of an http:// server: same method, path, headers
  * (host rewritten) and body, the upstream's status, headers and body back.
  * @param {string} target e.g. "http://127.0.0.1:4711"
- * @param {object} [options]
- * @param {string[]} [options.dnsNames] extra DNS names in the certificate
- * @returns {Promise<{ url: string, host: string, caFile: string, caPem: string, close: () => Promise<void> }>}
+ * @returns {Promise<{ url: string, caFile: string, close: () => Promise<void> }>}
  *   url is "https://127.0.0.1:<port>" (no trailing slash).
  */
-export async function startHttpsProxy(target, { dnsNames = [] } = {}) {
+export async function startHttpsProxy(target) {
   const upstream = new URL(target);
-  const tls = await makeHttpsCertificate({ dnsNames });
+  const tls = await makeHttpsCertificate();
   const server = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
     const forward = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
@@ -43,12 +41,10 @@ export async function startHttpsProxy(target, { dnsNames = [] } = {}) {
     });
     req.pipe(forward);
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = (await listen(server)).replace(/^http:/, "https:");
   return {
-    url: `https://127.0.0.1:${server.address().port}`,
-    host: "127.0.0.1",
+    url,
     caFile: tls.caFile,
-    caPem: tls.caPem,
     close: async () => {
       await closeServer(server);
       await tls.cleanup();
@@ -58,18 +54,17 @@ export async function startHttpsProxy(target, { dnsNames = [] } = {}) {
 
 /**
  * A Miniflare `outboundService` function. Miniflare routes every fetch the Worker makes through
- * it (the token request to a loopback Entra fake too), so: URLs that `match` (default: Graph
- * hosts) go to `target` with the same path and query; all others are fetched unchanged by Node.
+ * it (the token request to a loopback Entra fake too), so: URLs on Graph hosts go to `target`
+ * with the same path and query; all others are fetched unchanged by Node.
  * @param {string} target e.g. "http://127.0.0.1:4711"
  * @param {object} [options]
- * @param {(url: URL) => boolean} [options.match] which URLs `target` answers
  * @param {Request[]} [options.seen] receives a clone of each forwarded request
  * @returns {(request: Request) => Promise<Response>}
  */
-export function forwardTo(target, { match = (url) => GRAPH_HOSTS.has(url.hostname), seen } = {}) {
+export function forwardTo(target, { seen } = {}) {
   return async (request) => {
     const url = new URL(request.url);
-    const forwarded = match(url);
+    const forwarded = GRAPH_HOSTS.has(url.hostname);
     if (forwarded) seen?.push(request.clone());
     const headers = new Headers(request.headers);
     if (forwarded) headers.delete("host");

@@ -9,31 +9,27 @@ import { promisify } from "node:util";
 
 const openssl = (args, cwd) => promisify(execFile)("openssl", args, { cwd });
 
-const serverExtensions = (altNames) =>
-  [
-    "basicConstraints=critical,CA:FALSE",
-    "keyUsage=critical,digitalSignature,keyEncipherment",
-    "extendedKeyUsage=serverAuth",
-    `subjectAltName=${altNames.join(",")}`,
-    "",
-  ].join("\n");
+const SERVER_EXTENSIONS = [
+  "basicConstraints=critical,CA:FALSE",
+  "keyUsage=critical,digitalSignature,keyEncipherment",
+  "extendedKeyUsage=serverAuth",
+  "subjectAltName=IP:127.0.0.1,DNS:localhost",
+  "",
+].join("\n");
 
 /**
- * @param {object} [options]
- * @param {string[]} [options.dnsNames] extra subjectAltName DNS entries (e.g. "graph.microsoft.com")
  * @returns {Promise<{ caPem: string, certPem: string, keyPem: string, caFile: string, certFile: string,
  *   keyFile: string, dir: string, cleanup: () => Promise<void> }>}
  *   PEM strings, the files holding them (in `dir`), and cleanup() which removes `dir`.
  */
-export async function makeHttpsCertificate({ dnsNames = [] } = {}) {
+export async function makeHttpsCertificate() {
   const dir = await mkdtemp(join(tmpdir(), "entra-edge-https-"));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
     const caFile = join(dir, "ca.pem");
     const certFile = join(dir, "cert.pem");
     const keyFile = join(dir, "key.pem");
-    const altNames = ["IP:127.0.0.1", "DNS:localhost", ...dnsNames.map((name) => `DNS:${name}`)];
-    await writeFile(join(dir, "server.ext"), serverExtensions(altNames));
+    await writeFile(join(dir, "server.ext"), SERVER_EXTENSIONS);
     // The CA: a self-signed P-256 certificate (req -x509 adds basicConstraints CA:TRUE).
     await openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca-key.pem", "-out", caFile, "-subj", "/CN=entra-edge test CA", "-days", "2"], dir);
     // The server key and a certificate signed by the CA.

@@ -10,10 +10,10 @@ import { closeServer, listen } from "./listen.mjs";
 // Contains every character that breaks naive encoders: '+' (a space in form encoding), '%'
 // followed by hex (decodes to something else), ':' (splits Basic credentials), '~' and a space.
 export const SECRET = "s3cr+t %20:~ x";
-export const AUDIENCE = "https://graph.local";
+const AUDIENCE = "https://graph.local";
 // "User.Read.All" plays the role of a Graph application permission (the Graph fake requires it);
 // "users.read" is a plain scope that is not enough for the Graph fake.
-export const SCOPES = ["users.read", "User.Read.All"];
+const SCOPES = ["users.read", "User.Read.All"];
 
 const DEFAULT_CLIENTS = [
   { client_id: "secret-post", client_secret: SECRET, token_endpoint_auth_method: "client_secret_post" },
