@@ -2,29 +2,17 @@
 // real redis-server, with entra-edge's lease, without it, and msal-node; what the lease adds to
 // one cold acquisition; and a Durable Object store hit next to a KV hit in workerd.
 import { spawn } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { ConfidentialClientApplication } from "entra-edge";
 import { RedisStore } from "entra-edge/stores";
 import Redis from "ioredis";
-import { bundleWorker } from "../test/support/workerd.mjs";
+import { startRedis, withoutLease } from "../test/support/redis.mjs";
+import { bundleWorker, workerOptions } from "../test/support/workerd.mjs";
 
 const PROC = fileURLToPath(new URL("./fleet-proc.mjs", import.meta.url));
 const CWD = fileURLToPath(new URL("..", import.meta.url));
-
-async function startRedis() {
-  const socket = join(await mkdtemp(join(tmpdir(), "entra-edge-bench-redis-")), "redis.sock");
-  const server = spawn("redis-server", ["--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "ignore"] });
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.stdout.on("data", (d) => /ready to accept connections/i.test(d.toString()) && resolve());
-  });
-  return { socket, stop: () => server.kill() };
-}
 
 /** Token requests made by `processes` processes of `mode`, released together. */
 async function fleetRequests(mode, processes, socket, tokenServerUrl, count) {
@@ -42,53 +30,55 @@ async function fleetRequests(mode, processes, socket, tokenServerUrl, count) {
   return requests;
 }
 
-export async function benchFleet({ row, stats, us, tokenServerUrl }) {
+export async function benchFleet({ row, stats, us, tokenServerUrl, tokenRequests }) {
   const redis = await startRedis();
-  const count = async () => Number(await (await fetch(tokenServerUrl)).text());
   try {
     for (const processes of [1, 4, 16]) {
       const [lease, noLease, msal] = [
-        await fleetRequests("lease", processes, redis.socket, tokenServerUrl, count),
-        await fleetRequests("nolease", processes, redis.socket, tokenServerUrl, count),
-        await fleetRequests("msal", processes, redis.socket, tokenServerUrl, count),
+        await fleetRequests("lease", processes, redis.socket, tokenServerUrl, tokenRequests),
+        await fleetRequests("nolease", processes, redis.socket, tokenServerUrl, tokenRequests),
+        await fleetRequests("msal", processes, redis.socket, tokenServerUrl, tokenRequests),
       ];
       row(`token requests, ${processes} process${processes > 1 ? "es" : ""} x 100 concurrent cold calls (Redis)`, `${lease} with the lease, ${noLease} without`, String(msal), "processes released together");
     }
 
-    // What the lease adds to one cold acquisition: a fresh tenant each time, same store otherwise.
+    // What the lease adds to one cold acquisition: a fresh tenant each time, the same store and
+    // connection otherwise. Both warmed, then alternated (in turns, each going first every other
+    // iteration), so that warm-up and drift fall on both alike.
     const client = new Redis({ path: redis.socket });
     const store = new RedisStore(client);
-    const plain = { get: (k) => store.get(k), put: (k, v, o) => store.put(k, v, o), delete: (k) => store.delete(k) };
-    const cold = async (s, label) => {
-      const app = new ConfidentialClientApplication({ auth: { clientId: "c", authority: `${tokenServerUrl}/home.example`, clientSecret: "s0123456789abcdef", allowedTenants: ["*"] }, cache: { store: s } });
-      const samples = [];
-      for (let i = 0; i < 300; i++) {
-        const t = process.hrtime.bigint();
-        await app.acquireTokenByClientCredential({ scopes: ["https://graph.microsoft.com/.default"], tenantId: `${label}-${i}.example` });
-        samples.push(process.hrtime.bigint() - t);
-      }
-      return stats(samples).median;
+    const app = (s) => new ConfidentialClientApplication({ auth: { clientId: "c", authority: `${tokenServerUrl}/home.example`, clientSecret: "s0123456789abcdef", allowedTenants: ["*"] }, cache: { store: s } });
+    const apps = { lease: app(store), plain: app(withoutLease(store)) };
+    const run = Date.now();
+    // The lease's release and the entry's write, awaited before the connection closes.
+    const background = [];
+    const cold = async (name, i) => {
+      const t = process.hrtime.bigint();
+      await apps[name].acquireTokenByClientCredential({ scopes: ["https://graph.microsoft.com/.default"], tenantId: `${name}-${run}-${i}.example`, waitUntil: (p) => background.push(p) });
+      return process.hrtime.bigint() - t;
     };
-    const [withLease, without] = [await cold(store, `l${Date.now()}`), await cold(plain, `p${Date.now()}`)];
+    for (let i = 0; i < 30; i++) for (const name of ["lease", "plain"]) await cold(name, `warm-${i}`);
+    const samples = { lease: [], plain: [] };
+    for (let i = 0; i < 300; i++) {
+      for (const name of i % 2 ? ["plain", "lease"] : ["lease", "plain"]) samples[name].push(await cold(name, i));
+    }
+    const [withLease, without] = [stats(samples.lease).median, stats(samples.plain).median];
     row("cold acquisition over Redis, median: with the lease, without it", `${us(withLease)}, ${us(without)} (+${us(withLease - without)})`, "", "the lease is one SET NX PX on a miss; its release runs in the background");
+    await Promise.all(background);
     await client.quit();
   } finally {
-    redis.stop();
+    await redis.stop();
   }
 
   // A store hit in workerd: the Durable Object next to KV (memory level off).
   const bundle = await bundleWorker(fileURLToPath(new URL("./store-worker.js", import.meta.url)));
-  const mf = new Miniflare({
-    modulesRoot: bundle,
-    modules: [
-      { type: "ESModule", path: join(bundle, "worker.js") },
-      { type: "CompiledWasm", path: join(bundle, "entra_edge_bg.wasm") },
-    ],
-    compatibilityDate: "2026-04-01",
-    bindings: { CLIENT_ID: "c", CLIENT_SECRET: "s", TOKEN_ENDPOINT: `${tokenServerUrl}/token`, SCOPE: "https://graph.microsoft.com/.default" },
-    kvNamespaces: ["TOKEN_CACHE"],
-    durableObjects: { TOKEN_CACHE_DO: { className: "EntraEdgeTokenCache", useSQLite: true } },
-  });
+  const mf = new Miniflare(
+    workerOptions(bundle, {
+      bindings: { CLIENT_ID: "c", CLIENT_SECRET: "s", TOKEN_ENDPOINT: `${tokenServerUrl}/token`, SCOPE: "https://graph.microsoft.com/.default" },
+      kvNamespaces: ["TOKEN_CACHE"],
+      durableObjects: { TOKEN_CACHE_DO: { className: "EntraEdgeTokenCache", useSQLite: true } },
+    }),
+  );
   try {
     const call = async (path) => {
       const t = process.hrtime.bigint();

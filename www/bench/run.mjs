@@ -17,6 +17,7 @@ import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "../test/support/entra
 import { FakeKv } from "../test/support/fake-kv.mjs";
 import { bundleWorker, startWorker } from "../test/support/workerd.mjs";
 import { benchFleet } from "./fleet.mjs";
+import { LOGIN, instanceMetadata, localNetworkClient, tenantMetadata } from "./msal-local.mjs";
 import { benchSdk } from "./sdk.mjs";
 
 const GRAPH = ["https://graph.microsoft.com/.default"];
@@ -47,30 +48,25 @@ const authority = `${fake.url}/${TENANT}`;
 // The cold-path token endpoint runs in its own process (token-server.mjs).
 const tokenServer = fork(fileURLToPath(new URL("./token-server.mjs", import.meta.url)));
 const tokenServerUrl = await new Promise((resolve) => tokenServer.once("message", resolve));
+/** How many token requests the token server has answered. */
+const tokenRequests = async () => Number(await (await fetch(tokenServerUrl)).text());
 const tokenBody = '{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"eyJ0eXAiOiJKV1QifQ.e30.sig"}';
 const stubFetch = async () => new Response(tokenBody, { status: 200, headers: { "content-type": "application/json" } });
 
-// msal-node cannot use an http authority or skip discovery without network: give it a network
-// client that answers discovery locally and forwards token requests to the same local fake.
+// msal-node cannot use an http authority or skip discovery without network: give it its
+// discovery up front and a network client that forwards token requests to a local server.
 function msalApp(extra = {}, target = fake.url) {
-  const tenantUrl = `https://login.microsoftonline.com/${TENANT}`;
-  const metadata = {
-    token_endpoint: `${tenantUrl}/oauth2/v2.0/token`,
-    issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`,
-    authorization_endpoint: `${tenantUrl}/oauth2/v2.0/authorize`,
-    end_session_endpoint: `${tenantUrl}/oauth2/v2.0/logout`,
-    jwks_uri: `${tenantUrl}/discovery/v2.0/keys`,
-  };
-  const networkClient = {
-    sendGetRequestAsync: async () => ({ headers: {}, body: metadata, status: 200 }),
-    async sendPostRequestAsync(url, options) {
-      const res = await fetch(url.replace("https://login.microsoftonline.com", target), { method: "POST", headers: options.headers, body: options.body });
-      return { headers: Object.fromEntries(res.headers), body: await res.json(), status: res.status };
-    },
-  };
   return new MsalApp({
-    auth: { clientId: CLIENT_ID, authority: tenantUrl, clientSecret: SECRET, knownAuthorities: ["login.microsoftonline.com"], authorityMetadata: JSON.stringify(metadata), cloudDiscoveryMetadata: JSON.stringify({ tenant_discovery_endpoint: `${tenantUrl}/v2.0/.well-known/openid-configuration`, "api-version": "1.1", metadata: [{ preferred_network: "login.microsoftonline.com", preferred_cache: "login.windows.net", aliases: ["login.microsoftonline.com"] }] }), ...extra },
-    system: { networkClient },
+    auth: {
+      clientId: CLIENT_ID,
+      authority: `${LOGIN}/${TENANT}`,
+      clientSecret: SECRET,
+      knownAuthorities: ["login.microsoftonline.com"],
+      authorityMetadata: JSON.stringify(tenantMetadata(TENANT)),
+      cloudDiscoveryMetadata: JSON.stringify(instanceMetadata(TENANT)),
+      ...extra,
+    },
+    system: { networkClient: localNetworkClient({ target }) },
   });
 }
 const edgeApp = (extra = {}) => new ConfidentialClientApplication({ auth: { clientId: CLIENT_ID, authority, clientSecret: SECRET }, ...extra });
@@ -239,11 +235,11 @@ function installedSize(name) {
 
 // 7b. The Azure SDK credential next to @azure/identity's (bench/sdk.mjs).
 table = tables.sdk;
-await benchSdk({ row, timeEach, us, ratio, tokenServerUrl, installedSize, packedSize, ids: { tenant: TENANT, clientId: CLIENT_ID, secret: SECRET } });
+await benchSdk({ row, timeEach, us, ratio, tokenServerUrl, tokenRequests, installedSize, packedSize, ids: { tenant: TENANT, clientId: CLIENT_ID, secret: SECRET } });
 
 // 7c. Fleets over Redis and a Durable Object (bench/fleet.mjs).
 table = tables.fleet;
-await benchFleet({ row, stats, us, tokenServerUrl });
+await benchFleet({ row, stats, us, tokenServerUrl, tokenRequests });
 
 // 8. workerd, next to the hand-written helper, against the out-of-process token server. Timed
 // from outside around N operations per request (Date.now() only advances across I/O in workerd);
@@ -280,13 +276,12 @@ table = tables.workerd;
     const coldEach = async (path) => ((await perCall(path, COLD)) - noop) / BigInt(COLD);
     const [raw, eCold, hCold] = [await coldEach("/cold?impl=raw"), await coldEach("/cold?impl=edge"), await coldEach("/cold?impl=hand")];
     row(`cold acquisition, client secret, per call (raw fetch: ${us(raw)})`, `${us(eCold)} (+${us(eCold - raw)})`, `${us(hCold)} (+${us(hCold - raw)})`, "the helper awaits its KV write; entra-edge hands it to waitUntil");
-    const count = async () => Number(await (await fetch(tokenServerUrl)).text());
-    let before = await count();
+    let before = await tokenRequests();
     await call(mf, "/concurrent?impl=edge&n=1000");
-    const edgeRequests = (await count()) - before;
-    before = await count();
+    const edgeRequests = (await tokenRequests()) - before;
+    before = await tokenRequests();
     await call(mf, `/concurrent?impl=hand&n=1000&run=${Date.now()}`);
-    row("token requests for 1000 concurrent cold calls (one Worker request)", String(edgeRequests), String((await count()) - before));
+    row("token requests for 1000 concurrent cold calls (one Worker request)", String(edgeRequests), String((await tokenRequests()) - before));
   } finally {
     await mf.dispose();
   }

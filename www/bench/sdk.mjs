@@ -5,32 +5,25 @@
 import { ClientSecretCredential as IdentityCredential } from "@azure/identity";
 import { createHttpHeaders } from "@azure/core-rest-pipeline";
 import { ClientSecretCredential } from "entra-edge";
+import { LOGIN, discovery } from "./msal-local.mjs";
 
 const STORAGE = "https://storage.azure.com/.default";
 
 /** @azure/identity's credential for `tenant`, its requests answered by `tokenServerUrl`. */
 function identityCredential(tenant, clientId, secret, tokenServerUrl, options = {}) {
-  const base = `https://login.microsoftonline.com/${tenant}`;
-  const metadata = {
-    token_endpoint: `${base}/oauth2/v2.0/token`,
-    issuer: `${base}/v2.0`,
-    authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
-    end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-    jwks_uri: `${base}/discovery/v2.0/keys`,
-  };
   const httpClient = {
     async sendRequest(request) {
-      if (request.method === "GET") return { request, status: 200, headers: createHttpHeaders({ "content-type": "application/json" }), bodyAsText: JSON.stringify(metadata) };
+      if (request.method === "GET") return { request, status: 200, headers: createHttpHeaders({ "content-type": "application/json" }), bodyAsText: JSON.stringify(discovery(request.url)) };
       const url = new URL(request.url);
       const res = await fetch(`${tokenServerUrl}${url.pathname}`, { method: "POST", headers: request.headers.toJSON(), body: request.body });
       return { request, status: res.status, headers: createHttpHeaders(Object.fromEntries(res.headers)), bodyAsText: await res.text() };
     },
   };
-  return new IdentityCredential(tenant, clientId, secret, { authorityHost: "https://login.microsoftonline.com", disableInstanceDiscovery: true, httpClient, ...options });
+  return new IdentityCredential(tenant, clientId, secret, { authorityHost: LOGIN, disableInstanceDiscovery: true, httpClient, ...options });
 }
 
 /** Adds this section's rows: memory hit, cold, 1000 concurrent cold calls, installed size. */
-export async function benchSdk({ row, timeEach, us, ratio, tokenServerUrl, installedSize, packedSize, ids }) {
+export async function benchSdk({ row, timeEach, us, ratio, tokenServerUrl, tokenRequests, installedSize, packedSize, ids }) {
   const { tenant, clientId, secret } = ids;
   const edge = new ClientSecretCredential(tenant, clientId, secret, { authorityHost: tokenServerUrl });
   const identity = identityCredential(tenant, clientId, secret, tokenServerUrl);
@@ -49,12 +42,11 @@ export async function benchSdk({ row, timeEach, us, ratio, tokenServerUrl, insta
     await timeEach(300, () => identityAny.getToken(STORAGE, { tenantId: `identity-${n++}.example` })),
   ];
   row("getToken, cold (a new tenantId each call), median", us(eCold.median), us(iCold.median), "out-of-process token server");
-  const count = async () => Number(await (await fetch(tokenServerUrl)).text());
   const concurrent = async (make) => {
     const credential = make();
-    const before = await count();
+    const before = await tokenRequests();
     await Promise.all(Array.from({ length: 1000 }, () => credential.getToken(STORAGE)));
-    return (await count()) - before;
+    return (await tokenRequests()) - before;
   };
   const eRequests = await concurrent(() => new ClientSecretCredential(`cold-${Date.now()}.example`, clientId, secret, { authorityHost: tokenServerUrl }));
   const iRequests = await concurrent(() => identityCredential(`cold-${Date.now()}.example`, clientId, secret, tokenServerUrl));

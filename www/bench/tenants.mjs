@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { ConfidentialClientApplication as MsalApp } from "@azure/msal-node";
 import { ConfidentialClientApplication } from "entra-edge";
+import { LOGIN, localNetworkClient } from "./msal-local.mjs";
 
 const [mode, count] = [process.argv[2], Number(process.argv[3])];
 const GRAPH = ["https://graph.microsoft.com/.default"];
@@ -22,7 +23,8 @@ function measure() {
   global.gc();
   global.gc();
   const m = process.memoryUsage();
-  return { rss: m.rss, js: m.heapUsed + m.external + m.arrayBuffers };
+  // Node's external already includes arrayBuffers; the wasm memory is in it too.
+  return { rss: m.rss, js: m.heapUsed + m.external };
 }
 
 async function hitLatency(acquire, n = 20000) {
@@ -58,24 +60,8 @@ if (mode === "one-app") {
   acquire = (i) => keep[i % count].acquireTokenByClientCredential({ scopes: GRAPH });
 } else if (mode === "msal") {
   // msal-node discovers each authority; this network client answers locally, for every tenant.
-  const networkClient = {
-    async sendGetRequestAsync(url) {
-      const t = new URL(url).pathname.split("/")[1];
-      const base = `https://login.microsoftonline.com/${t}`;
-      return {
-        status: 200,
-        headers: {},
-        body: url.includes("instance")
-          ? { tenant_discovery_endpoint: `${base}/v2.0/.well-known/openid-configuration`, metadata: [{ preferred_network: "login.microsoftonline.com", preferred_cache: "login.windows.net", aliases: ["login.microsoftonline.com", "login.windows.net"] }] }
-          : { token_endpoint: `${base}/oauth2/v2.0/token`, issuer: `${base}/v2.0`, authorization_endpoint: `${base}/oauth2/v2.0/authorize`, end_session_endpoint: `${base}/oauth2/v2.0/logout`, jwks_uri: `${base}/discovery/v2.0/keys` },
-      };
-    },
-    async sendPostRequestAsync() {
-      return { status: 200, headers: {}, body: answer() };
-    },
-  };
-  const app = new MsalApp({ auth: { clientId: "c", authority: `https://login.microsoftonline.com/${HOME}`, clientSecret: "s" }, system: { networkClient } });
-  const authority = (i) => `https://login.microsoftonline.com/${tenant(i % count)}`;
+  const app = new MsalApp({ auth: { clientId: "c", authority: `${LOGIN}/${HOME}`, clientSecret: "s" }, system: { networkClient: localNetworkClient({ answer }) } });
+  const authority = (i) => `${LOGIN}/${tenant(i % count)}`;
   for (let i = 0; i < count; i++) await app.acquireTokenByClientCredential({ scopes: GRAPH, authority: authority(i) });
   keep.push(app);
   acquire = (i) => app.acquireTokenByClientCredential({ scopes: GRAPH, authority: authority(i) });

@@ -1,4 +1,5 @@
-// A real redis-server (Debian's package) on a unix socket in a fresh folder.
+// A real redis-server (Debian's package) on a unix socket in a fresh folder, for the fleet tests
+// and the fleet benchmark; and the lease-free view of a store both compare against.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -28,3 +29,6 @@ export async function startRedis() {
     },
   };
 }
+
+/** The same store with its get/put/delete only: a client over it runs without the lease. */
+export const withoutLease = (store) => ({ get: (k) => store.get(k), put: (k, v, o) => store.put(k, v, o), delete: (k) => store.delete(k) });
