@@ -111,14 +111,53 @@ impl Authority {
     pub fn entra(authority: &str) -> Result<Self, Error> {
         let url = Url::parse("auth.authority", authority)?;
         let tenant = tenant_of(&url, authority, "auth.authority")?;
-        let origin = url.origin().to_ascii_lowercase();
+        Ok(Self::on_entra(url.origin().to_ascii_lowercase(), tenant))
+    }
+
+    /// msal-node's `auth.azureCloudOptions`: the authority `<azureCloudInstance>/<tenant>`, where
+    /// the instance is a cloud's origin (`AzureCloudInstance`). Each part is checked as itself,
+    /// so a refusal names the option the user set, not `auth.authority`.
+    ///
+    /// # Errors
+    /// `invalid_authority` naming `auth.azureCloudOptions.azureCloudInstance` for a URL that is
+    /// not an origin or `auth.azureCloudOptions.tenant` for a value that is no tenant id or
+    /// domain, `tenant_required` for common/organizations/consumers, `insecure_url` for http off
+    /// loopback.
+    pub fn cloud(instance: &str, tenant: &str) -> Result<Self, Error> {
+        const INSTANCE: &str = "auth.azureCloudOptions.azureCloudInstance";
+        const TENANT: &str = "auth.azureCloudOptions.tenant";
+        let url = Url::parse(INSTANCE, instance)?;
+        if !url.path.trim_end_matches('/').is_empty() || url.query.is_some() {
+            return Err(Error::config(
+                "invalid_authority",
+                format!(
+                    "{INSTANCE} must be a cloud's origin such as https://login.microsoftonline.us \
+                     (AzureCloudInstance), with the tenant in {TENANT}, got \"{}\"",
+                    shown(instance)
+                ),
+            ));
+        }
+        let tenant = tenant_name(tenant, TENANT, url.host, || {
+            Error::config(
+                "invalid_authority",
+                format!("{TENANT} must be a tenant id (a GUID) or a domain such as contoso.onmicrosoft.com"),
+            )
+        })?;
+        Ok(Self::on_entra(
+            url.origin().to_ascii_lowercase(),
+            tenant.to_owned(),
+        ))
+    }
+
+    /// The Entra authority of a checked `tenant` on the cloud at `origin`.
+    fn on_entra(origin: String, tenant: String) -> Self {
         let token_endpoint = format!("{origin}/{tenant}/oauth2/v2.0/token");
-        Ok(Authority {
+        Authority {
             audience: token_endpoint.clone(),
             token_endpoint,
             tenant: Some(tenant),
             origin: Some(origin),
-        })
+        }
     }
 
     /// Uses `token_endpoint` (from `auth.authorityMetadata`) for the configured tenant.
@@ -180,7 +219,7 @@ pub fn admin_consent_url_at(
     client_id: &str,
     redirect_uri: Option<&str>,
 ) -> Result<String, Error> {
-    if tenant.is_empty() || !tenant.chars().all(tenant_char) {
+    if !is_tenant_name(tenant) {
         return Err(Error::config(
             "invalid_config",
             "tenant must be a tenant ID or domain, e.g. \"contoso.onmicrosoft.com\"",
@@ -225,18 +264,26 @@ fn tenant_of(url: &Url<'_>, raw: &str, field: &str) -> Result<String, Error> {
     }
     let path = url.path.trim_end_matches('/');
     let tenant = path.strip_prefix('/').unwrap_or(path);
-    if tenant.is_empty() || tenant.contains('/') || !tenant.chars().all(tenant_char) {
-        return Err(invalid());
-    }
-    check_tenant(tenant, field, url.host)?;
-    Ok(tenant.to_owned())
+    tenant_name(tenant, field, url.host, invalid).map(str::to_owned)
 }
 
-/// Refuses the names that are no single tenant (AADSTS9001023).
+/// A tenant the user wrote at `field`: one directory's id or domain, for the client
+/// credentials flow on the cloud at `host`. Every place a tenant is read goes through here, so
+/// each refusal names the option the user set.
 ///
 /// # Errors
-/// `tenant_required` naming `field`.
-pub fn check_tenant(tenant: &str, field: &str, host: &str) -> Result<(), Error> {
+/// `invalid()` when `tenant` is not a tenant id or domain (which also keeps `/`, `?` and `#`
+/// out of the endpoint built from it); `tenant_required` naming `field` for
+/// common/organizations/consumers (AADSTS9001023).
+pub(crate) fn tenant_name<'a>(
+    tenant: &'a str,
+    field: &str,
+    host: &str,
+    invalid: impl FnOnce() -> Error,
+) -> Result<&'a str, Error> {
+    if !is_tenant_name(tenant) {
+        return Err(invalid());
+    }
     if TENANTLESS.contains(&tenant.to_ascii_lowercase().as_str()) {
         return Err(Error::config(
             "tenant_required",
@@ -246,7 +293,7 @@ pub fn check_tenant(tenant: &str, field: &str, host: &str) -> Result<(), Error> 
             ),
         ));
     }
-    Ok(())
+    Ok(tenant)
 }
 
 /// Whether `tenant` is a tenant id or domain (letters, digits, `.`, `-`, `_`).
@@ -279,7 +326,9 @@ impl<'a> Url<'a> {
     fn parse(field: &str, raw: &'a str) -> Result<Self, Error> {
         let bad = |why: &str| {
             let code = match field {
-                "auth.authority" | "authority" => "invalid_authority",
+                "auth.authority" | "authority" | "auth.azureCloudOptions.azureCloudInstance" => {
+                    "invalid_authority"
+                }
                 "auth.issuer" => "invalid_issuer",
                 "redirectUri" => "invalid_config",
                 _ => "invalid_token_endpoint",

@@ -181,7 +181,7 @@ impl ClientConfig {
         input: ConfigInput<H>,
         env: &Environment,
     ) -> Result<(Self, Handles<H>), Error> {
-        let msal = msal::read(&input)?;
+        let mut msal = msal::read(&input)?;
         let auth = input.auth.ok_or_else(|| {
             Error::config(
                 "invalid_config",
@@ -199,7 +199,7 @@ impl ClientConfig {
             ));
         }
         let client_id = client_id.to_owned();
-        let authority = authority(&auth, &msal)?;
+        let authority = authority(&auth, &mut msal)?;
         let send_x5c = auth.send_x5c.unwrap_or(false);
         let has_chain = auth
             .client_certificate
@@ -320,20 +320,22 @@ impl ClientConfig {
 
 /// The token source: `auth.azureCloudOptions` (msal-node's precedence), `auth.authority` with
 /// `auth.authorityMetadata`'s endpoint, or `auth.tokenEndpoint`.
-fn authority<H>(auth: &AuthInput<H>, msal: &msal::Msal) -> Result<Authority, Error> {
-    let configured = msal.authority.as_deref().or(auth.authority.as_deref());
-    let authority = match (configured, &auth.token_endpoint) {
-        (Some(a), None) => {
-            if auth.issuer.is_some() {
-                return Err(Error::config(
-                    "invalid_issuer",
-                    "auth.issuer is for auth.tokenEndpoint (generic OAuth servers); with auth.authority the \
-                     assertion audience is Entra's token endpoint. Remove auth.issuer",
-                ));
-            }
-            Authority::entra(a)?
+fn authority<H>(auth: &AuthInput<H>, msal: &mut msal::Msal) -> Result<Authority, Error> {
+    let authority = match (
+        msal.authority.take(),
+        auth.authority.as_deref(),
+        auth.token_endpoint.as_deref(),
+    ) {
+        (Some(_), _, None) | (None, Some(_), None) if auth.issuer.is_some() => {
+            return Err(Error::config(
+                "invalid_issuer",
+                "auth.issuer is for auth.tokenEndpoint (generic OAuth servers); with auth.authority the \
+                 assertion audience is Entra's token endpoint. Remove auth.issuer",
+            ))
         }
-        (None, Some(t)) => Authority::generic(t, auth.issuer.as_deref())?,
+        (Some(cloud), _, None) => cloud,
+        (None, Some(a), None) => Authority::entra(a)?,
+        (None, None, Some(t)) => Authority::generic(t, auth.issuer.as_deref())?,
         _ => {
             return Err(Error::config(
                 "invalid_authority",

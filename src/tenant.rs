@@ -3,7 +3,7 @@
 //! may name only the configured tenant or one of `auth.allowedTenants` (`["*"]` for any), and
 //! the credential only ever goes to the configured authority's host.
 
-use crate::authority::{check_tenant, is_tenant_name, Authority};
+use crate::authority::{is_tenant_name, tenant_name, Authority};
 use crate::error::Error;
 
 /// `auth.allowedTenants`, checked.
@@ -64,17 +64,17 @@ impl AllowedTenants {
             ));
         };
         let host = origin.split_once("://").map_or(origin.as_str(), |(_, h)| h);
-        let from_id = match tenant_id {
-            Some(t) if !is_tenant_name(t) => return Err(Error::config(
-                "invalid_request",
-                "tenantId must be a tenant id (a GUID) or a domain such as contoso.onmicrosoft.com",
-            )),
-            Some(t) => {
-                check_tenant(t, "tenantId", host)?;
-                Some(t.to_owned())
-            }
-            None => None,
-        };
+        let from_id = tenant_id
+            .map(|t| {
+                tenant_name(t, "tenantId", host, || {
+                    Error::config(
+                        "invalid_request",
+                        "tenantId must be a tenant id (a GUID) or a domain such as contoso.onmicrosoft.com",
+                    )
+                })
+            })
+            .transpose()?
+            .map(str::to_owned);
         let from_authority = request_authority
             .map(|a| authority.request_tenant(a))
             .transpose()?;

@@ -218,3 +218,62 @@ fn typos_are_named() {
         "unknown option system.timeout: check its spelling against the documented options"
     );
 }
+
+#[test]
+fn cloud_options_are_refused_by_their_own_names() {
+    let cloud = |options: &str| {
+        err(&format!(
+            r#"{{"auth":{{"clientId":"c","azureCloudOptions":{options},"clientSecret":"s"}}}}"#
+        ))
+    };
+    let not_a_tenant = (
+        "invalid_authority".to_owned(),
+        "auth.azureCloudOptions.tenant must be a tenant id (a GUID) or a domain such as contoso.onmicrosoft.com"
+            .to_owned(),
+    );
+    for tenant in ["a/b", "t?x=1", "t#f", ""] {
+        assert_eq!(
+            cloud(&format!(
+                r#"{{"azureCloudInstance":"https://login.microsoftonline.com","tenant":"{tenant}"}}"#
+            )),
+            not_a_tenant,
+            "{tenant}"
+        );
+    }
+    assert_eq!(
+        cloud(r#"{"azureCloudInstance":"https://login.microsoftonline.us","tenant":"organizations"}"#),
+        (
+            "tenant_required".into(),
+            "auth.azureCloudOptions.tenant must name a tenant: \"organizations\" does not work with the client \
+             credentials flow (AADSTS9001023). Use https://login.microsoftonline.us/<tenant id or domain>"
+                .into()
+        )
+    );
+    assert_eq!(
+        cloud(r#"{"azureCloudInstance":"https://login.microsoftonline.us/t1","tenant":"t2"}"#),
+        (
+            "invalid_authority".into(),
+            "auth.azureCloudOptions.azureCloudInstance must be a cloud's origin such as \
+             https://login.microsoftonline.us (AzureCloudInstance), with the tenant in \
+             auth.azureCloudOptions.tenant, got \"https://login.microsoftonline.us/t1\""
+                .into()
+        )
+    );
+    assert_eq!(
+        cloud(r#"{"azureCloudInstance":"login.microsoftonline.us","tenant":"t2"}"#),
+        (
+            "invalid_authority".into(),
+            "auth.azureCloudOptions.azureCloudInstance must be an absolute https URL (no scheme), got \
+             \"login.microsoftonline.us\""
+                .into()
+        )
+    );
+    let c = ClientConfig::from_json(
+        r#"{"auth":{"clientId":"c","azureCloudOptions":{"azureCloudInstance":"https://login.microsoftonline.us/","tenant":"contoso.us"},"clientSecret":"s"}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        c.authority.token_endpoint,
+        "https://login.microsoftonline.us/contoso.us/oauth2/v2.0/token"
+    );
+}

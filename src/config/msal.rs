@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use crate::authority::check_tenant;
+use crate::authority::Authority;
 use crate::error::Error;
 use crate::input::{AuthInput, CacheInput, ConfigInput, Handle, LoggerOptionsInput, SystemInput};
 
@@ -16,7 +16,7 @@ const DEFAULT_LOG_LEVEL: u8 = 2;
 #[derive(Debug, Default)]
 pub(super) struct Msal {
     /// `auth.azureCloudOptions` as an authority; it takes precedence over `auth.authority`.
-    pub(super) authority: Option<String>,
+    pub(super) authority: Option<Authority>,
     /// `auth.authorityMetadata`'s `token_endpoint`.
     pub token_endpoint: Option<String>,
     /// `system.disableInternalRetries: true`: one attempt.
@@ -224,15 +224,13 @@ fn read_auth<H>(auth: &AuthInput<H>, msal: &mut Msal) -> Result<(), Error> {
                     "auth.azureCloudOptions.tenant is required: the client credentials flow needs a tenant id or domain",
                 )
             })?;
-            let host = instance.split_once("://").map_or(instance, |(_, h)| h);
-            check_tenant(tenant, "auth.azureCloudOptions.tenant", host)?;
+            msal.authority = Some(Authority::cloud(instance, tenant)?);
             if auth.authority.is_some() {
                 msal.notes.push(
                     "auth.authority is replaced by auth.azureCloudOptions, as msal-node does"
                         .to_owned(),
                 );
             }
-            msal.authority = Some(format!("{}/{tenant}", instance.trim_end_matches('/')));
         }
     }
     if let Some(metadata) = &auth.authority_metadata {
