@@ -34,38 +34,41 @@ pub struct Target {
     pub key_endpoint: String,
 }
 
-impl Authority {
-    /// The admin-consent URL for `client_id` on this authority's cloud; `None` off Entra.
-    pub fn consent_url(&self, client_id: &str) -> Option<String> {
-        let tenant = self.tenant.as_deref()?;
-        admin_consent_url_at(self.origin.as_deref()?, tenant, client_id, None).ok()
-    }
+/// What only an Entra authority has: the configured tenant and the cloud's origin, which a
+/// request's tenant and region are chosen against. A generic server has none
+/// ([`Authority::as_entra`] is `None`), so nothing that chooses a tenant can run for one.
+#[derive(Debug, Clone, Copy)]
+pub struct Entra<'a> {
+    authority: &'a Authority,
+    /// The configured tenant, as `auth.authority` spelled it.
+    pub tenant: &'a str,
+    /// `<scheme>://<host>`, lowercase.
+    pub origin: &'a str,
+    scheme: &'a str,
+    /// The origin's host, with its port if it has one.
+    pub host: &'a str,
+}
 
+impl Entra<'_> {
     /// The target of a request for `tenant` (`None`: the configured one), sent to `region`'s
-    /// endpoint when given (Entra only: callers have checked).
-    pub fn target(&self, tenant: Option<&str>, region: Option<&str>) -> Target {
-        let (Some(origin), Some(home)) = (&self.origin, &self.tenant) else {
-            let endpoint = self.token_endpoint.clone();
-            return Target {
-                tenant: None,
-                key_endpoint: endpoint.clone(),
-                audience: self.audience.clone(),
-                token_endpoint: endpoint,
-            };
-        };
-        let tenant = tenant.unwrap_or(home);
-        let global = if tenant.eq_ignore_ascii_case(home) {
-            self.token_endpoint.clone()
-        } else {
-            format!("{origin}/{tenant}/oauth2/v2.0/token")
-        };
+    /// endpoint when given. Both are checked: a tenant name and a region name (a DNS label)
+    /// cannot take the URL off this cloud.
+    pub fn target(self, tenant: Option<&str>, region: Option<&str>) -> Target {
+        let tenant = tenant.unwrap_or(self.tenant);
         let token_endpoint = match region {
-            Some(region) => crate::region::regional_endpoint(origin, region, tenant),
-            None => global,
+            Some(region) => {
+                let host = crate::region::regional_host(self.host, region);
+                entra_endpoint(&format!("{}://{host}", self.scheme), tenant)
+            }
+            // The configured tenant's endpoint may be auth.authorityMetadata's.
+            None if tenant.eq_ignore_ascii_case(self.tenant) => {
+                self.authority.token_endpoint.clone()
+            }
+            None => entra_endpoint(self.origin, tenant),
         };
         Target {
             tenant: Some(tenant.to_owned()),
-            key_endpoint: format!("{origin}/{}/oauth2/v2.0/token", tenant.to_ascii_lowercase()),
+            key_endpoint: entra_endpoint(self.origin, &tenant.to_ascii_lowercase()),
             audience: token_endpoint.clone(),
             token_endpoint,
         }
@@ -77,8 +80,8 @@ impl Authority {
     /// `authority_not_allowed` for another host or port than the configured authority's: the
     /// credential only goes to the configured identity provider; `invalid_authority` for a
     /// malformed URL, `tenant_required` for common/organizations/consumers.
-    pub fn request_tenant(&self, authority: &str) -> Result<String, Error> {
-        let own = self.origin.as_deref().unwrap_or_default();
+    pub fn request_tenant(self, authority: &str) -> Result<String, Error> {
+        let own = self.origin;
         let on_own_origin = authority
             .get(..own.len())
             .is_some_and(|prefix| prefix.eq_ignore_ascii_case(own))
@@ -96,6 +99,54 @@ impl Authority {
         }
         let url = Url::parse("authority", authority)?;
         tenant_of(&url, authority, "authority")
+    }
+}
+
+/// Entra's token endpoint for `tenant` on the cloud at `origin`.
+fn entra_endpoint(origin: &str, tenant: &str) -> String {
+    format!("{origin}/{tenant}/oauth2/v2.0/token")
+}
+
+impl Authority {
+    /// The admin-consent URL for `client_id` on this authority's cloud; `None` off Entra.
+    pub fn consent_url(&self, client_id: &str) -> Option<String> {
+        let entra = self.as_entra()?;
+        admin_consent_url_at(entra.origin, entra.tenant, client_id, None).ok()
+    }
+
+    /// Its Entra parts; `None` for a generic OAuth server, which has no tenants or regions.
+    pub fn as_entra(&self) -> Option<Entra<'_>> {
+        let (Some(tenant), Some(origin)) = (self.tenant.as_deref(), self.origin.as_deref()) else {
+            return None;
+        };
+        // Entra origins are built by `Url::origin`, so they always have the separator.
+        let (scheme, host) = origin.split_once("://").unwrap_or(("https", origin));
+        Some(Entra {
+            authority: self,
+            tenant,
+            origin,
+            scheme,
+            host,
+        })
+    }
+
+    /// The target of a request for `tenant` in `region` ([`Entra::target`]). A generic
+    /// server's URL fixes where tokens come from: requests naming a tenant or region are
+    /// refused before this ([`crate::config::ClientConfig::request_target`]).
+    pub fn target(&self, tenant: Option<&str>, region: Option<&str>) -> Target {
+        if let Some(entra) = self.as_entra() {
+            return entra.target(tenant, region);
+        }
+        debug_assert!(
+            tenant.is_none() && region.is_none(),
+            "a tenant or region reached a generic authority's target"
+        );
+        Target {
+            tenant: None,
+            key_endpoint: self.token_endpoint.clone(),
+            audience: self.audience.clone(),
+            token_endpoint: self.token_endpoint.clone(),
+        }
     }
 
     /// True for Entra authorities, which get Entra's scope and credential rules.
@@ -151,7 +202,7 @@ impl Authority {
 
     /// The Entra authority of a checked `tenant` on the cloud at `origin`.
     fn on_entra(origin: String, tenant: String) -> Self {
-        let token_endpoint = format!("{origin}/{tenant}/oauth2/v2.0/token");
+        let token_endpoint = entra_endpoint(&origin, &tenant);
         Authority {
             audience: token_endpoint.clone(),
             token_endpoint,

@@ -16,7 +16,6 @@ use crate::credential::JwsAlg;
 use crate::envelope::{self, OpenError, SealingKey, NONCE_LEN};
 use crate::error::{Error, ServerDetails};
 use crate::input::RequestInput;
-use crate::region::Region;
 use crate::request::{token_request, HttpRequest, TokenRequestInput};
 use crate::response::{parse_token_response, HttpResponse, MAX_WINDOW_MS};
 use crate::retry::Next;
@@ -167,22 +166,11 @@ impl<T: TokenText> Client<T> {
             None => self.capability_claims.clone(),
         };
         let config = &self.config;
-        let tenant = config.allowed_tenants.resolve(
-            &config.authority,
+        let target = config.request_target(
             raw.tenant_id.as_deref(),
             raw.authority.as_deref(),
+            raw.azure_region.as_deref(),
         )?;
-        let region = match &raw.azure_region {
-            Some(_) if !config.authority.is_entra() => {
-                return Err(Error::config(
-                    "tenant_not_supported",
-                    "azureRegion chooses an Entra regional endpoint, and this app has auth.tokenEndpoint: remove it",
-                ))
-            }
-            Some(r) => Region::parse(r, "azureRegion", config.detected_region.as_deref())?,
-            None => config.region.clone(),
-        };
-        let target = config.authority.target(tenant.as_deref(), region.name());
         Ok(Prepared {
             key: cache_key(&target, &config.client_id, &self.capability_key, &scopes),
             target,

@@ -6,7 +6,7 @@ mod msal;
 
 pub use msal::Logger;
 
-use crate::authority::Authority;
+use crate::authority::{Authority, Target};
 use crate::credential::CertificateCredential;
 use crate::error::Error;
 use crate::input::{self, AuthInput, CacheInput, ConfigInput, Handle, SystemInput};
@@ -206,12 +206,8 @@ impl ClientConfig {
             .as_ref()
             .is_some_and(|c| c.x5c.is_some());
         let client_capabilities = auth.client_capabilities.clone().unwrap_or_default();
-        let allowed_tenants = AllowedTenants::parse(auth.allowed_tenants.as_deref())?;
-        let detected_region = region::from_environment(env.region_name.as_deref());
-        let region = match &auth.azure_region {
-            Some(r) => Region::parse(r, "auth.azureRegion", detected_region.as_deref())?,
-            None => Region::Global,
-        };
+        // Before their values are read: with auth.tokenEndpoint the fix is removing them, whatever
+        // they hold.
         if !authority.is_entra() && (auth.allowed_tenants.is_some() || auth.azure_region.is_some())
         {
             return Err(Error::config(
@@ -220,6 +216,12 @@ impl ClientConfig {
                  auth.tokenEndpoint: remove them",
             ));
         }
+        let allowed_tenants = AllowedTenants::parse(auth.allowed_tenants.as_deref())?;
+        let detected_region = region::from_environment(env.region_name.as_deref());
+        let region = match &auth.azure_region {
+            Some(r) => Region::parse(r, "auth.azureRegion", detected_region.as_deref())?,
+            None => Region::Global,
+        };
         let (credential, assertion) = credential(auth, authority.is_entra())?;
         if send_x5c && !has_chain {
             return Err(Error::config(
@@ -315,6 +317,43 @@ impl ClientConfig {
             assertion,
         };
         Ok((config, handles))
+    }
+
+    /// Where a request's token comes from: the tenant it names (`tenantId`, or msal-node's
+    /// `authority`) and the region (`azureRegion`, else `auth.azureRegion`). The one place a
+    /// request's Entra-only options are refused off Entra: a generic server's URL fixes where
+    /// tokens come from.
+    ///
+    /// # Errors
+    /// `tenant_not_supported` when the app has `auth.tokenEndpoint`; as
+    /// [`AllowedTenants::resolve`] and [`Region::parse`] otherwise.
+    pub fn request_target(
+        &self,
+        tenant_id: Option<&str>,
+        authority: Option<&str>,
+        azure_region: Option<&str>,
+    ) -> Result<Target, Error> {
+        let Some(entra) = self.authority.as_entra() else {
+            return match (tenant_id.or(authority), azure_region) {
+                (None, None) => Ok(self.authority.target(None, None)),
+                (Some(_), _) => Err(Error::config(
+                    "tenant_not_supported",
+                    "tenantId and authority choose an Entra tenant, and this app has auth.tokenEndpoint (any OAuth \
+                     2.0 server), whose URL fixes where tokens come from: remove them from the request, or configure \
+                     auth.authority",
+                )),
+                (None, Some(_)) => Err(Error::config(
+                    "tenant_not_supported",
+                    "azureRegion chooses an Entra regional endpoint, and this app has auth.tokenEndpoint: remove it",
+                )),
+            };
+        };
+        let tenant = self.allowed_tenants.resolve(entra, tenant_id, authority)?;
+        let region = match azure_region {
+            Some(r) => Region::parse(r, "azureRegion", self.detected_region.as_deref())?,
+            None => self.region.clone(),
+        };
+        Ok(entra.target(tenant.as_deref(), region.name()))
     }
 }
 
@@ -472,6 +511,67 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.message(), "auth.clientSecret must be a string");
         assert!(!format!("{err:?}").contains("SECRET-PEM"));
+    }
+
+    #[test]
+    fn request_tenants_and_regions_only_on_entra() {
+        let generic = ClientConfig::from_json(
+            r#"{"auth":{"clientId":"c","tokenEndpoint":"https://idp.example/token","clientSecret":"s"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            generic
+                .request_target(None, None, None)
+                .unwrap()
+                .token_endpoint,
+            "https://idp.example/token"
+        );
+        for (tenant_id, authority) in [
+            (Some("t2"), None),
+            (None, Some("https://login.microsoftonline.com/t2")),
+        ] {
+            let err = generic
+                .request_target(tenant_id, authority, Some("westus2"))
+                .unwrap_err();
+            assert_eq!(
+                (err.code(), err.message()),
+                (
+                    "tenant_not_supported",
+                    "tenantId and authority choose an Entra tenant, and this app has auth.tokenEndpoint (any OAuth \
+                     2.0 server), whose URL fixes where tokens come from: remove them from the request, or configure \
+                     auth.authority"
+                )
+            );
+        }
+        let err = generic.request_target(None, None, Some("BAD")).unwrap_err();
+        assert_eq!(
+            (err.code(), err.message()),
+            (
+                "tenant_not_supported",
+                "azureRegion chooses an Entra regional endpoint, and this app has auth.tokenEndpoint: remove it"
+            )
+        );
+
+        let entra = ClientConfig::from_json(
+            r#"{"auth":{"clientId":"c","authority":"https://login.microsoftonline.com/t1","clientSecret":"s","allowedTenants":["*"],"azureRegion":"westus2"}}"#,
+        )
+        .unwrap();
+        let target = entra.request_target(Some("T2"), None, None).unwrap();
+        assert_eq!(
+            target.token_endpoint,
+            "https://westus2.login.microsoft.com/T2/oauth2/v2.0/token"
+        );
+        assert_eq!(
+            target.key_endpoint,
+            "https://login.microsoftonline.com/t2/oauth2/v2.0/token"
+        );
+        assert_eq!(
+            entra
+                .request_target(None, None, Some("BAD"))
+                .unwrap_err()
+                .code(),
+            "invalid_region"
+        );
     }
 
     #[test]

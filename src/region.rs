@@ -1,6 +1,6 @@
 //! Entra's regional token endpoints (`azureRegion`): a region name, `TryAutoDetect` from the
 //! `REGION_NAME` environment variable Azure hosting sets (nothing is probed over the network),
-//! and the regional URL for each cloud host.
+//! and the regional host for each cloud.
 
 use crate::error::Error;
 
@@ -79,16 +79,14 @@ fn is_region(value: &str) -> bool {
         && !value.ends_with('-')
 }
 
-/// The regional token endpoint of `tenant` on the cloud at `origin` (`https://<host>`):
-/// `<region>.login.microsoft.com` for the public cloud's hosts, `<region>.<host>` elsewhere.
-pub fn regional_endpoint(origin: &str, region: &str, tenant: &str) -> String {
-    let (scheme, host) = origin.split_once("://").unwrap_or(("https", origin));
-    let regional = if PUBLIC_CLOUD_HOSTS.contains(&host) {
+/// The host of `region`'s endpoints on the cloud at `host`: `<region>.login.microsoft.com` for
+/// the public cloud's hosts, `<region>.<host>` elsewhere.
+pub fn regional_host(host: &str, region: &str) -> String {
+    if PUBLIC_CLOUD_HOSTS.contains(&host) {
         format!("{region}.login.microsoft.com")
     } else {
         format!("{region}.{host}")
-    };
-    format!("{scheme}://{regional}/{tenant}/oauth2/v2.0/token")
+    }
 }
 
 #[cfg(test)]
@@ -97,18 +95,24 @@ mod tests {
 
     #[test]
     fn regional_urls_per_cloud() {
+        let regional = |authority: &str, region: &str| {
+            crate::authority::Authority::entra(authority)
+                .unwrap()
+                .target(None, Some(region))
+                .token_endpoint
+        };
         for host in PUBLIC_CLOUD_HOSTS {
             assert_eq!(
-                regional_endpoint(&format!("https://{host}"), "westus2", "contoso.com"),
+                regional(&format!("https://{host}/contoso.com"), "westus2"),
                 "https://westus2.login.microsoft.com/contoso.com/oauth2/v2.0/token"
             );
         }
         assert_eq!(
-            regional_endpoint("https://login.microsoftonline.us", "usgovvirginia", "t"),
+            regional("https://login.microsoftonline.us/t", "usgovvirginia"),
             "https://usgovvirginia.login.microsoftonline.us/t/oauth2/v2.0/token"
         );
         assert_eq!(
-            regional_endpoint("https://login.chinacloudapi.cn", "chinaeast2", "t"),
+            regional("https://login.chinacloudapi.cn/t", "chinaeast2"),
             "https://chinaeast2.login.chinacloudapi.cn/t/oauth2/v2.0/token"
         );
     }

@@ -3,7 +3,7 @@
 //! may name only the configured tenant or one of `auth.allowedTenants` (`["*"]` for any), and
 //! the credential only ever goes to the configured authority's host.
 
-use crate::authority::{is_tenant_name, tenant_name, Authority};
+use crate::authority::{is_tenant_name, tenant_name, Entra};
 use crate::error::Error;
 
 /// `auth.allowedTenants`, checked.
@@ -40,33 +40,25 @@ impl AllowedTenants {
     }
 
     /// The tenant a request asks for with `tenant_id` and/or `authority` (msal-node's form);
-    /// `None` for the configured one.
+    /// `None` for the configured one. Only an Entra authority has tenants to choose: a generic
+    /// one has no [`Entra`] to pass.
     ///
     /// # Errors
-    /// `tenant_not_supported` off Entra, `tenant_required` for common/organizations/consumers,
-    /// `authority_not_allowed` for another host, `tenant_not_allowed` for a tenant neither
-    /// configured nor allowed, `invalid_request` for a malformed or contradictory pair.
+    /// `tenant_required` for common/organizations/consumers, `authority_not_allowed` for
+    /// another host, `tenant_not_allowed` for a tenant neither configured nor allowed,
+    /// `invalid_request` for a malformed or contradictory pair.
     pub fn resolve(
         &self,
-        authority: &Authority,
+        entra: Entra<'_>,
         tenant_id: Option<&str>,
         request_authority: Option<&str>,
     ) -> Result<Option<String>, Error> {
         if tenant_id.is_none() && request_authority.is_none() {
             return Ok(None);
         }
-        let (Some(home), Some(origin)) = (&authority.tenant, &authority.origin) else {
-            return Err(Error::config(
-                "tenant_not_supported",
-                "tenantId and authority choose an Entra tenant, and this app has auth.tokenEndpoint (any OAuth 2.0 \
-                 server), whose URL fixes where tokens come from: remove them from the request, or configure \
-                 auth.authority",
-            ));
-        };
-        let host = origin.split_once("://").map_or(origin.as_str(), |(_, h)| h);
         let from_id = tenant_id
             .map(|t| {
-                tenant_name(t, "tenantId", host, || {
+                tenant_name(t, "tenantId", entra.host, || {
                     Error::config(
                         "invalid_request",
                         "tenantId must be a tenant id (a GUID) or a domain such as contoso.onmicrosoft.com",
@@ -76,7 +68,7 @@ impl AllowedTenants {
             .transpose()?
             .map(str::to_owned);
         let from_authority = request_authority
-            .map(|a| authority.request_tenant(a))
+            .map(|a| entra.request_tenant(a))
             .transpose()?;
         let tenant = match (from_id, from_authority) {
             (Some(a), Some(b)) if !a.eq_ignore_ascii_case(&b) => {
@@ -89,6 +81,7 @@ impl AllowedTenants {
             (None, None) => return Ok(None),
         };
         let lower = tenant.to_ascii_lowercase();
+        let home = entra.tenant;
         if lower == home.to_ascii_lowercase() || self.any || self.listed.contains(&lower) {
             return Ok(Some(tenant));
         }
@@ -105,25 +98,27 @@ impl AllowedTenants {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authority::Authority;
 
-    fn entra() -> Authority {
+    fn home() -> Authority {
         Authority::entra("https://login.microsoftonline.com/home.example").unwrap()
     }
 
     #[test]
     fn the_home_tenant_listed_ones_and_the_wildcard() {
         let none = AllowedTenants::parse(None).unwrap();
-        let a = entra();
-        assert_eq!(none.resolve(&a, None, None).unwrap(), None);
+        let home = home();
+        let a = home.as_entra().unwrap();
+        assert_eq!(none.resolve(a, None, None).unwrap(), None);
         assert_eq!(
-            none.resolve(&a, Some("HOME.example"), None)
+            none.resolve(a, Some("HOME.example"), None)
                 .unwrap()
                 .as_deref(),
             Some("HOME.example"),
             "the configured tenant, any case"
         );
         assert_eq!(
-            none.resolve(&a, Some("fabrikam.com"), None)
+            none.resolve(a, Some("fabrikam.com"), None)
                 .unwrap_err()
                 .code(),
             "tenant_not_allowed"
@@ -131,20 +126,20 @@ mod tests {
         let listed = AllowedTenants::parse(Some(&["Fabrikam.com".to_owned()])).unwrap();
         assert_eq!(
             listed
-                .resolve(&a, Some("fabrikam.COM"), None)
+                .resolve(a, Some("fabrikam.COM"), None)
                 .unwrap()
                 .as_deref(),
             Some("fabrikam.COM")
         );
         assert_eq!(
             listed
-                .resolve(&a, Some("other.com"), None)
+                .resolve(a, Some("other.com"), None)
                 .unwrap_err()
                 .code(),
             "tenant_not_allowed"
         );
         let any = AllowedTenants::parse(Some(&["*".to_owned()])).unwrap();
-        assert!(any.resolve(&a, Some("anyone.example"), None).is_ok());
+        assert!(any.resolve(a, Some("anyone.example"), None).is_ok());
         assert_eq!(
             AllowedTenants::parse(Some(&["a/b".to_owned()]))
                 .unwrap_err()
@@ -156,9 +151,10 @@ mod tests {
     #[test]
     fn request_authorities_stay_on_the_configured_host() {
         let any = AllowedTenants::parse(Some(&["*".to_owned()])).unwrap();
-        let a = entra();
+        let home = home();
+        let a = home.as_entra().unwrap();
         assert_eq!(
-            any.resolve(&a, None, Some("https://LOGIN.microsoftonline.com/t2"))
+            any.resolve(a, None, Some("https://LOGIN.microsoftonline.com/t2"))
                 .unwrap()
                 .as_deref(),
             Some("t2")
@@ -169,12 +165,12 @@ mod tests {
             "http://login.microsoftonline.com/t2",
             "https://evil.example/t2",
         ] {
-            let err = any.resolve(&a, None, Some(other)).unwrap_err();
+            let err = any.resolve(a, None, Some(other)).unwrap_err();
             assert_eq!(err.code(), "authority_not_allowed", "{other}");
         }
         assert_eq!(
             any.resolve(
-                &a,
+                a,
                 None,
                 Some("https://login.microsoftonline.com/organizations")
             )
@@ -183,19 +179,21 @@ mod tests {
             "tenant_required"
         );
         assert_eq!(
-            any.resolve(&a, Some("common"), None).unwrap_err().code(),
+            any.resolve(a, Some("common"), None).unwrap_err().code(),
             "tenant_required"
         );
         assert_eq!(
-            any.resolve(&a, Some("t2"), Some("https://login.microsoftonline.com/t3"))
+            any.resolve(a, Some("t2"), Some("https://login.microsoftonline.com/t3"))
                 .unwrap_err()
                 .code(),
             "invalid_request"
         );
-        let generic = Authority::generic("https://idp.example/token", None).unwrap();
-        assert_eq!(
-            any.resolve(&generic, Some("t2"), None).unwrap_err().code(),
-            "tenant_not_supported"
+        assert!(
+            Authority::generic("https://idp.example/token", None)
+                .unwrap()
+                .as_entra()
+                .is_none(),
+            "a generic authority has no tenants to resolve (ClientConfig::request_target refuses them)"
         );
     }
 }

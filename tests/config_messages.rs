@@ -277,3 +277,22 @@ fn cloud_options_are_refused_by_their_own_names() {
         "https://login.microsoftonline.us/contoso.us/oauth2/v2.0/token"
     );
 }
+
+#[test]
+fn entra_only_options_are_refused_before_their_values_are_read() {
+    let want = (
+        "invalid_config".to_owned(),
+        "auth.allowedTenants and auth.azureRegion are for Entra authorities (auth.authority); this app has \
+         auth.tokenEndpoint: remove them"
+            .to_owned(),
+    );
+    for extra in [r#""azureRegion":"BAD""#, r#""allowedTenants":["a/b"]"#] {
+        assert_eq!(
+            err(&format!(
+                r#"{{"auth":{{"clientId":"c","tokenEndpoint":"https://idp.example/token","clientSecret":"s",{extra}}}}}"#
+            )),
+            want,
+            "{extra}"
+        );
+    }
+}
