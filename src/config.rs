@@ -425,59 +425,51 @@ fn credential<H: Handle>(
     auth: AuthInput<H>,
     entra: bool,
 ) -> Result<(Credential, Option<H>), Error> {
-    let given = [
-        auth.client_secret.is_some(),
-        auth.client_certificate.is_some(),
-        auth.client_assertion.is_some(),
-    ];
-    if given.iter().filter(|g| **g).count() != 1 {
-        return Err(Error::config(
-            "invalid_credential",
-            "set exactly one of auth.clientSecret, auth.clientCertificate and auth.clientAssertion",
-        ));
-    }
-    let method = match auth.client_auth_method.as_deref() {
-        None | Some("client_secret_post") => AuthMethod::Post,
-        Some("client_secret_basic") => AuthMethod::Basic,
-        Some(other) => {
-            return Err(Error::config(
-                "invalid_config",
-                format!("auth.clientAuthMethod must be \"client_secret_post\" or \"client_secret_basic\", got {other:?}"),
-            ))
+    let method = auth.client_auth_method.as_deref();
+    match (
+        auth.client_secret,
+        &auth.client_certificate,
+        auth.client_assertion,
+    ) {
+        (Some(secret), None, None) => {
+            let method = match method {
+                None | Some("client_secret_post") => AuthMethod::Post,
+                Some("client_secret_basic") => AuthMethod::Basic,
+                Some(other) => {
+                    return Err(Error::config(
+                        "invalid_config",
+                        format!("auth.clientAuthMethod must be \"client_secret_post\" or \"client_secret_basic\", got {other:?}"),
+                    ))
+                }
+            };
+            if secret.secret().is_empty() {
+                return Err(Error::config(
+                    "invalid_credential",
+                    "auth.clientSecret is empty: copy the secret's Value from Certificates & secrets",
+                ));
+            }
+            Ok((Credential::Secret { secret, method }, None))
         }
-    };
-    if auth.client_auth_method.is_some() && auth.client_secret.is_none() {
-        return Err(Error::config(
+        (None, Some(_), None) | (None, None, Some(_)) if method.is_some() => Err(Error::config(
             "invalid_config",
             "auth.clientAuthMethod applies to auth.clientSecret only: remove it",
-        ));
-    }
-    if let Some(secret) = auth.client_secret {
-        if secret.secret().is_empty() {
-            return Err(Error::config(
-                "invalid_credential",
-                "auth.clientSecret is empty: copy the secret's Value from Certificates & secrets",
-            ));
+        )),
+        (None, Some(cert), None) => {
+            let cert = CertificateCredential::parse(cert, entra)?;
+            Ok((Credential::Certificate(Box::new(cert)), None))
         }
-        return Ok((Credential::Secret { secret, method }, None));
-    }
-    if let Some(cert) = &auth.client_certificate {
-        let cert = CertificateCredential::parse(cert, entra)?;
-        return Ok((Credential::Certificate(Box::new(cert)), None));
-    }
-    let Some(assertion) = auth.client_assertion else {
-        return Err(Error::config(
+        (None, None, Some(assertion)) => match assertion.text() {
+            Some(jwt) if jwt.is_empty() => Err(Error::config(
+                "invalid_credential",
+                "auth.clientAssertion is empty: pass a signed JWT or a function that returns one",
+            )),
+            Some(jwt) => Ok((Credential::StaticAssertion(ClientSecret::new(jwt)), None)),
+            None => Ok((Credential::AssertionCallback, Some(assertion))),
+        },
+        _ => Err(Error::config(
             "invalid_credential",
             "set exactly one of auth.clientSecret, auth.clientCertificate and auth.clientAssertion",
-        ));
-    };
-    match assertion.text() {
-        Some(jwt) if jwt.is_empty() => Err(Error::config(
-            "invalid_credential",
-            "auth.clientAssertion is empty: pass a signed JWT or a function that returns one",
         )),
-        Some(jwt) => Ok((Credential::StaticAssertion(ClientSecret::new(jwt)), None)),
-        None => Ok((Credential::AssertionCallback, Some(assertion))),
     }
 }
 
