@@ -296,3 +296,26 @@ fn entra_only_options_are_refused_before_their_values_are_read() {
         );
     }
 }
+
+#[test]
+fn a_failed_read_names_what_was_expected() {
+    let auth = |extra: &str| {
+        err(&format!(
+            r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"s",{extra}}}}}"#
+        ))
+        .1
+    };
+    assert_eq!(
+        auth(r#""clientCapabilities":["cp1",2]"#),
+        "auth.clientCapabilities must be an array of strings"
+    );
+    assert_eq!(
+        auth(r#""clientCapabilities":"cp1""#),
+        "auth.clientCapabilities must be an array of strings"
+    );
+    assert_eq!(auth(r#""sendX5C":"yes""#), "auth.sendX5C must be a boolean");
+    assert_eq!(
+        err(&format!(r#"{{"auth":{{"clientId":"c","authority":"{GRAPH}","clientSecret":"s"}},"system":{{"maxRetries":2.5}}}}"#)).1,
+        "system.maxRetries must be a whole number from 0 to 10"
+    );
+}

@@ -10,7 +10,7 @@
 //! - leaves and values kept as they are (functions, bindings) go to the source's own
 //!   deserializer, so serde-wasm-bindgen does the reading in JavaScript.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::de::{self, DeserializeSeed, Deserializer, Expected, MapAccess, SeqAccess, Visitor};
 
@@ -114,6 +114,8 @@ impl fmt::Display for Path {
 /// The strict reader of `source`; `root` is what messages call the whole value ("config").
 pub struct Strict<S> {
     source: S,
+    /// `source.kind()`, asked once: in the shell each answer is several calls into JavaScript.
+    kind: Kind,
     at: Path,
 }
 
@@ -121,6 +123,7 @@ impl<S: Source> Strict<S> {
     /// Reads `source` as the top-level object called `root` in messages.
     pub fn new(source: S, root: &'static str) -> Self {
         Strict {
+            kind: source.kind(),
             source,
             at: Path {
                 root,
@@ -130,7 +133,7 @@ impl<S: Source> Strict<S> {
     }
 
     fn wrong(&self, expected: &dyn Expected) -> InputError {
-        self.at.wrong(self.source.kind(), expected)
+        self.at.wrong(self.kind, expected)
     }
 
     /// Hands a leaf of the right kind to the source's deserializer. Its errors come from the
@@ -141,11 +144,64 @@ impl<S: Source> Strict<S> {
         visitor: V,
         read: impl FnOnce(S::Leaf, V) -> Result<V::Value, <S::Leaf as Deserializer<'de>>::Error>,
     ) -> Result<V::Value, InputError> {
-        if !kinds.contains(&self.source.kind()) {
+        if !kinds.contains(&self.kind) {
             return Err(self.wrong(&visitor));
         }
-        let message = self.wrong(&visitor);
-        read(self.source.leaf(), visitor).map_err(|_| message)
+        let expected = Expecting::of(&visitor);
+        let Strict { source, kind, at } = self;
+        read(source.leaf(), visitor).map_err(|_| at.wrong(kind, &expected))
+    }
+}
+
+/// What a visitor expects, taken before the visitor goes to the source (which consumes it) so
+/// that a failed read can still say it. Kept on the stack: a successful read, the common case,
+/// allocates nothing; an expectation longer than the buffer moves to the heap.
+struct Expecting {
+    buf: [u8; 64],
+    len: usize,
+    spilled: Option<String>,
+}
+
+impl Expecting {
+    fn of(expected: &dyn Expected) -> Self {
+        let mut text = Expecting {
+            buf: [0; 64],
+            len: 0,
+            spilled: None,
+        };
+        // `write_str` below never fails.
+        let _ = write!(text, "{expected}");
+        text
+    }
+
+    fn as_str(&self) -> &str {
+        match &self.spilled {
+            Some(text) => text,
+            // Only whole `str`s are copied in, so the bytes are UTF-8.
+            None => std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default(),
+        }
+    }
+}
+
+impl fmt::Write for Expecting {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if let Some(text) = &mut self.spilled {
+            text.push_str(s);
+        } else if let Some(room) = self.buf.get_mut(self.len..self.len + s.len()) {
+            room.copy_from_slice(s.as_bytes());
+            self.len += s.len();
+        } else {
+            let mut text = self.as_str().to_owned();
+            text.push_str(s);
+            self.spilled = Some(text);
+        }
+        Ok(())
+    }
+}
+
+impl Expected for Expecting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -195,7 +251,7 @@ impl<'de, S: Source> Deserializer<'de> for Strict<S> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
-        match self.source.kind() {
+        match self.kind {
             Kind::Missing | Kind::Null => visitor.visit_none(),
             _ => visitor.visit_some(self),
         }
@@ -216,22 +272,25 @@ impl<'de, S: Source> Deserializer<'de> for Strict<S> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, InputError> {
-        let message = self.wrong(&visitor);
-        self.source
+        let expected = Expecting::of(&visitor);
+        let Strict { source, kind, at } = self;
+        source
             .leaf()
             .deserialize_tuple_struct(name, len, visitor)
-            .map_err(|_| message)
+            .map_err(|_| at.wrong(kind, &expected))
     }
 
     /// Any problem with an item is reported for the whole array, as what its visitor expects
     /// ("scopes must be an array of strings").
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
-        if self.source.kind() != Kind::Array {
+        if self.kind != Kind::Array {
             return Err(self.wrong(&visitor));
         }
-        let message = self.wrong(&visitor);
+        let expected = Expecting::of(&visitor);
         let items = self.source.items().into_iter();
-        visitor.visit_seq(Items { items }).map_err(|_| message)
+        visitor
+            .visit_seq(Items { items })
+            .map_err(|_| self.at.wrong(self.kind, &expected))
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -241,7 +300,7 @@ impl<'de, S: Source> Deserializer<'de> for Strict<S> {
         visitor: V,
     ) -> Result<V::Value, InputError> {
         self.at
-            .check_object(self.source.kind(), self.source.names(), fields)?;
+            .check_object(self.kind, self.source.names(), fields)?;
         visitor.visit_map(Fields {
             source: self.source,
             at: self.at,
@@ -255,7 +314,7 @@ impl<'de, S: Source> Deserializer<'de> for Strict<S> {
     }
 
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
-        match self.source.kind() {
+        match self.kind {
             Kind::Missing | Kind::Null => visitor.visit_unit(),
             _ => Err(self.wrong(&visitor)),
         }
@@ -315,12 +374,14 @@ impl<'de, S: Source> MapAccess<'de> for Fields<S> {
         seed: K,
     ) -> Result<Option<K::Value>, InputError> {
         for name in self.fields.by_ref() {
-            let value = self.source.field(name);
-            if value.kind() == Kind::Missing {
+            let source = self.source.field(name);
+            let kind = source.kind();
+            if kind == Kind::Missing {
                 continue;
             }
             self.next = Some(Strict {
-                source: value,
+                source,
+                kind,
                 at: self.at.child(name),
             });
             return seed
@@ -357,5 +418,30 @@ impl<'de, S: Source> SeqAccess<'de> for Items<S> {
             Some(item) => seed.deserialize(Strict::new(item, "item")).map(Some),
             None => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expectations_longer_than_the_buffer_are_kept_whole() {
+        struct Long;
+        impl Expected for Long {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a value described at some length, ")?;
+                f.write_str("longer than the sixty-four bytes kept on the stack")
+            }
+        }
+        let text = Expecting::of(&Long);
+        assert!(text.spilled.is_some());
+        assert_eq!(
+            text.as_str(),
+            "a value described at some length, longer than the sixty-four bytes kept on the stack"
+        );
+        let short = Expecting::of(&"a string");
+        assert!(short.spilled.is_none());
+        assert_eq!(short.as_str(), "a string");
     }
 }
