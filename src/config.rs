@@ -9,7 +9,7 @@ pub use msal::Logger;
 use crate::authority::{Authority, Target};
 use crate::credential::CertificateCredential;
 use crate::error::Error;
-use crate::input::{self, AuthInput, CacheInput, ConfigInput, Handle, SystemInput};
+use crate::input::{self, AuthInput, ConfigInput, Handle, SystemInput};
 use crate::region::{self, Region};
 use crate::retry::{RetryPolicy, ENTRA_FLOOR_MS, GENERIC_FLOOR_MS};
 use crate::secret::ClientSecret;
@@ -53,39 +53,6 @@ pub struct Handles<H> {
 pub struct Environment {
     /// `REGION_NAME`, set by Azure hosting: what `azureRegion: "TryAutoDetect"` uses.
     pub region_name: Option<String>,
-}
-
-impl<H> Default for CacheInput<H> {
-    fn default() -> Self {
-        CacheInput {
-            store: None,
-            key_prefix: None,
-            encryption_key: None,
-            memory: None,
-            max_entries: None,
-            cache_plugin: None,
-        }
-    }
-}
-
-impl<H> Default for SystemInput<H> {
-    fn default() -> Self {
-        SystemInput {
-            fetch: None,
-            timeout_ms: None,
-            max_retries: None,
-            deadline_ms: None,
-            expiry_buffer_seconds: None,
-            logger: None,
-            now: None,
-            logger_options: None,
-            network_client: None,
-            disable_internal_retries: None,
-            protocol_mode: None,
-            proxy_url: None,
-            custom_agent_options: None,
-        }
-    }
 }
 
 /// How a client secret is sent (RFC 6749 §2.3.1).

@@ -20,8 +20,9 @@ pub use strict::{InputError, Strict};
 
 use crate::secret::{ClientSecret, PrivateKeyPem};
 
-/// A value the shell keeps as it is. The core only asks whether it is text.
-pub trait Handle: DeserializeOwned {
+/// A value the shell keeps as it is. The core only asks whether it is text. `Default` (JSON
+/// `null`, JavaScript `undefined`) lets the option structs holding handles derive theirs.
+pub trait Handle: DeserializeOwned + Default {
     /// The string, when the value is one (a static `clientAssertion`).
     fn text(&self) -> Option<String>;
 }
@@ -132,7 +133,7 @@ pub struct CertificateInput {
 }
 
 /// `configuration.cache`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(
     rename_all = "camelCase",
     deny_unknown_fields,
@@ -151,7 +152,7 @@ pub struct CacheInput<H> {
 }
 
 /// `configuration.system`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(
     rename_all = "camelCase",
     deny_unknown_fields,
@@ -196,7 +197,7 @@ pub struct LoggerOptionsInput<H> {
 }
 
 /// `acquireTokenByClientCredential(request)`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(
     rename_all = "camelCase",
     deny_unknown_fields,
@@ -216,21 +217,6 @@ pub struct RequestInput<H> {
     pub authority: Option<String>,
     /// Overrides `auth.azureRegion`.
     pub azure_region: Option<String>,
-}
-
-impl<H> Default for RequestInput<H> {
-    fn default() -> Self {
-        RequestInput {
-            scopes: None,
-            skip_cache: None,
-            claims: None,
-            correlation_id: None,
-            wait_until: None,
-            tenant_id: None,
-            authority: None,
-            azure_region: None,
-        }
-    }
 }
 
 /// A request as native tests and fuzzing write it (JSON values for handles).

@@ -140,7 +140,7 @@ fn retry_budget_is_validated() {
 /// A JavaScript-like source for [`input::read`]: JSON, where the test writes "\u0000object" for a
 /// non-plain object (a Buffer, a class instance) and "\u0000function" for a function, as the
 /// shell's source reports them.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 struct Js(serde_json::Value);
 
 impl Source for Js {

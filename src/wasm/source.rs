@@ -77,6 +77,7 @@ impl Source for JsSource {
 }
 
 /// A value kept as it is: a function, a KV binding, a Redis client. Never traversed.
+#[derive(Default)]
 pub(crate) struct JsHandle(pub(crate) JsValue);
 
 impl<'de> Deserialize<'de> for JsHandle {
