@@ -191,8 +191,8 @@ impl CertificateCredential {
         let header = JwtHeader {
             alg: alg.name(),
             typ: "JWT",
-            x5t_s256: (alg == JwsAlg::Ps256)
-                .then_some(self.x5t_s256.as_deref().unwrap_or_default()),
+            // PS256 is chosen exactly when the SHA-256 thumbprint is known (`alg`).
+            x5t_s256: self.x5t_s256.as_deref().filter(|_| alg == JwsAlg::Ps256),
             x5t: (alg != JwsAlg::Ps256)
                 .then_some(self.x5t.as_deref())
                 .flatten(),

@@ -10,13 +10,13 @@ mod source;
 mod strict;
 
 use std::fmt;
-use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 
 pub use source::{Kind, Source};
-pub use strict::{InputError, Strict};
+pub use strict::InputError;
+use strict::Strict;
 
 use crate::secret::{ClientSecret, PrivateKeyPem};
 
@@ -256,7 +256,7 @@ pub struct Whole<const MIN: u64, const MAX: u64>(pub u64);
 
 impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Whole<MIN, MAX> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct WholeVisitor<const MIN: u64, const MAX: u64>(PhantomData<()>);
+        struct WholeVisitor<const MIN: u64, const MAX: u64>;
         impl<'de, const MIN: u64, const MAX: u64> Visitor<'de> for WholeVisitor<MIN, MAX> {
             type Value = Whole<MIN, MAX>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -282,6 +282,6 @@ impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Whole<MIN, MAX> {
                 }
             }
         }
-        d.deserialize_f64(WholeVisitor::<MIN, MAX>(PhantomData))
+        d.deserialize_f64(WholeVisitor::<MIN, MAX>)
     }
 }

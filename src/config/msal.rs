@@ -157,12 +157,12 @@ fn read_system<H>(system: &SystemInput<H>, msal: &mut Msal) -> Result<(), Error>
         }
     }
     if let Some(options) = &system.logger_options {
-        read_logger_options(options, msal)?;
+        read_logger_options(options, msal);
     }
     Ok(())
 }
 
-fn read_logger_options<H>(options: &LoggerOptionsInput<H>, msal: &mut Msal) -> Result<(), Error> {
+fn read_logger_options<H>(options: &LoggerOptionsInput<H>, msal: &mut Msal) {
     if options.logger_callback.is_none() {
         msal.notes.push(
             "system.loggerOptions has no loggerCallback: nothing is logged (as in msal-node)"
@@ -179,7 +179,6 @@ fn read_logger_options<H>(options: &LoggerOptionsInput<H>, msal: &mut Msal) -> R
             "system.loggerOptions.correlationId changes nothing: each request has its own correlation id".to_owned(),
         );
     }
-    Ok(())
 }
 
 /// The logger the configuration asks for.

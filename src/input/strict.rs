@@ -62,9 +62,7 @@ impl Path {
             path,
         }
     }
-}
 
-impl Path {
     /// "{path} must be {expected}", or the BigInt message.
     fn wrong(&self, kind: Kind, expected: &dyn Expected) -> InputError {
         if kind == Kind::BigInt {
@@ -112,7 +110,7 @@ impl fmt::Display for Path {
 }
 
 /// The strict reader of `source`; `root` is what messages call the whole value ("config").
-pub struct Strict<S> {
+pub(super) struct Strict<S> {
     source: S,
     /// `source.kind()`, asked once: in the shell each answer is several calls into JavaScript.
     kind: Kind,
@@ -121,7 +119,7 @@ pub struct Strict<S> {
 
 impl<S: Source> Strict<S> {
     /// Reads `source` as the top-level object called `root` in messages.
-    pub fn new(source: S, root: &'static str) -> Self {
+    pub(super) fn new(source: S, root: &'static str) -> Self {
         Strict {
             kind: source.kind(),
             source,
@@ -218,8 +216,10 @@ macro_rules! leaves {
 impl<'de, S: Source> Deserializer<'de> for Strict<S> {
     type Error = InputError;
 
-    /// Values kept as they are (a handle the shell needs) or read by shape (a lifetime that may
-    /// be a number or a string) go to the source without a kind check.
+    /// Reached by self-describing types, which here are only handles read as JSON values
+    /// (native tests and fuzzing: `H = serde_json::Value`); the shell's handles arrive through
+    /// `deserialize_tuple_struct`. Any kind of data is taken; functions, class instances and
+    /// the rest are refused by kind.
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
         let kinds = [
             Kind::Null,
