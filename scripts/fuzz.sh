@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers of untrusted input (token responses, stored envelopes, PEM keys and chains,
-# configuration, WWW-Authenticate, Retry-After) for SECONDS each
-# (default 60), seeded from tests/fixtures.
+# configuration, WWW-Authenticate, Retry-After, a request's tenantId/authority/azureRegion) for
+# SECONDS each (default 60), seeded from tests/fixtures.
 # cargo fuzz needs a nightly toolchain: installed with rustup when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,15 +17,19 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install cargo-fuzz
 fi
 
-mkdir -p fuzz/corpus/{token_response,envelope,private_key,config,challenge,retry_after}
+mkdir -p fuzz/corpus/{token_response,envelope,private_key,config,challenge,retry_after,request}
 cp tests/fixtures/*.json fuzz/corpus/config/
 printf '{"auth":{"clientId":"c","tokenEndpoint":"https://idp.example/token","clientSecret":"s"},"system":{"timeoutMs":5000,"maxRetries":3,"deadlineMs":20000}}' > fuzz/corpus/config/retry-seed
 cp tests/fixtures/keys/*.pem fuzz/corpus/private_key/
 printf 'ee1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' > fuzz/corpus/envelope/seed
 printf 'Bearer realm="", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="' > fuzz/corpus/challenge/seed
+# tenantId, authority, azureRegion: one line each, "-" for none.
+printf 'fabrikam.example\n-\n-' > fuzz/corpus/request/tenant-id
+printf -- '-\nhttps://login.microsoftonline.com/fabrikam.example\nwestus2' > fuzz/corpus/request/authority-region
+printf 'Fabrikam.example\nhttps://LOGIN.microsoftonline.com/fabrikam.example/\nTryAutoDetect' > fuzz/corpus/request/both
 
 cd fuzz
-for target in token_response envelope private_key config challenge retry_after; do
+for target in token_response envelope private_key config challenge retry_after request; do
   echo "fuzzing $target for ${SECONDS_EACH}s"
   cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$SECONDS_EACH" 2>&1 \
     | grep -E "^(Done|#[0-9]+ *DONE)|ERROR|panicked|SUMMARY|crash-" || true
