@@ -279,6 +279,25 @@ fn cloud_options_are_refused_by_their_own_names() {
 }
 
 #[test]
+fn an_azure_cloud_options_tenant_without_an_instance_is_noted_not_ignored() {
+    let c = ClientConfig::from_json(
+        r#"{"auth":{"clientId":"c","authority":"https://login.microsoftonline.com/t1","azureCloudOptions":{"tenant":"contoso.us"},"clientSecret":"s"}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        c.authority.token_endpoint,
+        "https://login.microsoftonline.com/t1/oauth2/v2.0/token"
+    );
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.starts_with("auth.azureCloudOptions.tenant changes nothing")),
+        "{:?}",
+        c.notes
+    );
+}
+
+#[test]
 fn entra_only_options_are_refused_before_their_values_are_read() {
     let want = (
         "invalid_config".to_owned(),

@@ -230,6 +230,12 @@ fn read_auth<H>(auth: &AuthInput<H>, msal: &mut Msal) -> Result<(), Error> {
                         .to_owned(),
                 );
             }
+        } else if cloud.tenant.is_some() {
+            msal.notes.push(
+                "auth.azureCloudOptions.tenant changes nothing without an azureCloudInstance (None, as in msal-node): \
+                 auth.authority is used; set azureCloudInstance to use the tenant"
+                    .to_owned(),
+            );
         }
     }
     if let Some(metadata) = &auth.authority_metadata {
