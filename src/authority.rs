@@ -54,16 +54,19 @@ impl Entra<'_> {
     /// endpoint when given. Both are checked: a tenant name and a region name (a DNS label)
     /// cannot take the URL off this cloud.
     pub fn target(self, tenant: Option<&str>, region: Option<&str>) -> Target {
-        let tenant = tenant.unwrap_or(self.tenant);
+        // Tenant names are case-insensitive: the configured tenant in another case is the
+        // configured tenant, spelled as configured in the endpoint and the result alike.
+        let tenant = match tenant {
+            Some(t) if !t.eq_ignore_ascii_case(self.tenant) => t,
+            _ => self.tenant,
+        };
         let token_endpoint = match region {
             Some(region) => {
                 let host = crate::region::regional_host(self.host, region);
                 entra_endpoint(&format!("{}://{host}", self.scheme), tenant)
             }
             // The configured tenant's endpoint may be auth.authorityMetadata's.
-            None if tenant.eq_ignore_ascii_case(self.tenant) => {
-                self.authority.token_endpoint.clone()
-            }
+            None if tenant == self.tenant => self.authority.token_endpoint.clone(),
             None => entra_endpoint(self.origin, tenant),
         };
         Target {
@@ -487,6 +490,25 @@ mod tests {
         );
         assert_eq!(a.tenant.as_deref(), Some("contoso.onmicrosoft.com"));
         assert_eq!(a.audience, a.token_endpoint);
+    }
+
+    #[test]
+    fn the_configured_tenant_in_another_case_is_the_configured_tenant() {
+        // Found by the request fuzz target: the endpoint was the configured tenant's while
+        // the result named the caller's spelling.
+        let a = Authority::entra("https://login.microsoftonline.com/home.example").unwrap();
+        let t = a.target(Some("HOME.example"), None);
+        assert_eq!(t.tenant.as_deref(), Some("home.example"));
+        assert_eq!(
+            t.token_endpoint,
+            "https://login.microsoftonline.com/home.example/oauth2/v2.0/token"
+        );
+        let other = a.target(Some("Other.example"), None);
+        assert_eq!(other.tenant.as_deref(), Some("Other.example"));
+        assert_eq!(
+            other.key_endpoint,
+            "https://login.microsoftonline.com/other.example/oauth2/v2.0/token"
+        );
     }
 
     #[test]
