@@ -414,6 +414,10 @@ impl<'a> Url<'a> {
         if host.is_empty() {
             return Err(bad("no host"));
         }
+        if !valid_host(host) {
+            // What fetch would refuse later, refused now: never a retried network error.
+            return Err(bad("the host is not a valid DNS name or IP address"));
+        }
         let (path, query) = match path_and_query.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (path_and_query, None),
@@ -438,9 +442,15 @@ impl<'a> Url<'a> {
         Ok(url)
     }
 
+    /// Exactly `localhost`, `[::1]` and IPv4 literals in 127.0.0.0/8: a name that merely
+    /// starts with "127." (`127.0.0.1.nip.io`) resolves wherever its owner wants (issue 20.6).
     fn is_loopback(&self) -> bool {
         let host = self.host.to_ascii_lowercase();
-        host == "localhost" || host == "[::1]" || host.starts_with("127.")
+        host == "localhost"
+            || host == "[::1]"
+            || host
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     fn origin(&self) -> String {
@@ -456,6 +466,23 @@ impl<'a> Url<'a> {
 }
 
 /// Splits `host[:port]`, keeping IPv6 brackets on the host.
+/// A host fetch can use: a bracketed IPv6 literal, or DNS labels (letters, digits, `-`, `_`,
+/// and non-ASCII for IDNs) separated by single dots.
+fn valid_host(host: &str) -> bool {
+    if let Some(ip) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return ip.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    let host = host.strip_suffix('.').unwrap_or(host);
+    host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || !c.is_ascii())
+        })
+}
+
 fn split_port(authority: &str) -> Option<(&str, Option<&str>)> {
     let (host, port) = if authority.starts_with('[') {
         let end = authority.find(']')? + 1;
@@ -471,7 +498,7 @@ fn split_port(authority: &str) -> Option<(&str, Option<&str>)> {
         }
     };
     match port {
-        Some(p) if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) => None,
+        Some(p) if p.parse::<u16>().is_err() => None,
         _ => Some((host, port)),
     }
 }
@@ -513,10 +540,46 @@ mod tests {
 
     #[test]
     fn loopback_http_allowed_elsewhere_refused() {
-        assert!(Authority::entra("http://127.0.0.1:8080/t1").is_ok());
-        assert!(Authority::entra("http://[::1]:8080/t1").is_ok());
-        let err = Authority::entra("http://login.microsoftonline.com/t1").unwrap_err();
-        assert_eq!(err.code(), "insecure_url");
+        for ok in [
+            "http://127.0.0.1:8080/t1",
+            "http://127.10.20.30/t1",
+            "http://[::1]:8080/t1",
+            "http://LOCALHOST:1/t1",
+        ] {
+            assert!(Authority::entra(ok).is_ok(), "{ok}");
+        }
+        // Issue 20.6: names that look like loopback addresses are ordinary hosts.
+        for off in [
+            "http://login.microsoftonline.com/t1",
+            "http://127.attacker.example/t1",
+            "http://127.0.0.1.nip.io/t1",
+            "http://localhost.attacker.example/t1",
+            "http://128.0.0.1/t1",
+        ] {
+            assert_eq!(
+                Authority::entra(off).unwrap_err().code(),
+                "insecure_url",
+                "{off}"
+            );
+        }
+    }
+
+    #[test]
+    fn hosts_and_ports_fetch_would_refuse_are_configuration_errors() {
+        for bad in [
+            "https://login microsoftonline.com/t",
+            "https://exa%mple.com/t",
+            "https://a..b/t",
+            "https://[::1/t",
+            "https://[zz::1]/t",
+            "https://login.microsoftonline.com:99999/t",
+            "https://login.microsoftonline.com:/t",
+            "https://exa<mple.com/t",
+        ] {
+            let err = Authority::entra(bad).unwrap_err();
+            assert_eq!(err.code(), "invalid_authority", "{bad}");
+        }
+        assert!(Authority::entra("https://login.microsoftonline.com.:443/t").is_ok());
     }
 
     #[test]

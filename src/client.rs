@@ -16,8 +16,9 @@ use crate::credential::JwsAlg;
 use crate::envelope::{self, OpenError, SealingKey, NONCE_LEN};
 use crate::error::{Error, ServerDetails};
 use crate::input::RequestInput;
+use crate::outcome;
 use crate::request::{token_request, HttpRequest, TokenRequestInput};
-use crate::response::{parse_token_response, HttpResponse, MAX_WINDOW_MS};
+use crate::response::{parse_token_response, HttpResponse};
 use crate::retry::Next;
 use crate::scope::Scopes;
 use crate::secret::{AccessToken, TokenText};
@@ -87,6 +88,11 @@ const REFRESH_RETRY_MS: u64 = 30_000;
 const STALE_MIN_REMAINING_MS: u64 = 30_000;
 /// Windows kept at most; past it, closed ones are dropped, then the ones ending first.
 const MAX_WINDOWS: usize = 10_000;
+/// How much longer than one attempt's timeout a lease lives.
+const LEASE_MARGIN_MS: u64 = 1000;
+/// After a store step fails, every acquisition skips the store for this long; then the next
+/// one tries it again (and closes the breaker when it answers).
+pub const STORE_COOLDOWN_MS: u64 = 30_000;
 
 /// The core of one `ConfidentialClientApplication`: validated config plus the memory level.
 #[derive(Debug)]
@@ -96,6 +102,8 @@ pub struct Client<T = AccessToken> {
     sealing: Option<SealingKey>,
     /// Per cache key: no token request before this time (the server's `Retry-After`).
     throttled_until: HashMap<String, u64>,
+    /// While set, the store failed recently and is skipped until then (a circuit breaker).
+    store_down_until: Option<u64>,
     /// The `claims` parameter of a request without its own claims: the client capabilities
     /// alone, merged once instead of on every call.
     capability_claims: Option<String>,
@@ -128,6 +136,7 @@ impl<T: TokenText> Client<T> {
             config,
             sealing,
             throttled_until: HashMap::new(),
+            store_down_until: None,
         }
     }
 
@@ -386,7 +395,7 @@ impl<T: TokenText> Client<T> {
     }
 
     /// Opens (or extends) `p`'s window for `wait_ms` from `now_ms`. Waits are at most
-    /// [`MAX_WINDOW_MS`] where they are read (the response, the store).
+    /// [`crate::response::MAX_WINDOW_MS`] where they are read (the response, the store).
     fn open_window(&mut self, p: &Prepared, now_ms: u64, wait_ms: u64) {
         let until_ms = now_ms.saturating_add(wait_ms);
         if self.throttled_until.len() >= MAX_WINDOWS && !self.throttled_until.contains_key(&p.key) {
@@ -406,13 +415,28 @@ impl<T: TokenText> Client<T> {
         *until = (*until).max(until_ms);
     }
 
-    /// The store entry that tells other isolates about a `Retry-After` window `err` opened.
-    pub fn window_write(&self, p: &Prepared, err: &Error, now_ms: u64) -> Option<StoreWrite> {
-        let wait = err.server_details()?.retry_after_ms?;
-        self.config.store.then(|| StoreWrite {
-            key: self.window_key(p),
-            value: now_ms.saturating_add(wait).to_string(),
-            ttl_seconds: wait.div_ceil(1000).max(envelope::MIN_TTL_SECONDS),
+    /// The sealed record that tells the fleet about failure `err`: the `Retry-After` window it
+    /// opened, and, when this acquisition held the lease (`holder`), the error its waiters end
+    /// with. `None` without a store, randomness, or anything to tell.
+    pub fn outcome_write(
+        &self,
+        p: &Prepared,
+        err: &Error,
+        holder: bool,
+        now_ms: u64,
+        nonce: [u8; NONCE_LEN],
+    ) -> Option<StoreWrite> {
+        let sealing = self.sealing.as_ref()?;
+        let key = self.outcome_key(p);
+        let value = outcome::seal(sealing, &key, err, holder, now_ms, nonce)?;
+        let wait = err.server_details().and_then(|d| d.retry_after_ms);
+        Some(StoreWrite {
+            key,
+            value,
+            ttl_seconds: wait
+                .unwrap_or(0)
+                .div_ceil(1000)
+                .max(envelope::MIN_TTL_SECONDS),
         })
     }
 
@@ -421,19 +445,51 @@ impl<T: TokenText> Client<T> {
         format!("{}{}:lease", self.config.key_prefix, p.key)
     }
 
-    /// The store key of a request's `Retry-After` window.
-    pub fn window_key(&self, p: &Prepared) -> String {
-        format!("{}{}:retry-after", self.config.key_prefix, p.key)
+    /// The store key of a request's failure record (see [`crate::outcome`]).
+    pub fn outcome_key(&self, p: &Prepared) -> String {
+        format!("{}{}:outcome", self.config.key_prefix, p.key)
     }
 
-    /// Adopts a window another isolate stored (its end, ms since the epoch). Values that do not
-    /// parse, or end more than [`MAX_WINDOW_MS`] ahead, are ignored.
-    pub fn adopt_window(&mut self, p: &Prepared, value: &str, now_ms: u64) {
-        if let Ok(until) = value.parse::<u64>() {
-            if until > now_ms && until - now_ms <= MAX_WINDOW_MS {
-                self.open_window(p, now_ms, until - now_ms);
-            }
+    /// How long a lease lives: one attempt's timeout and a margin. A lease holder's error
+    /// counts for as long.
+    pub fn lease_ttl_ms(&self) -> u64 {
+        self.config.retry.timeout_ms + LEASE_MARGIN_MS
+    }
+
+    /// Reads a failure record another process stored: adopts its `Retry-After` window, and
+    /// returns the lease holder's error when it is recent. Values that do not open (written
+    /// without the sealing key) tell nothing.
+    pub fn read_outcome(&mut self, p: &Prepared, value: &str, now_ms: u64) -> Option<Error> {
+        let sealing = self.sealing.as_ref()?;
+        let read = outcome::open(
+            sealing,
+            &self.outcome_key(p),
+            value,
+            now_ms,
+            self.lease_ttl_ms(),
+        );
+        if let Some(until) = read.window_until_ms {
+            self.open_window(p, now_ms, until - now_ms);
         }
+        read.holder_error
+    }
+
+    /// Whether the store may be asked at `now_ms`: not while its breaker is open.
+    pub fn store_usable(&self, now_ms: u64) -> bool {
+        self.config.store && self.store_down_until.is_none_or(|until| now_ms >= until)
+    }
+
+    /// A store step failed or did not answer in time: the store is skipped by every
+    /// acquisition for a while. `true` the first time (the shell logs the change once).
+    pub fn store_failed(&mut self, now_ms: u64) -> bool {
+        let first = self.store_down_until.is_none();
+        self.store_down_until = Some(now_ms.saturating_add(STORE_COOLDOWN_MS));
+        first
+    }
+
+    /// A store step answered: the breaker closes. `true` when it was open.
+    pub fn store_answered(&mut self) -> bool {
+        self.store_down_until.take().is_some()
     }
 
     /// Stale-if-error: a still-valid cached token to serve when the identity provider fails.
@@ -504,19 +560,9 @@ impl<T: TokenText> Client<T> {
         }
     }
 
-    /// Drops the memory entry of an answer for `scopes` in `tenant` (the JS layer's own level
-    /// evicted it). Answers were for valid requests, so the scopes parse.
-    pub fn forget(&mut self, scopes: &[String], tenant: Option<&str>) {
-        if let Ok(scopes) = Scopes::parse(scopes, self.config.authority.is_entra()) {
-            let target = self.config.authority.target(tenant, None);
-            let key = cache_key(
-                &target,
-                &self.config.client_id,
-                &self.capability_key,
-                &scopes,
-            );
-            self.memory.remove(&key);
-        }
+    /// Drops the memory entry under `key` (a [`Prepared::key`]).
+    pub fn forget(&mut self, key: &str) {
+        self.memory.remove(key);
     }
 
     /// Empties the memory level.

@@ -81,13 +81,23 @@ pub fn seal(
         tid: token.tenant_id.clone(),
         iat: token.issued_at_ms,
     };
-    let plain = serde_json::to_vec(&stored).ok()?;
+    seal_bytes(key, store_key, &serde_json::to_vec(&stored).ok()?, nonce)
+}
+
+/// Seals any payload for `store_key` in the same envelope (the `Retry-After` window and a lease
+/// holder's outcome are sealed as the entries are).
+pub fn seal_bytes(
+    key: &SealingKey,
+    store_key: &str,
+    plain: &[u8],
+    nonce: [u8; NONCE_LEN],
+) -> Option<String> {
     let cipher = Aes256Gcm::new(&key.0.into());
     let sealed = cipher
         .encrypt(
             &Nonce::from(nonce),
             Payload {
-                msg: &plain,
+                msg: plain,
                 aad: store_key.as_bytes(),
             },
         )
@@ -130,6 +140,14 @@ impl OpenError {
 /// # Errors
 /// An [`OpenError`]; callers treat every one as a miss and overwrite the entry.
 pub fn open(key: &SealingKey, store_key: &str, value: &str) -> Result<CachedToken, OpenError> {
+    read_stored(&open_bytes(key, store_key, value)?).ok_or(OpenError::Content)
+}
+
+/// Opens any envelope read from `store_key` to its payload.
+///
+/// # Errors
+/// An [`OpenError`] when it is not this version's envelope or does not authenticate.
+pub fn open_bytes(key: &SealingKey, store_key: &str, value: &str) -> Result<Vec<u8>, OpenError> {
     let body = value
         .strip_prefix(VERSION_PREFIX)
         .ok_or(OpenError::Version)?;
@@ -142,7 +160,7 @@ pub fn open(key: &SealingKey, store_key: &str, value: &str) -> Result<CachedToke
     let (nonce, sealed) = bytes.split_at(NONCE_LEN);
     let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| OpenError::Encoding)?;
     let cipher = Aes256Gcm::new(&key.0.into());
-    let plain = cipher
+    cipher
         .decrypt(
             &Nonce::from(nonce),
             Payload {
@@ -150,8 +168,7 @@ pub fn open(key: &SealingKey, store_key: &str, value: &str) -> Result<CachedToke
                 aad: store_key.as_bytes(),
             },
         )
-        .map_err(|_| OpenError::Authentication)?;
-    read_stored(&plain).ok_or(OpenError::Content)
+        .map_err(|_| OpenError::Authentication)
 }
 
 /// The token entry inside an opened envelope.

@@ -25,23 +25,30 @@
 //! 1. A load that may answer from the store reads the store entry first. A value that opens
 //!    and is still servable is the answer (with [`Answer::refresh`] once past `refreshOn`);
 //!    a read that fails, takes longer than its share, or does not open is a logged miss.
-//! 2. With a store, the `Retry-After` window other isolates wrote is read (after a miss only,
-//!    so a store hit costs one read) and adopted.
+//! 2. With a store, the failure record other isolates wrote (see [`crate::outcome`]) is read
+//!    (after a miss only, so a store hit costs one read) and its `Retry-After` window adopted.
 //! 3. With a store that leases (Redis, a Durable Object), the caller that takes the key's lease
 //!    requests the token; the others wait for the entry it writes (see [`lease`]). A refresh
-//!    first reads the entry: another process may have refreshed already.
+//!    first reads the entry: another process may have refreshed already. A holder that fails
+//!    writes its error and window before it releases, and waiters end with them at once.
 //! 4. An attempt: refused at once inside an open window; otherwise the client assertion
 //!    (signed by the shell's WebCrypto for RSA, here for ES256, or the user's callback), then
 //!    the token request.
 //! 5. A token is cached in memory, unless a token requested later is held, which is then
 //!    the answer; the new one is sealed for the store and answered.
 //! 6. A failure is retried after the wait the retry policy gives (`Retry-After`, back-off),
-//!    within `system.maxRetries` and `system.deadlineMs`. A final failure writes the
-//!    `Retry-After` window it opened; a load then serves a still-valid cached token instead
-//!    (stale-if-error), and a background refresh postpones the next one.
+//!    within `system.maxRetries` and `system.deadlineMs`. A final failure writes its record
+//!    (the `Retry-After` window it opened; its error, when it held the lease); a load then
+//!    serves a still-valid cached token instead (stale-if-error), and a background refresh
+//!    postpones the next one.
 //!
-//! The deadline counts from the start and bounds every step: each store read gets at most a
-//! quarter of it (then it is skipped), the assertion and signing get what is left.
+//! The deadline counts from the start and bounds every step. The store steps of one
+//! acquisition share one quarter of it, whatever their number; the first store step that fails
+//! or runs out of that share turns the store off for the rest of the acquisition and opens the
+//! client's breaker, so the acquisitions after it skip the store too for
+//! [`STORE_COOLDOWN_MS`](crate::client::STORE_COOLDOWN_MS) (logged once; the first store step
+//! that answers afterwards closes it). A store fault therefore costs at most one share, once.
+//! The assertion and signing get what is left.
 
 mod lease;
 
@@ -58,7 +65,7 @@ use crate::request::HttpRequest;
 use crate::response::HttpResponse;
 use crate::secret::{AccessToken, ClientSecret, TokenText};
 
-/// A store read gets at most this fraction of the deadline.
+/// The store steps of one acquisition get at most this fraction of the deadline together.
 const STORE_SHARE_DIVISOR: u64 = 4;
 
 /// The runtime's randomness, as the shell offers it (`crypto.getRandomValues`).
@@ -206,10 +213,13 @@ enum Kind {
 enum Read {
     /// The token's entry, before anything else.
     Entry,
-    /// The `Retry-After` window other isolates wrote.
-    Window,
-    /// The token's entry again, while another caller holds the lease: until `until_ms`.
-    Awaited { until_ms: u64 },
+    /// The failure record other isolates wrote: its window is adopted.
+    Outcome,
+    /// The token's entry again, while another caller holds the lease.
+    Awaited,
+    /// The failure record, after taking over the lease a holder released without an entry:
+    /// its error (or window) ends this acquisition too.
+    HolderOutcome,
 }
 
 #[derive(Debug)]
@@ -219,6 +229,7 @@ enum State {
     Reading {
         read: Read,
         within_ms: u64,
+        asked_ms: u64,
     },
     Attempt,
     Signing {
@@ -238,16 +249,12 @@ enum State {
         /// When the lease was asked for: the earliest it can have been taken.
         asked_ms: u64,
     },
-    /// Another caller holds the lease: wait for its entry until `until_ms`.
-    Waiting {
-        until_ms: u64,
-    },
-    WaitSleeping {
-        until_ms: u64,
-    },
-    WaitRead {
-        until_ms: u64,
-    },
+    /// This waiter took over the lease: read the holder's failure record.
+    TakenOver,
+    /// Another caller holds the lease: read its entry again after the next wait.
+    Waiting,
+    WaitSleeping,
+    WaitRead,
     Done,
 }
 
@@ -268,6 +275,12 @@ pub struct Acquisition<T = AccessToken> {
     lease_until_ms: Option<u64>,
     /// The next wait between reads of the entry, while another caller holds the lease.
     poll_ms: u64,
+    /// Another caller held the lease when this one asked: its error is this one's too.
+    waited: bool,
+    /// What is left of the store's share of the deadline for this acquisition.
+    store_left_ms: u64,
+    /// The store failed or ran out of its share: skipped for the rest of this acquisition.
+    store_off: bool,
 }
 
 impl<T: TokenText> Acquisition<T> {
@@ -298,6 +311,10 @@ impl<T: TokenText> Acquisition<T> {
             queue: VecDeque::new(),
             lease_until_ms: None,
             poll_ms: lease::FIRST_POLL_MS,
+            waited: false,
+            // Set from the client's deadline on the first poll.
+            store_left_ms: 0,
+            store_off: false,
         }
     }
 
@@ -320,20 +337,21 @@ impl<T: TokenText> Acquisition<T> {
             }
             match std::mem::replace(&mut self.state, State::Done) {
                 State::Start => {
-                    let store = client.config().store;
+                    self.store_left_ms =
+                        (client.config().retry.deadline_ms / STORE_SHARE_DIVISOR).max(1);
                     let reads = match self.kind {
                         Kind::Load => !self.p.bypass_cache,
                         // Another process may have refreshed it already.
                         Kind::Refresh => client.config().lease,
                     };
-                    if store && reads {
+                    if reads && self.store_on(client, now_ms) {
                         return self.read(client, now_ms, Read::Entry);
                     }
                     self.state = State::Window;
                 }
                 State::Window => {
-                    if client.config().store {
-                        return self.read(client, now_ms, Read::Window);
+                    if self.store_on(client, now_ms) {
+                        return self.read(client, now_ms, Read::Outcome);
                     }
                     self.state = State::Attempt;
                 }
@@ -360,13 +378,22 @@ impl<T: TokenText> Acquisition<T> {
                     self.state = State::Sleeping;
                     return Action::Sleep { ms };
                 }
-                State::Lease => return self.lease(client, now_ms),
-                State::Waiting { until_ms } => {
-                    self.state = State::WaitSleeping { until_ms };
+                State::Lease => {
+                    if self.store_on(client, now_ms) {
+                        return self.lease(client, now_ms);
+                    }
+                    self.state = State::Attempt;
+                }
+                State::TakenOver => return self.read(client, now_ms, Read::HolderOutcome),
+                State::Waiting => {
+                    self.state = State::WaitSleeping;
                     return Action::Sleep { ms: self.poll_ms };
                 }
-                State::WaitRead { until_ms } => {
-                    return self.read(client, now_ms, Read::Awaited { until_ms })
+                State::WaitRead => {
+                    if self.store_on(client, now_ms) {
+                        return self.read(client, now_ms, Read::Awaited);
+                    }
+                    self.state = State::Attempt;
                 }
                 State::Done => {
                     return Action::Done(Err(Error::network(
@@ -394,14 +421,24 @@ impl<T: TokenText> Acquisition<T> {
         entropy: &mut dyn Entropy,
     ) {
         match (std::mem::replace(&mut self.state, State::Done), outcome) {
-            (State::Reading { read, .. }, Outcome::Read(value)) => {
+            (State::Reading { read, asked_ms, .. }, Outcome::Read(value)) => {
+                self.store_answered(client, value.is_ok(), asked_ms, now_ms);
                 self.was_read(client, read, value, now_ms)
             }
-            (State::Reading { read, within_ms }, Outcome::TimedOut) => {
+            (
+                State::Reading {
+                    read,
+                    within_ms,
+                    asked_ms,
+                },
+                Outcome::TimedOut,
+            ) => {
+                self.store_answered(client, false, asked_ms, now_ms);
                 let late = format!("cache.store.get did not answer within {within_ms} ms");
                 self.was_read(client, read, Err(late), now_ms)
             }
             (State::Leasing { asked_ms, .. }, Outcome::Leased(taken)) => {
+                self.store_answered(client, taken.is_ok(), asked_ms, now_ms);
                 self.leased(client, taken, asked_ms, now_ms)
             }
             (
@@ -411,11 +448,12 @@ impl<T: TokenText> Acquisition<T> {
                 },
                 Outcome::TimedOut,
             ) => {
+                self.store_answered(client, false, asked_ms, now_ms);
                 let late = format!("cache.store.lease did not answer within {within_ms} ms");
                 self.leased(client, Err(late), asked_ms, now_ms)
             }
-            (State::WaitSleeping { until_ms }, Outcome::Slept) => {
-                self.state = State::WaitRead { until_ms };
+            (State::WaitSleeping, Outcome::Slept) => {
+                self.state = State::WaitRead;
             }
             (State::Signing { input, .. }, Outcome::Signed(Ok(signature))) => {
                 self.assertion = Some(ClientSecret::new(finish_jwt(&input, &signature)));
@@ -462,15 +500,50 @@ impl<T: TokenText> Acquisition<T> {
         }
     }
 
-    /// Asks the store for what `read` is for, within the store's share of the deadline.
+    /// Asks the store for what `read` is for, within what is left of the store's share.
     fn read(&mut self, client: &Client<T>, now_ms: u64, read: Read) -> Action<T> {
         let key = match read {
-            Read::Window => client.window_key(&self.p),
-            Read::Entry | Read::Awaited { .. } => client.store_key(&self.p),
+            Read::Outcome | Read::HolderOutcome => client.outcome_key(&self.p),
+            Read::Entry | Read::Awaited => client.store_key(&self.p),
         };
         let within_ms = self.store_share(client, now_ms);
-        self.state = State::Reading { read, within_ms };
+        self.state = State::Reading {
+            read,
+            within_ms,
+            asked_ms: now_ms,
+        };
         Action::Read { key, within_ms }
+    }
+
+    /// Whether this acquisition asks the store now: configured, not failed in this
+    /// acquisition, and not skipped by the client's breaker.
+    fn store_on(&self, client: &Client<T>, now_ms: u64) -> bool {
+        !self.store_off && client.store_usable(now_ms)
+    }
+
+    /// A store step asked at `asked_ms` ended at `now_ms`, answered (`ok`) or not. Its time
+    /// comes out of the share; a failure, or a share used up, turns the store off here, and a
+    /// failure opens the breaker (logged when it changes).
+    fn store_answered(&mut self, client: &mut Client<T>, ok: bool, asked_ms: u64, now_ms: u64) {
+        self.store_left_ms = self
+            .store_left_ms
+            .saturating_sub(now_ms.saturating_sub(asked_ms));
+        if ok {
+            if client.store_answered() {
+                self.log(Level::Info, "cache.store answers again: using it");
+            }
+        } else if client.store_failed(now_ms) {
+            self.log(
+                Level::Warning,
+                &format!(
+                    "cache.store failed or did not answer: skipping it for {} s (tokens stay cached in memory)",
+                    crate::client::STORE_COOLDOWN_MS / 1000
+                ),
+            );
+        }
+        if !ok || self.store_left_ms == 0 {
+            self.store_off = true;
+        }
     }
 
     /// A store read ended: the value, `None` for a miss, or why there is none.
@@ -489,7 +562,7 @@ impl<T: TokenText> Acquisition<T> {
                     self.open_entry(client, &value, now_ms);
                 }
             }
-            Read::Window => {
+            Read::Outcome => {
                 self.state = if self.leases(client) {
                     State::Lease
                 } else {
@@ -499,10 +572,12 @@ impl<T: TokenText> Acquisition<T> {
                     value,
                     "the Retry-After window of other isolates is not known",
                 ) {
-                    client.adopt_window(&self.p, &value, now_ms);
+                    // A holder's error is for the callers that waited for it, not this one.
+                    let _ = client.read_outcome(&self.p, &value, now_ms);
                 }
             }
-            Read::Awaited { until_ms } => self.waited(client, value, until_ms, now_ms),
+            Read::Awaited => self.waited(client, value, now_ms),
+            Read::HolderOutcome => self.holder_outcome(client, value, now_ms),
         }
     }
 
@@ -617,7 +692,7 @@ impl<T: TokenText> Acquisition<T> {
         token: &CachedToken,
         entropy: &mut dyn Entropy,
     ) -> Option<StoreWrite> {
-        if !client.config().store {
+        if !self.store_on(client, self.sent_ms) {
             return None;
         }
         let mut nonce = [0u8; NONCE_LEN];
@@ -668,11 +743,32 @@ impl<T: TokenText> Acquisition<T> {
                     Level::Warning,
                     &format!("token request failed: {}", err.message()),
                 );
-                if let Some(write) = client.window_write(&self.p, &err, now_ms) {
-                    self.queue.push_back(Action::Write(write));
-                }
+                self.tell_fleet(client, &err, now_ms, entropy);
                 self.give_up(client, err, now_ms, stale);
             }
+        }
+    }
+
+    /// Writes the failure record: the window `err` opened, and `err` itself when this
+    /// acquisition holds the lease (callers may be waiting for it). Before the release, which
+    /// waits for the writes: a waiter that takes the lease over then reads it.
+    fn tell_fleet(
+        &mut self,
+        client: &Client<T>,
+        err: &Error,
+        now_ms: u64,
+        entropy: &mut dyn Entropy,
+    ) {
+        if !self.store_on(client, now_ms) {
+            return;
+        }
+        let mut nonce = [0u8; NONCE_LEN];
+        if !entropy.fill(&mut nonce) {
+            return;
+        }
+        let holder = self.lease_until_ms.is_some();
+        if let Some(write) = client.outcome_write(&self.p, err, holder, now_ms, nonce) {
+            self.queue.push_back(Action::Write(write));
         }
     }
 
@@ -751,9 +847,9 @@ impl<T: TokenText> Acquisition<T> {
             .left(now_ms.saturating_sub(self.started_ms))
     }
 
+    /// What a store step may take: what is left of the share, within the deadline.
     fn store_share(&self, client: &Client<T>, now_ms: u64) -> u64 {
-        let share = client.config().retry.deadline_ms / STORE_SHARE_DIVISOR;
-        self.left(client, now_ms).min(share.max(1))
+        self.left(client, now_ms).min(self.store_left_ms.max(1))
     }
 }
 

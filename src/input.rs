@@ -191,7 +191,7 @@ pub struct LoggerOptionsInput<H> {
     /// `(level: LogLevel, message, containsPii) => void`.
     pub logger_callback: Option<H>,
     /// msal's numeric `LogLevel`: Error 0, Warning 1, Info 2, Verbose 3, Trace 4.
-    pub log_level: Option<Whole<0, 4>>,
+    pub log_level: Option<LogLevelInput>,
     pub pii_logging_enabled: Option<bool>,
     pub correlation_id: Option<String>,
 }
@@ -247,6 +247,44 @@ impl<'de> Deserialize<'de> for Strings {
             }
         }
         d.deserialize_seq(StringsVisitor)
+    }
+}
+
+/// `loggerOptions.logLevel` as msal-node reads it: a number is the level (any number: lines
+/// above it are not delivered); anything else (samples write `"debug"`) means Info.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LogLevelInput {
+    /// A number.
+    Level(f64),
+    /// Not a number.
+    NotANumber,
+}
+
+impl<'de> Deserialize<'de> for LogLevelInput {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct LevelVisitor;
+        impl<'de> Visitor<'de> for LevelVisitor {
+            type Value = LogLevelInput;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("msal's LogLevel (a number)")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(LogLevelInput::Level(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(LogLevelInput::Level(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(LogLevelInput::Level(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(LogLevelInput::NotANumber)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(LogLevelInput::NotANumber)
+            }
+        }
+        d.deserialize_any(LevelVisitor)
     }
 }
 

@@ -33,7 +33,7 @@ fn cold_with_a_store_miss_reads_entry_then_window_then_sends_and_writes() {
         h.steps(),
         [
             "read entry within 7500",
-            "read window within 7500",
+            "read outcome within 7450",
             "send timeout 10000",
             "write entry ttl 3299",
             "done identityProvider"
@@ -77,7 +77,7 @@ fn a_store_hit_past_refresh_on_is_the_answer_and_asks_for_a_refresh() {
     assert_eq!(
         reader.steps(),
         [
-            "read window within 7500",
+            "read outcome within 7500",
             "send timeout 10000",
             "done error invalid_client"
         ]
@@ -152,9 +152,9 @@ fn retry_after_is_written_to_the_store_and_refuses_other_isolates() {
         first.steps(),
         [
             "read entry within 7500",
-            "read window within 7500",
+            "read outcome within 7450",
             "send timeout 10000",
-            "write window ttl 90",
+            "write outcome ttl 90",
             "done error throttled"
         ]
     );
@@ -171,7 +171,7 @@ fn retry_after_is_written_to_the_store_and_refuses_other_isolates() {
         other.steps(),
         [
             "read entry within 7500",
-            "read window within 7500",
+            "read outcome within 7450",
             "done error throttled"
         ],
         "no request is sent"
@@ -190,19 +190,57 @@ fn a_failing_or_hanging_store_is_skipped_within_its_share() {
     let p = h.request(None);
     let answer = h.run(Acquisition::load(p, T0)).unwrap();
     assert_eq!(answer.source, TokenSource::IdentityProvider);
-    let trace = h.take_trace();
+    // Issue 20.1: one share for the whole acquisition; the window read is skipped.
     assert_eq!(
-        trace[..4],
+        h.take_trace()[..4],
         [
             "read entry within 250",
+            "log warning: cache.store failed or did not answer: skipping it for 30 s (tokens stay cached in memory)",
             "log warning: cache.store.get did not answer within 250 ms; asking the identity provider instead",
-            "read window within 250",
-            "log warning: cache.store.get failed: KV GET failed: 500; the Retry-After window of other isolates is not known",
+            "send timeout 750",
+        ],
+        "what is left of the 1 s deadline after one share"
+    );
+
+    // The breaker is open: the next acquisitions skip the store, and cost what no store costs.
+    let q = h.request(Some(r#"{"access_token":{"nbf":{"essential":true}}}"#));
+    h.answer(200, &[], &success());
+    h.run(Acquisition::load(q.clone(), h.clock)).unwrap();
+    assert_eq!(h.steps(), ["send timeout 1000", "done identityProvider"]);
+
+    // Past the cooldown the store is asked again; an answer closes the breaker, logged once.
+    h.clock += 30_000;
+    h.reads.clear();
+    h.answer(200, &[], &success());
+    h.run(Acquisition::load(q, h.clock)).unwrap();
+    assert_eq!(
+        h.take_trace()[..3],
+        [
+            "read outcome within 250",
+            "log info: cache.store answers again: using it",
+            "send timeout 950"
         ]
     );
+}
+
+#[test]
+fn a_store_that_fails_at_every_step_costs_one_share_in_total() {
+    let mut h = leasing();
+    h.reads
+        .push_back(Read::Fails("cache.store.get failed: ECONNRESET"));
+    h.lease_fails = Some("cache.store.lease failed: ECONNRESET");
+    h.answer(200, &[], &success());
+    let p = h.request(None);
+    h.run(Acquisition::load(p, T0)).unwrap();
+    let steps = h.steps();
     assert_eq!(
-        trace[4], "send timeout 700",
-        "what is left of the 1 s deadline"
+        steps,
+        [
+            "read entry within 2500",
+            "send timeout 2000",
+            "done identityProvider"
+        ],
+        "no window read, no lease, no write: {steps:?}"
     );
 }
 
@@ -241,7 +279,7 @@ fn a_claims_request_skips_the_entry_and_an_older_token_never_replaces_its_token(
     assert_eq!(
         h.steps(),
         [
-            "read window within 7500",
+            "read outcome within 7500",
             "send timeout 10000",
             "write entry ttl 3299",
             "done identityProvider"
@@ -369,7 +407,7 @@ fn the_lease_holder_requests_writes_then_releases() {
         h.steps(),
         [
             "read entry within 2500",
-            "read window within 2500",
+            "read outcome within 2450",
             "lease taken",
             "send timeout 2000",
             "write entry ttl 3299",
@@ -393,7 +431,7 @@ fn a_waiter_reads_the_holders_entry_without_a_request() {
         steps[..3],
         [
             "read entry within 2500",
-            "read window within 2500",
+            "read outcome within 2450",
             "lease held"
         ]
     );
@@ -405,9 +443,9 @@ fn a_waiter_reads_the_holders_entry_without_a_request() {
         steps[3..7],
         [
             "sleep 25",
-            "read entry within 2500",
-            "sleep 50",
-            "read entry within 2500"
+            "read entry within 2350",
+            "lease held",
+            "sleep 50"
         ]
     );
     assert_eq!(steps.last(), Some(&"done store".to_owned()));
@@ -487,28 +525,102 @@ fn a_refresh_under_anothers_lease_waits_and_then_adopts_its_entry() {
 }
 
 #[test]
-fn a_waiter_logs_reads_that_fail_and_keeps_waiting() {
+fn a_waiter_whose_store_fails_requests_the_token_itself() {
     let mut h = leasing();
     let p = h.request(None);
-    let (key, value) = entry_written(&p, &success());
     h.leases.insert(h.client.lease_key(&p), T0 + 3000);
-    h.appears = Some((T0 + 300, key, value));
     h.reads.extend([
         Read::FromStore,
         Read::FromStore,
         Read::Fails("cache.store.get failed: ECONNRESET"),
-        Read::Hangs,
     ]);
+    h.answer(200, &[], &success());
     let answer = h.run(Acquisition::load(p, T0)).unwrap();
-    assert_eq!(answer.source, TokenSource::Store);
+    assert_eq!(answer.source, TokenSource::IdentityProvider);
     let steps = h.steps();
+    assert!(h.logged(
+        "log warning: cache.store.get failed: ECONNRESET; requesting the token instead of waiting for the lease holder"
+    ));
+    assert_eq!(
+        steps[steps.len() - 2..],
+        ["send timeout 2000", "done identityProvider"],
+        "without its store, the waiter asks for itself at once: {steps:?}"
+    );
+}
+
+#[test]
+fn waiters_end_with_the_holders_error_without_a_request() {
+    // Issue 20.2: the holder fails (401) and releases; the waiter takes the lease over, reads
+    // the holder's sealed record, and ends with its error instead of asking again.
+    let mut holder = leasing();
+    let p = holder.request(None);
+    holder.answer(
+        401,
+        &[],
+        br#"{"error":"invalid_client","error_codes":[7000215]}"#,
+    );
+    let err = holder.run(Acquisition::load(p.clone(), T0)).unwrap_err();
+    assert_eq!(err.code(), "invalid_client");
+    assert_eq!(
+        holder.steps()[3..],
+        [
+            "send timeout 2000",
+            "write outcome ttl 60",
+            "release",
+            "done error invalid_client"
+        ]
+    );
+
+    let mut waiter = leasing();
+    waiter.store = holder.store.clone();
+    waiter.store.retain(|k, _| k.ends_with(":outcome"));
+    let outcome = waiter.store.clone();
+    waiter.store.clear();
+    // The lease is held when it asks, and free by its second poll; the record lands before.
+    waiter.leases.insert(waiter.client.lease_key(&p), T0 + 300);
+    let (key, value) = outcome.into_iter().next().unwrap();
+    waiter.appears = Some((T0 + 200, key, value));
+    let err = waiter.run(Acquisition::load(p, T0)).unwrap_err();
+    assert_eq!(err.code(), "invalid_client");
+    assert_eq!(err.server_details().unwrap().status, 401);
+    assert!(err
+        .message()
+        .contains("another process holding this token's lease"));
+    let steps = waiter.steps();
     assert!(!steps.iter().any(|s| s.starts_with("send")), "{steps:?}");
-    assert!(h.logged(
-        "log warning: cache.store.get failed: ECONNRESET; still waiting for the token the lease holder writes"
-    ));
-    assert!(h.logged(
-        "log warning: cache.store.get did not answer within 2500 ms; still waiting for the token the lease holder writes"
-    ));
+    assert_eq!(
+        steps[steps.len() - 4..],
+        [
+            "lease taken",
+            "read outcome within 2150",
+            "release",
+            "done error invalid_client"
+        ]
+    );
+}
+
+#[test]
+fn waiters_adopt_the_holders_window_without_a_request() {
+    let mut holder = leasing();
+    let p = holder.request(None);
+    holder.answer(429, &[("retry-after", "120")], b"");
+    let err = holder.run(Acquisition::load(p.clone(), T0)).unwrap_err();
+    assert_eq!(err.code(), "throttled");
+    let (key, value) = holder
+        .store
+        .iter()
+        .find(|(k, _)| k.ends_with(":outcome"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .unwrap();
+
+    let mut waiter = leasing();
+    waiter.leases.insert(waiter.client.lease_key(&p), T0 + 300);
+    waiter.appears = Some((T0 + 200, key, value));
+    let err = waiter.run(Acquisition::load(p, T0)).unwrap_err();
+    assert_eq!(err.code(), "throttled");
+    assert!(err.server_details().unwrap().retry_after_ms.unwrap() > 100_000);
+    let steps = waiter.steps();
+    assert!(!steps.iter().any(|s| s.starts_with("send")), "{steps:?}");
 }
 
 #[test]
@@ -531,7 +643,7 @@ fn a_lease_past_its_life_is_left_to_end_by_itself() {
         h.steps(),
         [
             "read entry within 2500",
-            "read window within 2500",
+            "read outcome within 2450",
             "lease taken",
             "send timeout 2000",
             "sleep 5000",
@@ -552,11 +664,12 @@ fn a_lease_past_its_life_is_left_to_end_by_itself() {
         h.steps(),
         [
             "read entry within 2500",
-            "read window within 2500",
+            "read outcome within 2450",
             "lease taken",
             "send timeout 2000",
             "sleep 5000",
             "send timeout 2000",
+            "write outcome ttl 60",
             "done error http_error"
         ]
     );

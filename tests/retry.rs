@@ -307,43 +307,53 @@ fn a_load_serves_a_valid_cached_token_instead_of_waiting_out_a_back_off_and_a_re
 }
 
 #[test]
-fn windows_travel_through_the_store() {
+fn windows_travel_through_the_store_sealed() {
     let store = r#"{"auth":{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"0123456789abcdef"},"cache":{"store":{}}}"#;
     let mut first = client(store);
     let p = graph_request(&first);
     let err = first
         .complete(&p, &response(429, &[("retry-after", "90")], b""), T0, 0)
         .unwrap_err();
-    let write = first.window_write(&p, &err, T0).unwrap();
-    assert_eq!(write.key, first.window_key(&p));
-    assert!(write.key.starts_with("entra-edge:") && write.key.ends_with(":retry-after"));
-    assert_eq!(
-        (write.value.as_str(), write.ttl_seconds),
-        ("1800000090000", 90)
+    let write = first.outcome_write(&p, &err, false, T0, [9; 12]).unwrap();
+    assert_eq!(write.key, first.outcome_key(&p));
+    assert!(write.key.starts_with("entra-edge:") && write.key.ends_with(":outcome"));
+    assert_eq!(write.ttl_seconds, 90);
+    assert!(
+        write.value.starts_with("ee1.") && !write.value.contains("1800000090000"),
+        "sealed, not the window in clear"
     );
 
     let mut other = client(store);
-    other.adopt_window(&p, &write.value, T0 + 30_000);
+    assert!(other.read_outcome(&p, &write.value, T0 + 30_000).is_none());
     let refused = other.check_throttle(&p, T0 + 30_000).unwrap_err();
     assert_eq!(
         refused.server_details().unwrap().retry_after_ms,
         Some(60_000)
     );
 
-    for bogus in ["soon", "-5", "", "99999999999999999999"] {
+    // Issue 20.7: anyone who can write the store could block a key for a day with a plain
+    // number; a window is only believed when it opens with the sealing key.
+    for bogus in ["1800000090000", "soon", "-5", "", "99999999999999999999"] {
         let mut c = client(store);
-        c.adopt_window(&p, bogus, T0);
+        let _ = c.read_outcome(&p, bogus, T0);
         assert!(c.check_throttle(&p, T0).is_ok(), "{bogus:?} is ignored");
     }
+    let stranger = client(
+        r#"{"auth":{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"another-secret-0000"},"cache":{"store":{}}}"#,
+    );
+    let forged = stranger.outcome_write(&p, &err, true, T0, [9; 12]).unwrap();
     let mut c = client(store);
-    c.adopt_window(&p, &(T0 + 2 * 24 * 3600 * 1000).to_string(), T0);
+    assert!(c.read_outcome(&p, &forged.value, T0).is_none());
     assert!(
         c.check_throttle(&p, T0).is_ok(),
-        "a window over a day long is not believed"
+        "a record sealed with another key is ignored"
     );
     assert!(
-        entra("{}").client.window_write(&p, &err, T0).is_none(),
-        "no store, no entry"
+        entra("{}")
+            .client
+            .outcome_write(&p, &err, false, T0, [9; 12])
+            .is_none(),
+        "no store, no record"
     );
 }
 

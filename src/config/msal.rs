@@ -7,10 +7,12 @@ use serde::Deserialize;
 
 use crate::authority::Authority;
 use crate::error::Error;
-use crate::input::{AuthInput, CacheInput, ConfigInput, Handle, LoggerOptionsInput, SystemInput};
+use crate::input::{
+    AuthInput, CacheInput, ConfigInput, Handle, LogLevelInput, LoggerOptionsInput, SystemInput,
+};
 
 /// msal's `LogLevel.Info`, msal-node's default `logLevel`.
-const DEFAULT_LOG_LEVEL: u8 = 2;
+const DEFAULT_LOG_LEVEL: i8 = 2;
 
 /// What msal-node's options amount to.
 #[derive(Debug, Default)]
@@ -35,7 +37,7 @@ pub struct Logger<H> {
     pub callback: H,
     /// msal's numeric `LogLevel` above which lines are not delivered; `None` for `system.logger`,
     /// which gets every line with its level's name.
-    pub max_level: Option<u8>,
+    pub max_level: Option<i8>,
 }
 
 fn unsupported(message: &str) -> Error {
@@ -163,6 +165,11 @@ fn read_system<H>(system: &SystemInput<H>, msal: &mut Msal) -> Result<(), Error>
 }
 
 fn read_logger_options<H>(options: &LoggerOptionsInput<H>, msal: &mut Msal) {
+    if options.log_level == Some(LogLevelInput::NotANumber) {
+        msal.notes.push(
+            "system.loggerOptions.logLevel is not a number: Info is used, as msal-node does; use LogLevel.Verbose (3) or another LogLevel value".to_owned(),
+        );
+    }
     if options.logger_callback.is_none() {
         msal.notes.push(
             "system.loggerOptions has no loggerCallback: nothing is logged (as in msal-node)"
@@ -192,7 +199,11 @@ pub(super) fn logger<H>(system: &mut SystemInput<H>) -> Option<Logger<H>> {
     let options = system.logger_options.as_mut()?;
     Some(Logger {
         callback: options.logger_callback.take()?,
-        max_level: Some(options.log_level.map_or(DEFAULT_LOG_LEVEL, |w| w.0 as u8)),
+        max_level: Some(match options.log_level {
+            // Levels above Trace deliver everything; below Error, nothing.
+            Some(LogLevelInput::Level(n)) if n.is_finite() => n.clamp(-1.0, 4.0) as i8,
+            _ => DEFAULT_LOG_LEVEL,
+        }),
     })
 }
 

@@ -2,15 +2,20 @@
 //! `SET NX PX`, a Durable Object), one caller per key across a fleet requests the token.
 //!
 //! - After a store miss, a load asks for the key's lease. Taken: it requests the token, writes
-//!   the entry, then releases. Not taken: it reads the entry now and then until the lease ends
-//!   (`system.timeoutMs` plus one second after it saw it taken), then contends again, so a
-//!   holder that died costs one more request, not one per waiter. Waiting is bounded by half
-//!   the deadline; past it the caller requests the token itself.
+//!   the entry (or, when it fails, its failure record: see [`crate::outcome`]), then releases.
+//! - Not taken: it waits, reading the entry now and then (from 25 ms, doubling to 400 ms), and
+//!   asks for the lease again after each miss. The lease comes free when its holder released
+//!   it or died (the lease ends by itself `system.timeoutMs` plus one second after it was
+//!   taken). Taking it over, the waiter first reads the failure record: a holder that failed
+//!   left its error there (or a `Retry-After` window), and the waiter ends with it at once, with
+//!   no request of its own; otherwise (the holder died) it requests the token itself, so a dead
+//!   holder costs one more request, not one per waiter. Waiting is bounded by half the
+//!   deadline; past it the caller requests the token itself.
 //! - A background refresh asks for the lease too; not taken, another process is refreshing,
 //!   and this one postpones its own refresh by the lease's life (its next attempt reads the
 //!   entry that process wrote).
-//! - A lease that cannot be asked for (the store failed or took longer than its share) is
-//!   logged and skipped: never an error because of the lease.
+//! - A lease that cannot be asked for (the store failed or ran out of its share) is logged and
+//!   skipped: never an error because of the lease.
 //! - The holder releases the lease when it is done, unless the lease's life has passed (a
 //!   retry took longer): it ended by itself and may be another caller's by then.
 
@@ -23,19 +28,12 @@ use crate::secret::TokenText;
 pub(super) const FIRST_POLL_MS: u64 = 25;
 /// The longest such wait.
 const MAX_POLL_MS: u64 = 400;
-/// How much longer than one attempt's timeout a lease lives.
-const LEASE_MARGIN_MS: u64 = 1000;
 
 impl<T: TokenText> Acquisition<T> {
     /// Whether this acquisition goes through the lease step. A `skipCache` or claims load
     /// does not: the holder's entry is not the token it asked for.
     pub(super) fn leases(&self, client: &Client<T>) -> bool {
-        let config = client.config();
-        config.store && config.lease && (self.kind == Kind::Refresh || !self.p.bypass_cache)
-    }
-
-    fn lease_ttl(client: &Client<T>) -> u64 {
-        client.config().retry.timeout_ms + LEASE_MARGIN_MS
+        client.config().lease && (self.kind == Kind::Refresh || !self.p.bypass_cache)
     }
 
     /// Asks for the lease.
@@ -47,7 +45,7 @@ impl<T: TokenText> Acquisition<T> {
         };
         Action::Lease {
             key: client.lease_key(&self.p),
-            ttl_ms: Self::lease_ttl(client),
+            ttl_ms: client.lease_ttl_ms(),
             within_ms,
         }
     }
@@ -64,11 +62,16 @@ impl<T: TokenText> Acquisition<T> {
         match taken {
             Ok(true) => {
                 // The store set it no earlier than it was asked: it ends no earlier than this.
-                self.lease_until_ms = Some(asked_ms.saturating_add(Self::lease_ttl(client)));
-                self.state = State::Attempt;
+                self.lease_until_ms = Some(asked_ms.saturating_add(client.lease_ttl_ms()));
+                // Taken over from a holder: first, did it fail?
+                self.state = if self.waited {
+                    State::TakenOver
+                } else {
+                    State::Attempt
+                };
             }
             Ok(false) if self.kind == Kind::Refresh => {
-                client.defer_refresh(&self.p, now_ms, Some(Self::lease_ttl(client)));
+                client.defer_refresh(&self.p, now_ms, Some(client.lease_ttl_ms()));
                 self.log(
                     Level::Verbose,
                     "another process holds this token's lease and is refreshing it",
@@ -79,13 +82,16 @@ impl<T: TokenText> Acquisition<T> {
                 )));
             }
             Ok(false) => {
-                self.log(
-                    Level::Verbose,
-                    "another process holds this token's lease: waiting for the token it writes",
-                );
-                self.state = State::Waiting {
-                    until_ms: self.wait_end(client, now_ms),
-                };
+                if !self.waited {
+                    self.waited = true;
+                    self.log(
+                        Level::Verbose,
+                        "another process holds this token's lease: waiting for the token it writes",
+                    );
+                } else {
+                    self.poll_ms = (self.poll_ms * 2).min(MAX_POLL_MS);
+                }
+                self.state = State::Waiting;
             }
             Err(why) => {
                 self.log(
@@ -102,41 +108,53 @@ impl<T: TokenText> Acquisition<T> {
         self.started_ms + client.config().retry.deadline_ms / 2
     }
 
-    /// Until when to wait for the holder's entry: its lease's end, within half the deadline.
-    fn wait_end(&self, client: &Client<T>, now_ms: u64) -> u64 {
-        now_ms
-            .saturating_add(Self::lease_ttl(client))
-            .min(self.half_deadline(client))
-    }
-
-    /// A read of the entry while waiting.
+    /// A read of the entry while waiting: the answer, or ask for the lease again.
     pub(super) fn waited(
         &mut self,
         client: &mut Client<T>,
         value: Result<Option<String>, String>,
-        until_ms: u64,
         now_ms: u64,
     ) {
-        if let Some(value) =
-            self.store_value(value, "still waiting for the token the lease holder writes")
-        {
+        let then = if value.is_ok() {
+            "still waiting for the token the lease holder writes"
+        } else {
+            "requesting the token instead of waiting for the lease holder"
+        };
+        if let Some(value) = self.store_value(value, then) {
             if self.open_entry(client, &value, now_ms) {
                 return;
             }
         }
-        if now_ms < until_ms {
-            self.poll_ms = (self.poll_ms * 2).min(MAX_POLL_MS);
-            self.state = State::Waiting { until_ms };
-        } else if now_ms < self.half_deadline(client) {
-            // The holder gave no entry in its lease's life (it died, or failed): contend again.
-            self.poll_ms = FIRST_POLL_MS;
-            self.state = State::Lease;
-        } else {
+        if now_ms >= self.half_deadline(client) {
             self.log(
                 Level::Warning,
                 "the lease holder wrote no token within half of system.deadlineMs; requesting it without a lease",
             );
             self.state = State::Attempt;
+        } else {
+            self.state = State::Lease;
+        }
+    }
+
+    /// The failure record read after taking over a lease: the holder's error ends this
+    /// acquisition (stale-if-error still applies), a window is adopted (the attempt then
+    /// refuses), and nothing means the holder died: request the token.
+    pub(super) fn holder_outcome(
+        &mut self,
+        client: &mut Client<T>,
+        value: Result<Option<String>, String>,
+        now_ms: u64,
+    ) {
+        self.state = State::Attempt;
+        let Some(value) = self.store_value(value, "requesting the token") else {
+            return;
+        };
+        if let Some(err) = client.read_outcome(&self.p, &value, now_ms) {
+            self.log(
+                Level::Warning,
+                "the lease holder's token request failed: ending with its error",
+            );
+            self.fail(client, err, now_ms);
         }
     }
 

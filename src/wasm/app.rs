@@ -87,15 +87,14 @@ impl WasmClient {
             .consent_url(&core.config().client_id)
     }
 
-    /// Drops the memory entry of an answer the JS layer evicted from its own level.
-    pub fn forget(&self, scopes: Vec<String>, tenant_id: Option<String>) {
-        self.inner
-            .core
-            .borrow_mut()
-            .forget(&scopes, tenant_id.as_deref());
+    /// Drops the memory entry under `key` (an answer's key), which the JS layer evicted from
+    /// its copy: both levels stay bounded alike.
+    pub fn forget(&self, key: &str) {
+        self.inner.core.borrow_mut().forget(key);
     }
 
-    /// Empties the memory level and deletes the store entries this app has used, all at once.
+    /// Empties the memory level and deletes the store entries this app has used, all at once,
+    /// within `system.deadlineMs` whatever the store does (issue 20.7).
     #[wasm_bindgen(js_name = clearCache)]
     pub fn clear_cache(&self) -> Promise {
         self.inner.core.borrow_mut().clear_memory();
@@ -103,13 +102,19 @@ impl WasmClient {
         let Some(store) = &self.inner.store else {
             return Promise::resolve(&JsValue::UNDEFINED);
         };
+        let within_ms = self.inner.core.borrow().config().retry.deadline_ms;
         let deletes: js_sys::Array = keys
             .into_iter()
             .map(|key| {
                 let (store, log) = (store.clone(), self.inner.log.clone());
                 JsValue::from(future_to_promise(async move {
-                    if let Err(why) = store.delete(&key).await {
-                        log.line(Level::Warning, &why);
+                    match within(store.delete(&key), within_ms).await {
+                        Some(Ok(())) => {}
+                        Some(Err(why)) => log.line(Level::Warning, &why),
+                        None => log.line(
+                            Level::Warning,
+                            &format!("cache.store.delete did not answer within {within_ms} ms (system.deadlineMs); the entry expires by itself"),
+                        ),
                     }
                     Ok(JsValue::UNDEFINED)
                 }))
@@ -201,7 +206,7 @@ impl Inner {
             if answer.refresh {
                 self.refresh_in_background(&p, wait_until);
             }
-            return Ok(result(&answer, &p.correlation_id));
+            return Ok(result(&answer, &p.key, &p.correlation_id));
         }
         self.load(&p, wait_until).await
     }

@@ -99,7 +99,7 @@ impl Inner {
                     if answer.refresh {
                         self.refresh_in_background(acq.request(), wait_until);
                     }
-                    return Ok(result(&answer, &corr));
+                    return Ok(result(&answer, &acq.request().key, &corr));
                 }
                 Action::Done(Err(e)) => {
                     let from_fetch = e.code() == "fetch_failed";

@@ -63,6 +63,11 @@ pub fn is_consent_denied(status: u16, body: &str) -> bool {
 struct ResultView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     serve_until: Option<u64>,
+    /// The core's cache key: the JS layer keys its copy by it, so that every spelling of a
+    /// request sees what the core replaced (issue 20.4).
+    key: &'a str,
+    /// When the token was requested, for the authorized fetch's forced-refresh limit.
+    issued_at: Option<u64>,
     // The held string itself: no copy is made for the result.
     #[serde(serialize_with = "held")]
     access_token: &'a JsValue,
@@ -88,11 +93,14 @@ pub(super) fn to_value(value: &impl Serialize) -> JsValue {
     value.serialize(&serializer).unwrap_or(JsValue::NULL)
 }
 
-/// The result object of `answer`, stamped with the caller's correlation id.
-pub(super) fn result(answer: &Answer<JsToken>, correlation_id: &str) -> JsValue {
+/// The result object of `answer` for the request with cache key `key`, stamped with the
+/// caller's correlation id.
+pub(super) fn result(answer: &Answer<JsToken>, key: &str, correlation_id: &str) -> JsValue {
     let token = &answer.token;
     to_value(&ResultView {
         serve_until: answer.serve_until,
+        key,
+        issued_at: token.issued_at_ms,
         access_token: &token.access_token.0,
         token_type: &token.token_type,
         expires_on: token.expires_on_ms,

@@ -8,7 +8,7 @@ use wasm_bindgen_futures::JsFuture;
 use serde::Serialize;
 
 use super::exports::to_value;
-use super::js::{call_method, clear_timer, get, resolve, set};
+use super::js::{call_method, clear_timer, get, resolve, set, within};
 use crate::error::Error;
 use crate::request::HttpRequest;
 use crate::response::{HttpResponse, MAX_BODY_BYTES};
@@ -33,15 +33,40 @@ pub(crate) async fn send(
     set(&init, "signal", &signal);
 
     let timer = start_timer(&controller, timeout_ms);
-    let result = exchange(fetch, &req.url, &init).await;
+    // Raced as well as aborted: a `system.fetch` that ignores `init.signal`, or a body that
+    // never ends, must not hold the caller past its time (issue 20.3).
+    let result = within(exchange(fetch, &req.url, &init), timeout_ms).await;
     clear_timer(timer);
-    result.map_err(|cause| {
-        if signal.aborted() {
-            (timed_out(timeout_ms, by_deadline), None)
-        } else {
-            (fetch_failed(&describe(&cause)), Some(cause))
+    match result {
+        None => {
+            controller.abort();
+            Err((timed_out(timeout_ms, by_deadline), None))
         }
-    })
+        Some(Ok(response)) => Ok(response),
+        Some(Err(_)) if signal.aborted() => Err((timed_out(timeout_ms, by_deadline), None)),
+        Some(Err(cause)) => Err((failed(&cause), Some(cause))),
+    }
+}
+
+/// Why fetch rejected. Retried (`fetch_failed`) unless trying again cannot help: a URL the
+/// runtime refuses, or a host name that does not exist (a typo, not an outage).
+fn failed(cause: &JsValue) -> Error {
+    let code = get(&get(cause, "cause"), "code").as_string();
+    let message = get(cause, "message").as_string().unwrap_or_default();
+    let why = describe(cause);
+    if code.as_deref() == Some("ERR_INVALID_URL") || message.contains("Invalid URL") {
+        return Error::config(
+            "invalid_url",
+            format!("the runtime's fetch refused the token endpoint's URL: {why}; check auth.authority or auth.tokenEndpoint"),
+        );
+    }
+    if code.as_deref() == Some("ENOTFOUND") {
+        return Error::network(
+            "host_not_found",
+            format!("the token endpoint's host does not resolve ({why}); check the host in auth.authority or auth.tokenEndpoint"),
+        );
+    }
+    fetch_failed(&why)
 }
 
 /// An attempt that got no answer within its time.

@@ -16,11 +16,11 @@ pub(crate) const MEMORY_HIT: &str = "token served from the memory cache";
 pub(crate) struct Log {
     callback: Option<Function>,
     /// msal's numeric levels up to this one; `None` for `system.logger`.
-    max_level: Option<u8>,
+    max_level: Option<i8>,
 }
 
 impl Log {
-    pub(crate) fn new(callback: Option<Function>, max_level: Option<u8>) -> Self {
+    pub(crate) fn new(callback: Option<Function>, max_level: Option<i8>) -> Self {
         Log {
             callback,
             max_level,
@@ -35,7 +35,7 @@ impl Log {
             None => level.as_str().into(),
             Some(max) => {
                 // msal's numeric LogLevel: Error 0, Warning 1, Info 2, Verbose 3.
-                let n: u8 = match level {
+                let n: i8 = match level {
                     Level::Warning => 1,
                     Level::Info => 2,
                     Level::Verbose => 3,

@@ -102,8 +102,8 @@ pub struct Harness {
 }
 
 fn short(key: &str) -> &'static str {
-    if key.ends_with(":retry-after") {
-        "window"
+    if key.ends_with(":outcome") {
+        "outcome"
     } else {
         "entry"
     }

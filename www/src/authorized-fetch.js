@@ -3,9 +3,16 @@
 // (re-acquire skipping the cache). Graph's missing-consent 403 becomes ConsentRequiredError.
 //
 // The bearer goes only where the token is meant to go: to the origin of the scope's resource
-// (when it is an https URL) or an origin listed in allowedOrigins, and never across a redirect
-// to another origin, whatever fetch would do with redirects: they are followed here, by hand.
+// (when it is an https URL, or a well-known resource id) or an origin listed in allowedOrigins,
+// and never across a redirect to another origin, whatever fetch would do with redirects: they
+// are followed here, by hand. A resource without an origin (api://…, an app id) sends nothing
+// until allowedOrigins says where.
+//
+// A plain 401 forces a new token at most once per token: a token acquired in the last few
+// seconds is not the problem, and an API that keeps answering 401 must not get the app
+// throttled by the identity provider.
 import { claimsFromChallenge, isConsentDenied } from "../pkg/entra_edge.js";
+import { ACQUIRE, NOW } from "./credentials.js";
 import { configError as refuse, ConsentRequiredError } from "./errors.js";
 
 const OPTIONS = new Set(["scopes", "waitUntil", "fetch", "allowedOrigins"]);
@@ -13,12 +20,21 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 20;
 // Fetch drops these when a redirect turns a request into a GET without a body.
 const BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type", "content-length"];
+// A 401 to a token younger than this is returned as it is, without a new token request.
+const FRESH_TOKEN_MS = 5000;
+// Resource ids whose origin is known (Microsoft Graph's application id).
+const KNOWN_ORIGINS = new Map([["00000003-0000-0000-c000-000000000000", "https://graph.microsoft.com"]]);
 
-
-/** The origin the scopes' resource names, when it is an https URL ("https://graph.microsoft.com"). */
-function resourceOrigin(scopes) {
+/** The scopes' resource ("https://graph.microsoft.com", "api://my-api") as written. */
+function resourceOf(scopes) {
   const first = Array.isArray(scopes) && typeof scopes[0] === "string" ? scopes[0] : "";
-  const resource = first.endsWith("/.default") ? first.slice(0, -"/.default".length) : first;
+  return first.endsWith("/.default") ? first.slice(0, -"/.default".length) : first;
+}
+
+/** The origin the resource names: an https URL's, a well-known id's, otherwise null. */
+function resourceOrigin(resource) {
+  const known = KNOWN_ORIGINS.get(resource.toLowerCase());
+  if (known) return known;
   try {
     const url = new URL(resource);
     return url.protocol === "https:" ? url.origin : null;
@@ -49,13 +65,24 @@ function checkOptions(options) {
   });
 }
 
+/** Why `origin` may not receive the token, for the origin_not_allowed message. */
+function notAllowed(origin, resource, resourceOriginOf) {
+  const list = `List the origin in createAuthorizedFetch({ allowedOrigins: ["${origin}"] }) if it should receive it`;
+  if (resourceOriginOf !== null) {
+    return `${origin} is not where this token is meant to go: the scope's resource is ${resourceOriginOf}. No token was sent. ${list}`;
+  }
+  return `${origin} may not receive this token: the scope's resource ${JSON.stringify(resource)} is not an https URL, so where the token may go is only what allowedOrigins lists. No token was sent. ${list}`;
+}
+
 export function createAuthorizedFetch(app, core, options) {
   const allowedOrigins = checkOptions(options);
   const { scopes, waitUntil, fetch: fetchImpl } = options;
   const send = fetchImpl ?? ((request) => globalThis.fetch(request));
-  const resource = resourceOrigin(scopes);
-  const allowed = new Set([resource, ...allowedOrigins]);
-  const acquire = (extra) => app.acquireTokenByClientCredential({ scopes, ...(waitUntil ? { waitUntil } : {}), ...extra });
+  const resource = resourceOf(scopes);
+  const origin = resourceOrigin(resource);
+  const allowed = new Set(origin === null ? allowedOrigins : [origin, ...allowedOrigins]);
+  // The raw answer (times in epoch ms, issuedAt): the public result does not carry issuedAt.
+  const acquire = (extra) => app[ACQUIRE]({ scopes, ...(waitUntil ? { waitUntil } : {}), ...extra });
 
   /** Sends `request` with the bearer, following redirects by hand; the bearer stays on its origin. */
   async function sendWithToken(request, token, replayable) {
@@ -93,18 +120,15 @@ export function createAuthorizedFetch(app, core, options) {
     // Built once: a Request input is read once (its body), then cloned for each attempt.
     const request = new Request(input, init);
     const url = new URL(request.url);
-    if (resource !== null && !allowed.has(url.origin)) {
-      throw refuse(
-        "origin_not_allowed",
-        `${url.origin} is not where this token is meant to go: the scope's resource is ${resource}. No token was sent. ` +
-          `List the origin in createAuthorizedFetch({ allowedOrigins: ["${url.origin}"] }) if it should receive it`,
-      );
-    }
+    if (!allowed.has(url.origin)) throw refuse("origin_not_allowed", notAllowed(url.origin, resource, origin));
     // A stream given in init can be read once: such requests are sent once, never retried.
     const replayable = !(init?.body instanceof ReadableStream);
-    let response = await sendWithToken(request, await acquire({}), replayable);
+    const token = await acquire({});
+    let response = await sendWithToken(request, token, replayable);
     if (response.status === 401 && replayable) {
       const claims = claimsFromChallenge(response.headers.get("www-authenticate") ?? undefined);
+      const young = token.issuedAt != null && app[NOW]() - token.issuedAt < FRESH_TOKEN_MS;
+      if (!claims && young) return response;
       await response.body?.cancel();
       response = await sendWithToken(request, await acquire(claims ? { claims } : { skipCache: true }), replayable);
     }

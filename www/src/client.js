@@ -4,7 +4,7 @@ import { toError } from "./errors.js";
 import { ensureWasm } from "./loader.js";
 
 import { createAuthorizedFetch } from "./authorized-fetch.js";
-import { ACQUIRE, AppCredential, NOTE, withCp1 } from "./credentials.js";
+import { ACQUIRE, AppCredential, NOTE, NOW, withCp1 } from "./credentials.js";
 
 export { AuthError, ClientConfigurationError, ConsentRequiredError, NetworkError, ServerError, ThrottledError } from "./errors.js";
 
@@ -92,12 +92,16 @@ function rethrow(e) {
 export class ConfidentialClientApplication {
   #core;
   // The core's memory answers, repeated without calling into the wasm until their serveUntil
-  // (the earlier of refreshOn and the expiry buffer, decided by the core). Keyed by the scopes
-  // and tenant choice as given; a memory hit is then a Map lookup and a result object.
+  // (the earlier of refreshOn and the expiry buffer, decided by the core). Keyed by the core's
+  // own cache key, which every answer carries: one key, so whatever the core replaces (a claims
+  // token after a revocation) replaces the answer for every spelling of the request. Requests
+  // as written find that key through #aliases; a memory hit is then two Map lookups.
   // Bounded as the core's memory level is (cache.maxEntries), evicting by the clock algorithm:
   // a hit only marks its entry used; past the bound, used entries from the oldest on get a
   // second chance (moved to the end) until an unused one is evicted.
   #memo = new Map();
+  // Request as written (memoKey) -> the core's cache key, bounded alike (oldest first).
+  #aliases = new Map();
   #configuration;
   #maxEntries;
   #now;
@@ -131,10 +135,11 @@ export class ConfidentialClientApplication {
    * Keeps what a memory hit needs of answer `r` to `request`, small: strings the caller already
    * holds (its scope, its tenant) are reused, the token is the core's own string.
    */
-  #remember(key, r, request) {
-    const scope = request.scopes.length === 1 && request.scopes[0] === r.scopes[0] ? request.scopes[0] : undefined;
-    this.#memo.delete(key);
-    this.#memo.set(key, {
+  #remember(r, request) {
+    const scopes = request.scopes;
+    const scope = Array.isArray(scopes) && scopes.length === 1 && scopes[0] === r.scopes[0] ? scopes[0] : undefined;
+    this.#memo.delete(r.key);
+    this.#memo.set(r.key, {
       accessToken: r.accessToken,
       tokenType: r.tokenType === "Bearer" ? "Bearer" : r.tokenType,
       expiresOn: r.expiresOn,
@@ -143,6 +148,7 @@ export class ConfidentialClientApplication {
       scopes: scope ?? r.scopes,
       tenantId: r.tenantId === request.tenantId ? request.tenantId : r.tenantId,
       serveUntil: r.serveUntil,
+      issuedAt: r.issuedAt,
       used: false,
     });
     if (this.#memo.size <= this.#maxEntries) return;
@@ -150,12 +156,20 @@ export class ConfidentialClientApplication {
       this.#memo.delete(k);
       if (!entry.used) {
         // The core saw none of this level's hits: it drops the entry too, so both stay bounded.
-        this.#core.forget(typeof entry.scopes === "string" ? [entry.scopes] : entry.scopes, entry.tenantId ?? undefined);
+        this.#core.forget(k);
         return;
       }
       entry.used = false;
       this.#memo.set(k, entry);
     }
+  }
+
+  /** Points the request as written at the core's key, dropping the oldest alias past the bound. */
+  #alias(key, coreKey) {
+    if (this.#aliases.get(key) === coreKey) return;
+    this.#aliases.delete(key);
+    this.#aliases.set(key, coreKey);
+    if (this.#aliases.size > this.#maxEntries) this.#aliases.delete(this.#aliases.keys().next().value);
   }
 
   /**
@@ -164,19 +178,26 @@ export class ConfidentialClientApplication {
    */
   [ACQUIRE](request) {
     const key = memoKey(request);
-    const memo = key === undefined ? undefined : this.#memo.get(key);
+    const coreKey = key === undefined ? undefined : this.#aliases.get(key);
+    const memo = coreKey === undefined ? undefined : this.#memo.get(coreKey);
     if (memo !== undefined && this.#now() < memo.serveUntil && isPlain(request)) {
       memo.used = true;
       this.#log();
       return Promise.resolve(memo);
     }
     return this.#core.acquire(request).then((r) => {
-      // Keyed by the scopes alone: a skipCache or claims answer replaces the plain request's
-      // entry, as in the core; an answer without serveUntil (refresh due, stale) removes it.
-      if (r.serveUntil === undefined) this.#memo.delete(key);
-      else if (key !== undefined) this.#remember(key, r, request);
+      // As in the core: a skipCache or claims answer replaces the entry under its key; an
+      // answer without serveUntil (refresh due, stale) removes it.
+      if (r.serveUntil === undefined) this.#memo.delete(r.key);
+      else this.#remember(r, request);
+      if (key !== undefined) this.#alias(key, r.key);
       return r;
     }, rethrow);
+  }
+
+  /** The clock the core reads: the authorized fetch compares a token's issuedAt with it. */
+  [NOW]() {
+    return this.#now();
   }
 
   /** Logs a note on the configuration (an option accepted that changes nothing), as the core does its own. */
@@ -217,6 +238,7 @@ export class ConfidentialClientApplication {
 
   async clearCache() {
     this.#memo.clear();
+    this.#aliases.clear();
     return this.#core.clearCache().catch(rethrow);
   }
 }

@@ -64,6 +64,8 @@ export function withCp1(configuration) {
 export const ACQUIRE = Symbol("entra-edge acquire");
 /** `app[NOTE](message)`: logs a note on the configuration through the app's logger. */
 export const NOTE = Symbol("entra-edge note");
+/** `app[NOW]()`: the app's clock (system.now or Date.now), in epoch ms. */
+export const NOW = Symbol("entra-edge now");
 
 /** `{ certificate }` (one PEM: the private key and the chain, leaf first) as clientCertificate. */
 export function certificateFromPem(name, pem) {

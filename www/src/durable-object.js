@@ -87,8 +87,8 @@ export class DurableObjectStore {
   }
 
   async #call(key, operation) {
-    // The entry, its Retry-After window and its lease share the token's object.
-    const name = key.replace(/:(lease|retry-after)$/, "");
+    // The entry, its failure record (Retry-After window, lease holder error) and its lease share the token's object.
+    const name = key.replace(/:(lease|outcome)$/, "");
     const stub = this.#namespace.get(this.#namespace.idFromName(name));
     const res = await stub.fetch(ORIGIN, { method: "POST", body: JSON.stringify({ ...operation, key }) });
     if (!res.ok) throw new Error(`the EntraEdgeTokenCache object answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
