@@ -54,6 +54,9 @@ function memoKey(request) {
   return key;
 }
 
+// How many spellings of a request the memo remembers per entry it may hold.
+const ALIASES_PER_ENTRY = 4;
+
 // Names a plain request may have (besides skipCache: false): the memo answers it as the core would.
 const PLAIN = new Set(["scopes", "tenantId", "authority", "azureRegion"]);
 
@@ -164,12 +167,15 @@ export class ConfidentialClientApplication {
     }
   }
 
-  /** Points the request as written at the core's key, dropping the oldest alias past the bound. */
+  /**
+   * Points the request as written at the core's key, dropping the oldest alias past the bound:
+   * a few spellings per entry (an alias without its entry only misses).
+   */
   #alias(key, coreKey) {
     if (this.#aliases.get(key) === coreKey) return;
     this.#aliases.delete(key);
     this.#aliases.set(key, coreKey);
-    if (this.#aliases.size > this.#maxEntries) this.#aliases.delete(this.#aliases.keys().next().value);
+    if (this.#aliases.size > ALIASES_PER_ENTRY * this.#maxEntries) this.#aliases.delete(this.#aliases.keys().next().value);
   }
 
   /**

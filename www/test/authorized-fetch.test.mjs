@@ -24,13 +24,18 @@ after(async () => {
   await Promise.all([idp.close(), graph.close(), fake.close()]);
 });
 
-const entraApp = (extra = {}) => new ConfidentialClientApplication({ auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET, ...extra } });
+const entraApp = (extra = {}, system = {}) => new ConfidentialClientApplication({ auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET, ...extra }, system });
+/** An app on a clock the test moves: a token is "young" (under 5 s) until the clock moves on. */
+const onClock = () => {
+  const clock = { now: Date.now(), later: () => (clock.now += 10_000) };
+  return { clock, app: entraApp({}, { now: () => clock.now }) };
+};
 const ok = (req) => ({ status: 200, headers: { "content-type": "application/json" }, body: { value: [], auth: req.headers.authorization } });
 
 describe("createAuthorizedFetch", () => {
   test("attaches the bearer token from the cache; the API verifies it", async () => {
     const app = new ConfidentialClientApplication({ auth: { clientId: "daemon", tokenEndpoint: idp.tokenEndpoint, clientSecret: "daemon-secret-value" } });
-    const graphFetch = app.createAuthorizedFetch({ scopes: ["User.Read.All"] });
+    const graphFetch = app.createAuthorizedFetch({ scopes: ["User.Read.All"], allowedOrigins: [graph.url] });
     const n = idp.requests.length;
     const first = await graphFetch(`${graph.url}/v1.0/users?$top=2`);
     assert.equal(first.status, 200);
@@ -65,19 +70,40 @@ describe("createAuthorizedFetch", () => {
   });
 
   test("a plain 401: one retry with a fresh token", async () => {
-    const graphFetch = entraApp().createAuthorizedFetch({ scopes: GRAPH, allowedOrigins: [graph.url] });
+    const { clock, app } = onClock();
+    const graphFetch = app.createAuthorizedFetch({ scopes: GRAPH, allowedOrigins: [graph.url] });
+    await app.acquireTokenByClientCredential({ scopes: GRAPH });
+    clock.later();
     let calls = 0;
     graph.respondWith((req) => (calls++ === 0 ? graphError(req, 401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.") : ok(req)));
     const n = fake.requests.length;
     try {
       assert.equal((await graphFetch(`${graph.url}/v1.0/users`)).status, 200);
-      assert.equal(fake.requests.length - n, 2);
+      assert.equal(fake.requests.length - n, 1);
       assert.equal(calls, 2);
       // A 401 again is returned, not retried forever.
+      clock.later();
       calls = 0;
       graph.respondWith((req) => (calls++, graphError(req, 401, "InvalidAuthenticationToken", "nope")));
       assert.equal((await graphFetch(`${graph.url}/v1.0/users`)).status, 401);
       assert.equal(calls, 2);
+    } finally {
+      graph.respondWith(undefined);
+    }
+  });
+
+  test("issue 20.7: 50 calls answered with a plain 401 make one token request, not 51", async () => {
+    const { clock, app } = onClock();
+    const graphFetch = app.createAuthorizedFetch({ scopes: GRAPH, allowedOrigins: [graph.url] });
+    await app.acquireTokenByClientCredential({ scopes: GRAPH });
+    clock.later();
+    graph.respondWith((req) => graphError(req, 401, "InvalidAuthenticationToken", "this API refuses every token"));
+    const n = fake.requests.length;
+    const m = graph.requests.length;
+    try {
+      for (let i = 0; i < 50; i++) assert.equal((await graphFetch(`${graph.url}/v1.0/users`)).status, 401);
+      assert.equal(fake.requests.length - n, 1, "the token acquired for the first 401 is young for the 49 others");
+      assert.equal(graph.requests.length - m, 51, "each call sent once, the first twice");
     } finally {
       graph.respondWith(undefined);
     }
@@ -158,6 +184,26 @@ describe("createAuthorizedFetch sends the bearer only where it belongs (issue 13
     }
   });
 
+  test("issue 20.5: a resource that is not an https URL sends the bearer only to allowedOrigins; Graph's app id means Graph", async () => {
+    const other = await otherHost();
+    try {
+      const n = fake.requests.length;
+      for (const scopes of [["api://my-api/.default"], ["00000003-0000-0000-c000-000000000000/.default"]]) {
+        const refused = entraApp().createAuthorizedFetch({ scopes });
+        await assert.rejects(refused(`${other.url}/v1.0/users`), (e) => e instanceof ClientConfigurationError && e.errorCode === "origin_not_allowed");
+      }
+      const apiFetch = entraApp().createAuthorizedFetch({ scopes: ["api://my-api/.default"] });
+      await assert.rejects(apiFetch(`${other.url}/x`), /"api:\/\/my-api" is not an https URL, so where the token may go is only what allowedOrigins lists/);
+      // allowedOrigins given: it applies, whatever the resource.
+      const listed = entraApp().createAuthorizedFetch({ scopes: ["api://my-api/.default"], allowedOrigins: [graph.url] });
+      await assert.rejects(listed(`${other.url}/x`), (e) => e.errorCode === "origin_not_allowed");
+      assert.equal(fake.requests.length, n, "no token request");
+      assert.deepEqual(other.seen, [], "nothing reached the other host");
+    } finally {
+      await other.close();
+    }
+  });
+
   test("a redirect to another origin is followed without the bearer, even with a fetch that would forward it", async () => {
     const other = await otherHost();
     // A fetch that follows redirects itself and keeps every header (as old node-fetch did).
@@ -190,7 +236,9 @@ describe("createAuthorizedFetch sends the bearer only where it belongs (issue 13
   });
 
   test("a Request with a body, and a string body, are retried on a 401 with the body intact; a stream body is sent once", async () => {
-    const graphFetch = entraApp().createAuthorizedFetch({ scopes: GRAPH, allowedOrigins: [graph.url] });
+    const { clock, app } = onClock();
+    const graphFetch = app.createAuthorizedFetch({ scopes: GRAPH, allowedOrigins: [graph.url] });
+    await app.acquireTokenByClientCredential({ scopes: GRAPH });
     const bodies = [];
     let calls = 0;
     graph.respondWith((req) => {
@@ -199,8 +247,11 @@ describe("createAuthorizedFetch sends the bearer only where it belongs (issue 13
     });
     try {
       const asRequest = new Request(`${graph.url}/v1.0/users`, { method: "POST", body: JSON.stringify({ a: 1 }), headers: { "content-type": "application/json" } });
+      clock.later();
       assert.equal((await graphFetch(asRequest)).status, 200);
+      clock.later();
       assert.equal((await graphFetch(`${graph.url}/v1.0/users`, { method: "POST", body: "plain text" })).status, 200);
+      clock.later();
       assert.deepEqual(bodies, ['{"a":1}', '{"a":1}', "plain text", "plain text"]);
       const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("streamed")), c.close()) });
       calls = 0;

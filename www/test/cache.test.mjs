@@ -56,15 +56,15 @@ test("a second app over the same store gets the token from the store, sealed", a
   assert.equal(fake.requests.length, n, "no token request");
 });
 
-test("200 concurrent cold calls make one token request and read the store once (entry, then window)", async () => {
+test("200 concurrent cold calls make one token request and read the store once (entry, then failure record)", async () => {
   const kv = new FakeKv();
   const a = app({ store: kv });
   const n = fake.requests.length;
   const results = await Promise.all(Array.from({ length: 200 }, () => a.acquireTokenByClientCredential({ scopes: GRAPH })));
   assert.equal(fake.requests.length, n + 1);
   const reads = kv.calls.filter(([op]) => op === "get").map(([, key]) => key);
-  assert.equal(reads.length, 2, "the token's entry, then (a miss) its Retry-After window");
-  assert.equal(reads[1], `${reads[0]}:retry-after`);
+  assert.equal(reads.length, 2, "the token's entry, then (a miss) its failure record (Retry-After window)");
+  assert.equal(reads[1], `${reads[0]}:outcome`);
   assert.equal(new Set(results.map((r) => r.accessToken)).size, 1);
 });
 
@@ -121,13 +121,21 @@ test("a value sealed under another key, tampered, or garbage is a logged miss an
 test("store failures never fail an acquisition and are logged", async () => {
   const kv = new FakeKv();
   kv.failGet = new Error("KV GET failed: 500");
-  kv.failPut = new Error("KV PUT failed: 429 Too Many Requests");
   const logs = [];
   const r = await app({ store: kv, logs }).acquireTokenByClientCredential({ scopes: GRAPH });
-  await kv.settled();
   assert.equal(r.tokenSource, "identityProvider");
   assert.ok(logs.some(([l, m]) => l === "warning" && m.includes("cache.store.get failed: KV GET failed: 500")), JSON.stringify(logs));
-  assert.ok(logs.some(([l, m]) => l === "warning" && m.includes("429 Too Many Requests")), JSON.stringify(logs));
+  assert.ok(logs.some(([l, m]) => l === "warning" && m.startsWith("cache.store failed or did not answer: skipping it for 30 s")), JSON.stringify(logs));
+  assert.equal(kv.count("put"), 0, "a failed store is not written to while skipped");
+
+  // A write that fails (KV's one write per second per key) is said, and is no outage.
+  const writes = new FakeKv();
+  writes.failPut = new Error("KV PUT failed: 429 Too Many Requests");
+  const putLogs = [];
+  await app({ store: writes, logs: putLogs }).acquireTokenByClientCredential({ scopes: GRAPH });
+  await writes.settled();
+  assert.ok(putLogs.some(([l, m]) => l === "warning" && m.includes("429 Too Many Requests")), JSON.stringify(putLogs));
+  assert.ok(!putLogs.some(([, m]) => m.startsWith("cache.store failed or did not answer")), JSON.stringify(putLogs));
 });
 
 test("tokens with less servable life than KV's 60 s floor are not written", async () => {
@@ -388,4 +396,24 @@ test("skipCache never joins a load that answers from the store", async () => {
   assert.equal(plain.tokenSource, "store");
   assert.equal(skipped.tokenSource, "identityProvider");
   assert.equal(fake.requests.length, n + 1);
+});
+
+test("issue 20.4: after a claims re-acquisition, no spelling of the request is served the revoked token", async () => {
+  const a = app();
+  const spellings = [{ scopes: GRAPH }, { scopes: GRAPH, tenantId: TENANT.toUpperCase() }, { scopes: GRAPH, authority: `${fake.url}/${TENANT.toUpperCase()}` }];
+  const revoked = (await a.acquireTokenByClientCredential(spellings[0])).accessToken;
+  for (const request of spellings) {
+    const r = await a.acquireTokenByClientCredential(request);
+    assert.equal(r.accessToken, revoked);
+  }
+  // CAE: the API refused the token with a claims challenge; the app re-acquires with the claims.
+  const challenge = JSON.stringify({ access_token: { nbf: { essential: true, value: "1700000000" } } });
+  const fresh = await a.acquireTokenByClientCredential({ ...spellings[1], claims: challenge });
+  assert.equal(fresh.tokenSource, "identityProvider");
+  assert.notEqual(fresh.accessToken, revoked);
+  for (const request of spellings) {
+    const r = await a.acquireTokenByClientCredential(request);
+    assert.equal(r.accessToken, fresh.accessToken, `${JSON.stringify(request)} is served the new token`);
+    assert.equal(r.tokenSource, "memory");
+  }
 });

@@ -108,7 +108,7 @@ test("the window travels through the store: another app backs off too (Node, Fak
   const first = await inNode(nodeApp(endpoint, { cache: { store: kv } }));
   assert.equal(first.name, "ThrottledError");
   await kv.settled();
-  const key = [...kv.map.keys()].find((k) => k.endsWith(":retry-after"));
+  const key = [...kv.map.keys()].find((k) => k.endsWith(":outcome"));
   assert.ok(key, `window stored: ${[...kv.map.keys()]}`);
   const other = await inNode(nodeApp(endpoint, { cache: { store: kv } }));
   assert.equal(other.name, "ThrottledError");
@@ -125,7 +125,7 @@ test("the window travels through KV: a new workerd instance backs off too", LIMI
     assert.equal((await inWorkerdOf(first, endpoint)).name, "ThrottledError");
     // The write goes through waitUntil; wait until KV has it.
     const kv = await first.getKVNamespace("TOKEN_CACHE");
-    await until(async () => (await kv.list()).keys.some((k) => k.name.endsWith(":retry-after")), "the window reaches KV");
+    await until(async () => (await kv.list()).keys.some((k) => k.name.endsWith(":outcome")), "the window reaches KV");
   } finally {
     await first.dispose();
   }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
-import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
+import { CLIENT_ID, SECRET, TENANT, entraError, startEntraFake, throttled } from "./support/entra-fake.mjs";
 import { startRedis } from "./support/redis.mjs";
 import { until } from "./support/until.mjs";
 import { bundleWorker, workerOptions } from "./support/workerd.mjs";
@@ -103,6 +103,37 @@ describe("daemons over a real redis-server", () => {
     }
   });
 
+  for (const [what, answer, errorCode] of [
+    ["401 invalid_client", (req) => entraError(req, 7000215, { clientId: CLIENT_ID, tenant: TENANT }), "invalid_client"],
+    ["429 Retry-After: 120", () => throttled(120), "throttled"],
+  ]) {
+    test(`issue 20.2: the holder gets ${what}: the 3 waiting processes end with it at once, no request of their own`, async () => {
+      const fresh = await startRedis();
+      const fleet = await startFleet(4, fresh.socket);
+      let release;
+      const held = new Promise((r) => (release = r));
+      const n = fake.requests.length;
+      fake.respondWith(async (req) => {
+        await held;
+        return answer(req);
+      });
+      try {
+        fleet.go();
+        await until(() => fake.requests.length > n && fleet.daemons.filter(waiting).length === 3, "three daemons wait on the lease");
+        release();
+        await until(() => fleet.daemons.every((d) => d.outcome), "every daemon has an outcome");
+        assert.deepEqual(fleet.daemons.map((d) => d.outcome.error?.errorCode), Array(4).fill(errorCode), JSON.stringify(fleet.daemons.map((d) => d.outcome)));
+        assert.equal(fake.requests.length - n, 1, "the holder's request only");
+        const told = fleet.daemons.filter((d) => d.outcome.error.message.includes("another process holding this token's lease"));
+        assert.equal(told.length, 3, "the waiters say whose request failed");
+      } finally {
+        fake.respondWith(undefined);
+        fleet.stop();
+        await fresh.stop();
+      }
+    });
+  }
+
   test("Redis down: every process gets its own token, and says why", async () => {
     const gone = await startRedis();
     await gone.stop();
@@ -114,7 +145,7 @@ describe("daemons over a real redis-server", () => {
       assert.ok(fleet.daemons.every((d) => d.outcome.result?.tokenSource === "identityProvider"), JSON.stringify(fleet.daemons.map((d) => d.outcome)));
       assert.equal(fake.requests.length - n, 3, "one request per process");
       for (const d of fleet.daemons) {
-        assert.ok(d.logs.some(([l, m]) => l === "warning" && /cache\.store\.lease failed: .*requesting the token without a lease/.test(m)), JSON.stringify(d.logs));
+        assert.ok(d.logs.some(([l, m]) => l === "warning" && /cache\.store failed or did not answer: skipping it for 30 s/.test(m)), JSON.stringify(d.logs));
       }
     } finally {
       fleet.stop();
@@ -160,6 +191,31 @@ describe("Workers over one Durable Object namespace (workerd)", () => {
     }
   });
 
+  test("issue 20.2: the holder gets 401: the isolates waiting on the object end with its error, no request of their own", async () => {
+    const mf = startFleetOfWorkers("EntraEdgeTokenCache");
+    let release;
+    const held = new Promise((r) => (release = r));
+    const n = fake.requests.length;
+    fake.respondWith(async (req) => {
+      await held;
+      return entraError(req, 7000215, { clientId: CLIENT_ID, tenant: TENANT });
+    });
+    try {
+      const workers = await Promise.all(["w0", "w1", "w2"].map((name) => mf.getWorker(name)));
+      const pending = workers.map((w) => w.fetch("http://worker/token").then((r) => r.json()));
+      const logsOf = async (w) => (await w.fetch("http://worker/logs")).json();
+      const waitingIsolates = async () => (await Promise.all(workers.map(logsOf))).filter((logs) => logs.some(([, m]) => /holds this token's lease: waiting/.test(m))).length;
+      await until(async () => fake.requests.length > n && (await waitingIsolates()) === 2, "two isolates wait on the lease");
+      release();
+      const bodies = await Promise.all(pending);
+      assert.deepEqual(bodies.map((b) => b.error), Array(3).fill("invalid_client"), JSON.stringify(bodies));
+      assert.equal(fake.requests.length - n, 1, "the holder's request only");
+    } finally {
+      fake.respondWith(undefined);
+      await mf.dispose();
+    }
+  });
+
   test("an object that throws: every isolate falls back to its own request, and says why", async () => {
     const mf = startFleetOfWorkers("BrokenTokenCache");
     try {
@@ -168,7 +224,7 @@ describe("Workers over one Durable Object namespace (workerd)", () => {
       assert.ok(bodies.every((b) => b.tokenSource === "identityProvider"), JSON.stringify(bodies));
       assert.equal(fake.requests.length - n, 3);
       const logs = await (await (await mf.getWorker("w1")).fetch("http://worker/logs")).json();
-      assert.ok(logs.some(([l, m]) => l === "warning" && /cache\.store\.lease failed/.test(m)), JSON.stringify(logs));
+      assert.ok(logs.some(([l, m]) => l === "warning" && /cache\.store failed or did not answer: skipping it/.test(m)), JSON.stringify(logs));
     } finally {
       await mf.dispose();
     }

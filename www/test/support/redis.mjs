@@ -7,8 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /**
- * @returns {Promise<{ socket: string, stop: () => Promise<void> }>} stop() resolves once the
- *   server has exited (and its folder is gone): nothing can connect to it after that.
+ * @returns {Promise<{ socket: string, pause: () => void, resume: () => void, kill: () => Promise<void>, stop: () => Promise<void> }>}
+ *   pause() stops the process (SIGSTOP: connections stay open, nothing answers), resume()
+ *   continues it, kill() ends it at once (SIGKILL). stop() resolves once the server has exited
+ *   (and its folder is gone): nothing can connect to it after that.
  */
 export async function startRedis() {
   const dir = await mkdtemp(join(tmpdir(), "entra-edge-redis-"));
@@ -22,7 +24,15 @@ export async function startRedis() {
   });
   return {
     socket,
+    pause: () => server.kill("SIGSTOP"),
+    resume: () => server.kill("SIGCONT"),
+    kill: async () => {
+      server.kill("SIGKILL");
+      await exited;
+    },
     stop: async () => {
+      // A paused server would not act on SIGTERM until continued.
+      server.kill("SIGCONT");
       server.kill();
       await exited;
       await rm(dir, { recursive: true, force: true });
