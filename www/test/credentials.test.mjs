@@ -134,6 +134,19 @@ describe("ClientSecretCredential", () => {
     assert.ok(lines.some(([level, m, pii]) => level === LogLevel.Verbose && m === "token served from the memory cache" && pii === false), JSON.stringify(lines));
   });
 
+  test("a msal-node sample's logLevel: \"debug\" constructs, means Info, and is said once (first hour, issue 20)", async () => {
+    const lines = [];
+    const app = new ConfidentialClientApplication({
+      auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET },
+      system: { loggerOptions: { loggerCallback: (level, message) => lines.push([level, message]), logLevel: "debug" } },
+    });
+    await app.acquireTokenByClientCredential({ scopes: [GRAPH] });
+    await app.acquireTokenByClientCredential({ scopes: [GRAPH] });
+    assert.equal(lines.filter(([, m]) => /logLevel is not a number: Info is used/.test(m)).length, 1, JSON.stringify(lines));
+    assert.ok(lines.every(([level]) => level <= LogLevel.Info), "no Verbose line at Info");
+    assert.ok(lines.some(([, m]) => m === "token acquired from the identity provider"));
+  });
+
   test("app.asTokenCredential() over an existing app", async () => {
     const app = new ConfidentialClientApplication({ auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET } });
     const first = await app.acquireTokenByClientCredential({ scopes: [GRAPH] });

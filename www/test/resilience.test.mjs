@@ -203,3 +203,30 @@ test("a stalled-flight takeover: the old flight settling late does not remove it
     fake.respondWith(undefined);
   }
 });
+
+test("first hour (issue 20): a URL fetch would refuse is a configuration error at construction; a host that does not resolve fails once, fast", async () => {
+  for (const authority of ["https://login.microsoftonline.com:99999/t", "https://exa%mple.com/t", "https://[zz::1]/t"]) {
+    assert.throws(() => new ConfidentialClientApplication({ auth: { clientId: CLIENT_ID, authority, clientSecret: SECRET } }), (e) => {
+      assert.equal(e.name, "ClientConfigurationError");
+      assert.equal(e.errorCode, "invalid_authority");
+      return true;
+    });
+  }
+  // Issue 20.6: a host that merely starts with "127." is not loopback: http is refused.
+  for (const authority of ["http://127.attacker.example/t", "http://127.0.0.1.nip.io/t"]) {
+    assert.throws(() => new ConfidentialClientApplication({ auth: { clientId: CLIENT_ID, authority, clientSecret: SECRET } }), (e) => e.errorCode === "insecure_url");
+  }
+  // .invalid never resolves (RFC 6761): not retried, the host named.
+  const logs = [];
+  const app = new ConfidentialClientApplication({
+    auth: { clientId: CLIENT_ID, authority: "https://login.entra-edge.invalid/t", clientSecret: SECRET },
+    system: { logger: (level, message) => logs.push([level, message]) },
+  });
+  await assert.rejects(app.acquireTokenByClientCredential({ scopes: GRAPH }), (e) => {
+    assert.equal(e.name, "NetworkError");
+    assert.equal(e.errorCode, "host_not_found");
+    assert.match(e.message, /host does not resolve .*ENOTFOUND/);
+    return true;
+  });
+  assert.ok(!logs.some(([, m]) => /retry 1/.test(m)), JSON.stringify(logs));
+});
