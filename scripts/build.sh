@@ -38,6 +38,11 @@ $ESBUILD src/entry-node.js "${COMMON[@]}" --format=esm --outfile=dist/node.mjs
 $ESBUILD src/entry-node.js "${COMMON[@]}" --format=cjs --outfile=dist/node.cjs \
   --define:import.meta.url=__entraEdgeUrl \
   --banner:js='const __entraEdgeUrl = require("node:url").pathToFileURL(__filename).href;'
+# Deno: the wasm through a source-phase import (`import source`), kept as written.
+$ESBUILD src/entry-deno.js "${COMMON[@]}" --target=esnext --format=esm --outfile=dist/deno.mjs
+# Vercel's Edge runtime / Next.js: the wasm as `./entra_edge_bg.wasm?module`, which their bundlers
+# turn into a compiled module.
+$ESBUILD src/entry-edge.js "${COMMON[@]}" '--external:./entra_edge_bg.wasm?module' --format=esm --outfile=dist/edge.js
 $ESBUILD src/entry-stores.js "${COMMON[@]}" --platform=node --format=esm --outfile=dist/stores.mjs
 $ESBUILD src/entry-stores.js "${COMMON[@]}" --platform=node --format=cjs --outfile=dist/stores.cjs
 cp index.d.ts stores.d.ts dist/

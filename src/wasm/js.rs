@@ -46,10 +46,15 @@ pub(crate) fn call_method(obj: &JsValue, name: &str, args: &[JsValue]) -> Result
 }
 
 /// Awaits a value that may or may not be a promise (callbacks may be sync or async).
+///
+/// A thenable, not `instanceof Promise`: Vercel's Edge runtime (and Node's `vm`) hand out
+/// promises of the host realm (`fetch`, `crypto.subtle`), which fail that test, and a promise
+/// taken for a value reads as an answer with status 0 or a key that is no `CryptoKey`.
 pub(crate) async fn resolve(value: JsValue) -> Result<JsValue, JsValue> {
-    match value.dyn_into::<Promise>() {
-        Ok(p) => JsFuture::from(p).await,
-        Err(v) => Ok(v),
+    if get(&value, "then").is_function() {
+        JsFuture::from(Promise::resolve(&value)).await
+    } else {
+        Ok(value)
     }
 }
 

@@ -13,7 +13,20 @@ export function setModuleLoader(loader) {
 
 export function ensureWasm() {
   if (!ready) {
-    initSync({ module: loadModule() });
+    initSync({ module: ofThisRealm(loadModule()) });
     ready = true;
   }
+}
+
+/**
+ * The glue asks `module instanceof WebAssembly.Module` and otherwise treats the module as bytes.
+ * Next.js's Edge sandbox compiles `?module` imports in the host realm and hands them in as
+ * globals: a real module that fails that test. Such a module instantiates in any realm, so it
+ * gets this realm's prototype; bytes and this realm's modules pass through.
+ */
+function ofThisRealm(module) {
+  if (module instanceof WebAssembly.Module || ArrayBuffer.isView(module) || module instanceof ArrayBuffer) return module;
+  // Throws a TypeError for anything that is not a compiled module, of whichever realm.
+  WebAssembly.Module.exports(module);
+  return Object.setPrototypeOf(module, WebAssembly.Module.prototype);
 }
