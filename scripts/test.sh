@@ -25,3 +25,14 @@ scripts/fuzz.sh 10
 cd www
 # Every test has a time limit: a regression that hangs fails instead of stalling CI.
 node --test --test-concurrency=1 --test-timeout=60000 test/*.test.mjs
+
+# The conformance suite again, unchanged, in Deno and Bun (the npm packages `deno` and `bun`,
+# installed by npm ci above): acquisition, cache, single-flight, errors, secrets, certificates,
+# tenants, stores. The other files need Node-only parts (child processes, Azurite, workerd
+# hosting, npm pack) and say so in their header. deno-kv-store runs in Deno only.
+SUITE=()
+for name in secret cache certificate tenants authorized-fetch canary resilience credentials; do
+  SUITE+=("./test/$name.test.mjs")
+done
+timeout 900 node_modules/.bin/deno test -A --no-check --unstable-kv "${SUITE[@]}" ./test/deno-kv-store.test.mjs
+timeout 900 node_modules/.bin/bun test --timeout 60000 "${SUITE[@]}"

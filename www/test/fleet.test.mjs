@@ -1,6 +1,7 @@
 // Fleet-wide single-flight: daemons as separate processes over a real redis-server, and Workers
 // as separate isolates over one Durable Object namespace in workerd, make one token request per
 // key; a dead leaseholder costs one more, a failing coordinator none of the acquisitions.
+// Node only: it hosts the fleet (child processes, Miniflare); the Deno fleet is deno-kv-fleet.test.mjs.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";

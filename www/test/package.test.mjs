@@ -1,6 +1,7 @@
 // The packed package as users get it: `npm pack`, installed into fresh projects, then used
 // from CommonJS, ESM, TypeScript (strict, against the shipped .d.ts) and a Worker bundled by
 // `wrangler deploy --dry-run` with no configuration beyond wrangler.toml.
+// Node only (npm pack, child processes); the other runtimes' projects are runtimes.test.mjs.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";

@@ -2,7 +2,8 @@
 // with no configuration: a fresh project installs the tarball, and each runtime acquires tokens
 // from a real OAuth server (oidc-provider) with a secret and with a certificate (PS256 through
 // the runtime's WebCrypto). The runtimes are the npm packages `deno`, `bun` and `edge-runtime`
-// (www/PINS.md). The conformance suite itself also runs in Deno and Bun (scripts/test-runtimes.sh).
+// (www/PINS.md). Node hosts them (child processes), so this file is Node only; the conformance
+// suite itself also runs in Deno and Bun (scripts/test.sh).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";

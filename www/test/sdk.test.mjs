@@ -2,6 +2,7 @@
 // against Azurite (which checks each token's issuer, audience and lifetime), the Graph client's
 // TokenCredentialAuthenticationProvider against the Graph-like API, and the SDK's bearer policy
 // meeting a claims challenge; in Node and in Workers in workerd.
+// Node only: Azurite and the Azure SDK run in Node.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";

@@ -1,5 +1,6 @@
 // The package in the real Workers runtime (workerd via Miniflare): a Worker bundled as wrangler
 // would, acquiring from a loopback Entra-like endpoint, with the KV namespace.
+// Node only as a host (Miniflare); the same Worker in the Edge runtime is edge.test.mjs.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp } from "node:fs/promises";

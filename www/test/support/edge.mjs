@@ -48,8 +48,11 @@ export async function bundleForEdge(entry) {
   return { code: result.outputFiles[0].text, bindings };
 }
 
-/** An Edge runtime running `bundle` (bundleForEdge's), with `env` as process.env. */
-export async function startEdge({ code, bindings }, { env = {} } = {}) {
+/**
+ * An Edge runtime running `bundle` (bundleForEdge's), with `env` as process.env and `globals`
+ * (host objects, such as a store) defined in its global scope.
+ */
+export async function startEdge({ code, bindings }, { env = {}, globals = {} } = {}) {
   const modules = {};
   for (const [name, bytes] of bindings) modules[name] = await WebAssembly.compile(bytes);
   return new EdgeRuntime({
@@ -57,7 +60,7 @@ export async function startEdge({ code, bindings }, { env = {} } = {}) {
       context.process = { env };
       const runtimeFetch = context.fetch;
       context.fetch = async (input, init) => runtimeFetch(input, init);
-      Object.assign(context, modules);
+      Object.assign(context, modules, globals);
       return context;
     },
     initialCode: code,
