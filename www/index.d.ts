@@ -28,6 +28,20 @@ export declare class EntraEdgeTokenCache {
   alarm(): Promise<void>;
 }
 
+/**
+ * Deno only: cache.store over a Deno KV (`await Deno.openKv(path)`); it leases through an atomic
+ * check-and-set, so Deno processes sharing one KV make one token request per key.
+ */
+export declare class DenoKvStore implements KvLike {
+  /** `kv`: a `Deno.Kv`. */
+  constructor(kv: { get(key: unknown[]): Promise<unknown>; set(key: unknown[], value: unknown, options?: { expireIn?: number }): Promise<unknown>; delete(key: unknown[]): Promise<void>; atomic(): unknown }, options?: { now?: () => number });
+  get(key: string): Promise<string | null>;
+  put(key: string, value: string, options: { expirationTtl: number }): Promise<void>;
+  delete(key: string): Promise<void>;
+  lease(key: string, ttlMs: number): Promise<boolean>;
+  release(key: string): Promise<void>;
+}
+
 export interface ClientCertificate {
   /** PEM: PKCS#8, PKCS#1 (RSA) or SEC1 (EC P-256). */
   privateKey: string;
