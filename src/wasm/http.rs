@@ -51,7 +51,11 @@ pub(crate) async fn send(
 /// Why fetch rejected. Retried (`fetch_failed`) unless trying again cannot help: a URL the
 /// runtime refuses, or a host name that does not exist (a typo, not an outage).
 fn failed(cause: &JsValue) -> Error {
-    let code = get(&get(cause, "cause"), "code").as_string();
+    let inner = get(cause, "cause");
+    // Node's undici puts the system error's code on `cause`, Bun on the error itself.
+    let code = get(&inner, "code")
+        .as_string()
+        .or_else(|| get(cause, "code").as_string());
     let message = get(cause, "message").as_string().unwrap_or_default();
     let why = describe(cause);
     if code.as_deref() == Some("ERR_INVALID_URL") || message.contains("Invalid URL") {
@@ -60,7 +64,12 @@ fn failed(cause: &JsValue) -> Error {
             format!("the runtime's fetch refused the token endpoint's URL: {why}; check auth.authority or auth.tokenEndpoint"),
         );
     }
-    if code.as_deref() == Some("ENOTFOUND") {
+    // Deno only words it: "dns error: failed to lookup address information: Name or service not
+    // known" (a temporary resolver failure says "Temporary failure", and is retried).
+    let deno_unresolved = get(&inner, "message")
+        .as_string()
+        .is_some_and(|m| m.contains("dns error") && m.contains("not known"));
+    if code.as_deref() == Some("ENOTFOUND") || deno_unresolved {
         return Error::network(
             "host_not_found",
             format!("the token endpoint's host does not resolve ({why}); check the host in auth.authority or auth.tokenEndpoint"),

@@ -22,17 +22,22 @@ export async function startRedis() {
     server.once("exit", (code, signal) => reject(new Error(`redis-server exited (${signal ?? code}) before it was ready`)));
     server.stdout.on("data", (d) => /ready to accept connections/i.test(d.toString()) && resolve());
   });
+  // Stop and continue go through process.kill, not server.kill: Deno's node:child_process sends
+  // no further signal once the child is marked `killed` by a first one (seen in Deno 2.9.6), so
+  // stop() after pause() would never end the server there.
+  // A server that already exited has nothing to stop or continue (as server.kill returns false).
+  const signal = (name) => server.exitCode === null && server.signalCode === null && process.kill(server.pid, name);
   return {
     socket,
-    pause: () => server.kill("SIGSTOP"),
-    resume: () => server.kill("SIGCONT"),
+    pause: () => signal("SIGSTOP"),
+    resume: () => signal("SIGCONT"),
     kill: async () => {
       server.kill("SIGKILL");
       await exited;
     },
     stop: async () => {
       // A paused server would not act on SIGTERM until continued.
-      server.kill("SIGCONT");
+      signal("SIGCONT");
       server.kill();
       await exited;
       await rm(dir, { recursive: true, force: true });
