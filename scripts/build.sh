@@ -43,6 +43,7 @@ $ESBUILD src/entry-deno.js "${COMMON[@]}" --target=esnext --format=esm --outfile
 # Vercel's Edge runtime / Next.js: the wasm as `./entra_edge_bg.wasm?module`, which their bundlers
 # turn into a compiled module.
 $ESBUILD src/entry-edge.js "${COMMON[@]}" '--external:./entra_edge_bg.wasm?module' --format=esm --outfile=dist/edge.js
+$ESBUILD src/entry-stores-edge.js "${COMMON[@]}" --format=esm --outfile=dist/stores-edge.js
 $ESBUILD src/entry-stores.js "${COMMON[@]}" --platform=node --format=esm --outfile=dist/stores.mjs
 $ESBUILD src/entry-stores.js "${COMMON[@]}" --platform=node --format=cjs --outfile=dist/stores.cjs
 cp index.d.ts stores.d.ts dist/
