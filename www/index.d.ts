@@ -33,8 +33,8 @@ export declare class EntraEdgeTokenCache {
  * check-and-set, so Deno processes sharing one KV make one token request per key.
  */
 export declare class DenoKvStore implements KvLike {
-  /** `kv`: a `Deno.Kv`. */
-  constructor(kv: { get(key: unknown[]): Promise<unknown>; set(key: unknown[], value: unknown, options?: { expireIn?: number }): Promise<unknown>; delete(key: unknown[]): Promise<void>; atomic(): unknown }, options?: { now?: () => number });
+  /** `kv`: a `Deno.Kv` (typed by its shape, so that the types need no Deno declarations). */
+  constructor(kv: { get(key: any): Promise<any>; set(key: any, value: any, options?: any): Promise<any>; delete(key: any): Promise<any>; atomic(): any }, options?: { now?: () => number });
   get(key: string): Promise<string | null>;
   put(key: string, value: string, options: { expirationTtl: number }): Promise<void>;
   delete(key: string): Promise<void>;

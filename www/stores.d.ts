@@ -1,5 +1,5 @@
 // Types of "entra-edge/stores" (Node only).
-import type { KvLike } from "./index.js";
+import type { KvLike } from "./index.d.ts";
 
 /** One file per key in `dir` (created 0700), atomic write-and-rename, files 0600. */
 export declare class FileStore implements KvLike {

@@ -12,13 +12,18 @@
 import { ConfidentialClientApplication, DenoKvStore } from "entra-edge";
 
 const env = (name: string) => Deno.env.get(name);
+const required = (name: string): string => {
+  const value = env(name);
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
 const kv = await Deno.openKv(env("TOKEN_KV") ?? "entra-edge-tokens.sqlite");
 const tokenEndpoint = env("TOKEN_ENDPOINT");
 const app = new ConfidentialClientApplication({
   auth: {
-    clientId: env("CLIENT_ID"),
-    clientSecret: env("CLIENT_SECRET"),
-    ...(tokenEndpoint ? { tokenEndpoint } : { authority: `https://login.microsoftonline.com/${env("TENANT_ID")}` }),
+    clientId: required("CLIENT_ID"),
+    clientSecret: required("CLIENT_SECRET"),
+    ...(tokenEndpoint ? { tokenEndpoint } : { authority: `https://login.microsoftonline.com/${required("TENANT_ID")}` }),
   },
   cache: { store: new DenoKvStore(kv) },
 });

@@ -48,3 +48,12 @@ test("the Deno example lists users; a second process starts from the KV file", a
   assert.match(await once(), /^token from store; users: Adele Vance, /);
   assert.equal(idp.requests.length - n, 1);
 });
+
+test("the Deno example type-checks against the shipped types (deno check), DenoKvStore over a Deno.Kv and the stores' types included", async () => {
+  const example = fileURLToPath(new URL("../examples/deno.ts", import.meta.url));
+  const options = { env: { ...process.env, NO_COLOR: "1" } };
+  const { stderr } = await run(DENO, ["check", example], options);
+  assert.match(stderr, /^Check .*deno\.ts$/m);
+  const stores = fileURLToPath(new URL("./runtimes/stores-types.ts", import.meta.url));
+  await run(DENO, ["check", stores], options);
+});
