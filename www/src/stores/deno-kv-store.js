@@ -10,8 +10,8 @@ import { LeaseOwners } from "../lease-owners.js";
 
 const ENTRY = "entra-edge";
 const LEASE = "entra-edge-lease";
-// SQLite answers "database is locked" when two processes commit at the same moment: the commit
-// did not happen, and trying again is the documented cure.
+// SQLite answers "database is locked" (SQLITE_BUSY) when two processes commit at the same
+// moment: that commit did not happen, so it is tried again, a lease is not lost to it.
 const COMMIT_TRIES = 20;
 
 const isLocked = (e) => /database is locked|busy/i.test(String(e?.message ?? e));
