@@ -3,6 +3,7 @@
 //! made of (prepare, look up, receive, decide after a failure, seal, open). The order of those
 //! steps is [`crate::flow::Acquisition`]'s.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -16,12 +17,13 @@ use crate::credential::JwsAlg;
 use crate::envelope::{self, OpenError, SealingKey, NONCE_LEN};
 use crate::error::{Error, ServerDetails};
 use crate::input::RequestInput;
+use crate::managed_identity;
 use crate::outcome;
 use crate::request::{token_request, HttpRequest, TokenRequestInput};
 use crate::response::{parse_token_response, HttpResponse};
 use crate::retry::Next;
 use crate::scope::Scopes;
-use crate::secret::{AccessToken, TokenText};
+use crate::secret::{AccessToken, ClientSecret, TokenText};
 
 /// A validated request.
 #[derive(Debug, Clone)]
@@ -109,6 +111,9 @@ pub struct Client<T = AccessToken> {
     capability_claims: Option<String>,
     /// The client capabilities as the cache key hashes them, sorted and joined once.
     capability_key: String,
+    /// A managed-identity endpoint has answered this client at least once: from then on, a
+    /// network failure is an outage to retry, not a sign that there is no endpoint here.
+    endpoint_answered: Cell<bool>,
 }
 
 impl<T: TokenText> Client<T> {
@@ -123,7 +128,9 @@ impl<T: TokenText> Client<T> {
                 }
                 (None, Credential::Certificate(cert)) => cert.key_material(),
                 // Config validation requires cache.encryptionKey here; this keeps the match total.
-                (None, Credential::AssertionCallback) => config.client_id.as_bytes().to_vec(),
+                (None, Credential::AssertionCallback | Credential::ManagedIdentity(_)) => {
+                    config.client_id.as_bytes().to_vec()
+                }
             };
             SealingKey::derive(&material, &config.client_id)
         });
@@ -137,6 +144,7 @@ impl<T: TokenText> Client<T> {
             sealing,
             throttled_until: HashMap::new(),
             store_down_until: None,
+            endpoint_answered: Cell::new(false),
         }
     }
 
@@ -158,6 +166,9 @@ impl<T: TokenText> Client<T> {
             raw.scopes.as_deref().unwrap_or_default(),
             self.config.authority.is_entra(),
         )?;
+        if let Credential::ManagedIdentity(_) = &self.config.credential {
+            managed_identity::resource(&scopes)?;
+        }
         let correlation_id = match raw.correlation_id {
             Some(id) if id.is_empty() || id.len() > 128 || !id.chars().all(|c| c.is_ascii_graphic()) => {
                 return Err(Error::config(
@@ -306,7 +317,13 @@ impl<T: TokenText> Client<T> {
         let mut secrets = self.secrets();
         secrets.extend(basic.as_deref());
         secrets.extend(assertion);
-        let parsed = parse_token_response(resp, &secrets, sent_ms)?;
+        let parsed = match &self.config.credential {
+            Credential::ManagedIdentity(mi) => {
+                self.endpoint_answered.set(true);
+                managed_identity::answer::read(mi, resp, &secrets, sent_ms)?
+            }
+            _ => parse_token_response(resp, &secrets, sent_ms)?,
+        };
         Ok(
             CachedToken::from_response(parsed, sent_ms, &p.scopes, p.target.tenant.clone())
                 .with_jitter(jitter),
@@ -378,6 +395,12 @@ impl<T: TokenText> Client<T> {
         stale_served: bool,
     ) -> Result<u64, Error> {
         let policy = self.config.retry;
+        if let Credential::ManagedIdentity(mi) = &self.config.credential {
+            if mi.is_imds() && !self.endpoint_answered.get() && matches!(err, Error::Network { .. })
+            {
+                return Err(managed_identity::answer::unreachable(mi, &err));
+            }
+        }
         let note = match policy.next(&err, retries_done, elapsed_ms, random) {
             Next::Retry { .. } if stale_served => {
                 Some("not retried: a cached token that is still valid is served instead".to_owned())
@@ -577,6 +600,7 @@ impl<T: TokenText> Client<T> {
             Credential::Secret { secret, .. } | Credential::StaticAssertion(secret) => {
                 out.push(secret.secret())
             }
+            Credential::ManagedIdentity(mi) => out.extend(mi.secret().map(ClientSecret::secret)),
             Credential::AssertionCallback | Credential::Certificate(_) => {}
         }
         if let Some(k) = &self.config.encryption_key {

@@ -10,6 +10,7 @@ use crate::authority::{Authority, Target};
 use crate::credential::CertificateCredential;
 use crate::error::Error;
 use crate::input::{self, AuthInput, ConfigInput, Handle, SystemInput};
+use crate::managed_identity::ManagedIdentity;
 use crate::region::{self, Region};
 use crate::retry::{RetryPolicy, ENTRA_FLOOR_MS, GENERIC_FLOOR_MS};
 use crate::secret::ClientSecret;
@@ -28,6 +29,11 @@ pub const DEFAULT_DEADLINE_MS: u64 = 30_000;
 pub const DEFAULT_KEY_PREFIX: &str = "entra-edge:";
 /// Longest `cache.keyPrefix`: KV keys are at most 512 bytes and the hashed part takes 64.
 pub const MAX_KEY_PREFIX_LEN: usize = 256;
+
+/// Least back-off for managed-identity endpoints (IMDS guidance: exponential from 1 s).
+pub const MANAGED_IDENTITY_FLOOR_MS: u64 = 1000;
+/// Default `system.deadlineMs` for a managed identity: IMDS's 410 (an upgrade) lasts up to 70 s.
+pub const MANAGED_IDENTITY_DEADLINE_MS: u64 = 90_000;
 
 const CODE: &str = "invalid_config";
 
@@ -80,6 +86,8 @@ pub enum Credential {
     StaticAssertion(ClientSecret),
     /// `auth.clientAssertion` as a callback, called by the shell per token request.
     AssertionCallback,
+    /// `auth.managedIdentity`: the platform's endpoint, no client credential at all.
+    ManagedIdentity(Box<ManagedIdentity>),
 }
 
 /// Validated configuration.
@@ -149,16 +157,22 @@ impl ClientConfig {
         env: &Environment,
     ) -> Result<(Self, Handles<H>), Error> {
         let mut msal = msal::read(&input)?;
-        let auth = input.auth.ok_or_else(|| {
+        let mut auth = input.auth.ok_or_else(|| {
             Error::config(
                 "invalid_config",
                 "auth is required: pass { auth: { clientId, authority, clientSecret } }",
             )
         })?;
+        let managed = managed_identity(&mut auth)?;
         let cache = input.cache.unwrap_or_default();
         let mut system = input.system.unwrap_or_default();
 
-        let client_id = auth.client_id.as_deref().map(str::trim).unwrap_or_default();
+        let key_id = managed.as_ref().map(|m| m.key_id());
+        let client_id = key_id
+            .as_deref()
+            .or(auth.client_id.as_deref())
+            .map(str::trim)
+            .unwrap_or_default();
         if client_id.is_empty() {
             return Err(Error::config(
                 "invalid_client_id",
@@ -166,7 +180,10 @@ impl ClientConfig {
             ));
         }
         let client_id = client_id.to_owned();
-        let authority = authority(&auth, &mut msal)?;
+        let authority = match &managed {
+            Some(m) => m.authority(),
+            None => authority(&auth, &mut msal)?,
+        };
         let send_x5c = auth.send_x5c.unwrap_or(false);
         let has_chain = auth
             .client_certificate
@@ -189,7 +206,11 @@ impl ClientConfig {
             Some(r) => Region::parse(r, "auth.azureRegion", detected_region.as_deref())?,
             None => Region::Global,
         };
-        let (credential, assertion) = credential(auth, authority.is_entra())?;
+        let is_managed = managed.is_some();
+        let (credential, assertion) = match managed {
+            Some(m) => (Credential::ManagedIdentity(Box::new(m)), None),
+            None => credential(auth, authority.is_entra())?,
+        };
         if send_x5c && !has_chain {
             return Err(Error::config(
                 "invalid_credential",
@@ -242,7 +263,22 @@ impl ClientConfig {
             ));
         }
 
+        if store && cache.encryption_key.is_none() && is_managed {
+            return Err(Error::config(
+                "invalid_config",
+                "cache.encryptionKey is required with cache.store for a managed identity: it holds no secret to \
+                 derive the sealing key from. Set cache.encryptionKey to a random secret every process sharing the \
+                 store knows",
+            ));
+        }
+
         let mut retry = retry_policy(&system, authority.is_entra())?;
+        if is_managed {
+            retry.floor_ms = MANAGED_IDENTITY_FLOOR_MS;
+            if system.deadline_ms.is_none() {
+                retry.deadline_ms = retry.deadline_ms.max(MANAGED_IDENTITY_DEADLINE_MS);
+            }
+        }
         if msal.no_retries {
             retry.max_retries = 0;
         }
@@ -354,6 +390,32 @@ fn authority<H>(auth: &AuthInput<H>, msal: &mut msal::Msal) -> Result<Authority,
         Some(endpoint) => authority.with_metadata_endpoint(endpoint),
         None => Ok(authority),
     }
+}
+
+/// `auth.managedIdentity`, validated; it stands alone, so the client credential options are refused
+/// next to it by name.
+fn managed_identity<H>(auth: &mut AuthInput<H>) -> Result<Option<ManagedIdentity>, Error> {
+    let Some(input) = auth.managed_identity.take() else {
+        return Ok(None);
+    };
+    let others = [
+        ("clientId", auth.client_id.is_some()),
+        ("authority", auth.authority.is_some()),
+        ("tokenEndpoint", auth.token_endpoint.is_some()),
+        ("clientSecret", auth.client_secret.is_some()),
+        ("clientCertificate", auth.client_certificate.is_some()),
+        ("clientAssertion", auth.client_assertion.is_some()),
+        ("azureCloudOptions", auth.azure_cloud_options.is_some()),
+        ("allowedTenants", auth.allowed_tenants.is_some()),
+        ("azureRegion", auth.azure_region.is_some()),
+    ];
+    if let Some((name, _)) = others.iter().find(|(_, set)| *set) {
+        return Err(Error::config(
+            "invalid_config",
+            format!("auth.managedIdentity gets tokens from the platform's endpoint, so auth.{name} has no use with it: remove one of them"),
+        ));
+    }
+    ManagedIdentity::from_input(input).map(Some)
 }
 
 fn retry_policy<H>(system: &SystemInput<H>, entra: bool) -> Result<RetryPolicy, Error> {

@@ -19,6 +19,9 @@ pub enum ErrorClass {
     Throttled,
     /// The request failed in transit or the answer was unreadable.
     Network,
+    /// This credential cannot produce a token here (no managed identity endpoint, a tool not
+    /// installed): a credential chain moves on to its next credential.
+    CredentialUnavailable,
 }
 
 impl ErrorClass {
@@ -29,9 +32,13 @@ impl ErrorClass {
             ErrorClass::Server => "ServerError",
             ErrorClass::Throttled => "ThrottledError",
             ErrorClass::Network => "NetworkError",
+            ErrorClass::CredentialUnavailable => "CredentialUnavailableError",
         }
     }
 }
+
+/// The code of errors that mean "this credential cannot work here": a chain moves on.
+pub const CREDENTIAL_UNAVAILABLE: &str = "credential_unavailable";
 
 /// What an identity provider said when it refused (RFC 6749 §5.2 plus Entra's extra fields).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -126,6 +133,7 @@ impl Error {
     /// The JavaScript class this error maps to.
     pub fn class(&self) -> ErrorClass {
         match self {
+            _ if self.code() == CREDENTIAL_UNAVAILABLE => ErrorClass::CredentialUnavailable,
             Error::Config { .. } => ErrorClass::ClientConfiguration,
             // A 5xx with Retry-After throttles as surely as a 429 does.
             Error::Server { details, .. }

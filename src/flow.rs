@@ -652,7 +652,9 @@ impl<T: TokenText> Acquisition<T> {
                 self.queue.push_back(Action::Assert { within_ms: left_ms });
                 self.state = State::Asserting { within_ms: left_ms };
             }
-            Credential::Secret { .. } | Credential::StaticAssertion(_) => self.state = State::Send,
+            Credential::Secret { .. }
+            | Credential::StaticAssertion(_)
+            | Credential::ManagedIdentity(_) => self.state = State::Send,
         }
     }
 

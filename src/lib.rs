@@ -19,6 +19,7 @@ pub mod flow;
 pub mod form;
 pub mod input;
 pub mod lenient;
+pub mod managed_identity;
 pub mod outcome;
 pub mod region;
 pub mod request;

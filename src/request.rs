@@ -62,6 +62,9 @@ pub struct TokenRequestInput<'a> {
 
 /// Builds the client-credentials token request.
 pub fn token_request(config: &ClientConfig, input: &TokenRequestInput<'_>) -> HttpRequest {
+    if let Credential::ManagedIdentity(mi) = &config.credential {
+        return mi.token_request(input.scopes, input.correlation_id);
+    }
     let mut headers = vec![
         (
             "content-type".to_owned(),
@@ -102,7 +105,8 @@ pub fn token_request(config: &ClientConfig, input: &TokenRequestInput<'_>) -> Ht
         }
         Credential::StaticAssertion(_)
         | Credential::AssertionCallback
-        | Credential::Certificate(_) => {
+        | Credential::Certificate(_)
+        | Credential::ManagedIdentity(_) => {
             form.push(("client_id", &config.client_id));
             form.push(("client_assertion_type", JWT_BEARER));
             form.push(("client_assertion", input.assertion.unwrap_or_default()));

@@ -144,7 +144,7 @@ struct ErrorBody {
 
 /// A lifetime in seconds: a JSON number or a numeric string (Entra has sent both). Fractions
 /// are dropped, as MSAL does.
-fn seconds(value: Scalar, field: &str) -> Result<Option<u64>, Error> {
+pub(crate) fn seconds(value: Scalar, field: &str) -> Result<Option<u64>, Error> {
     let n = match &value {
         Scalar::Absent => return Ok(None),
         Scalar::Unsigned(n) => Some(*n),
@@ -193,7 +193,7 @@ fn invalid(what: &str) -> Error {
     )
 }
 
-fn server_error(resp: &HttpResponse, secrets: &[&str], now_ms: u64) -> Error {
+pub(crate) fn server_error(resp: &HttpResponse, secrets: &[&str], now_ms: u64) -> Error {
     let body: ErrorBody = object(&resp.body).unwrap_or_default();
     let text = |s: Scalar| s.into_string();
     let error_codes: Vec<u64> = body

@@ -21,6 +21,12 @@ const CAP_MS: u64 = 30_000;
 pub const ENTRA_FLOOR_MS: u64 = 5000;
 /// Least wait before retrying other servers.
 pub const GENERIC_FLOOR_MS: u64 = 100;
+/// The code of IMDS's 410: an upgrade in progress, over within 70 s (Azure's IMDS guidance).
+pub const UPGRADING: &str = "endpoint_upgrading";
+/// How long an upgrading endpoint is retried, whatever `system.maxRetries` says.
+pub const UPGRADE_WINDOW_MS: u64 = 70_000;
+/// The wait between tries while it upgrades (msal-node: 7 tries, 10 s apart).
+pub const UPGRADE_WAIT_MS: u64 = 10_000;
 /// A retry is only worth starting with at least this long (or one whole attempt, if shorter)
 /// left before the deadline.
 const MIN_ATTEMPT_MS: u64 = 1000;
@@ -75,6 +81,18 @@ impl RetryPolicy {
         if !is_retryable(err) {
             return Next::Stop(None);
         }
+        let fits = |wait: u64| {
+            elapsed_ms
+                .saturating_add(wait)
+                .saturating_add(MIN_ATTEMPT_MS.min(self.timeout_ms))
+                <= self.deadline_ms
+        };
+        // An upgrade ends by itself within its window: keep asking until then, if the deadline allows.
+        if err.code() == UPGRADING && elapsed_ms < UPGRADE_WINDOW_MS && fits(UPGRADE_WAIT_MS) {
+            return Next::Retry {
+                after_ms: UPGRADE_WAIT_MS,
+            };
+        }
         let retry_after = err.server_details().and_then(|d| d.retry_after_ms);
         if retries_done >= self.max_retries {
             let attempts = retries_done.saturating_add(1);
@@ -95,10 +113,7 @@ impl RetryPolicy {
                 self.floor_ms + u64::from(random) % (span + 1)
             }
         };
-        let needed = elapsed_ms
-            .saturating_add(after_ms)
-            .saturating_add(MIN_ATTEMPT_MS.min(self.timeout_ms));
-        if needed > self.deadline_ms {
+        if !fits(after_ms) {
             let left = self.deadline_ms.saturating_sub(elapsed_ms);
             return Next::Stop(Some(match retry_after {
                 Some(ms) => format!(

@@ -99,6 +99,8 @@ struct FetchInit<'a> {
     method: &'a str,
     #[serde(serialize_with = "as_object")]
     headers: &'a [(String, String)],
+    // fetch refuses a GET with a body, even an empty one (managed-identity requests are GETs).
+    #[serde(skip_serializing_if = "no_body")]
     body: &'a str,
     // A token endpoint that redirects must not receive our credential twice.
     redirect: &'a str,
@@ -111,6 +113,10 @@ fn fetch_init(req: &HttpRequest) -> Result<JsValue, JsValue> {
         body: &req.body,
         redirect: "manual",
     }))
+}
+
+fn no_body(body: &&str) -> bool {
+    body.is_empty()
 }
 
 /// Header pairs as one object, as `fetch` takes them.

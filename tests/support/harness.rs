@@ -198,7 +198,11 @@ impl Harness {
                 timeout_ms,
                 ..
             } => {
-                assert_eq!(request.method, "POST");
+                assert!(
+                    matches!(request.method, "POST" | "GET"),
+                    "{}",
+                    request.method
+                );
                 self.trace.push(format!("send timeout {timeout_ms}"));
                 self.sent.push(self.clock);
                 self.clock += self.send_ms;

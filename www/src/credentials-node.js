@@ -2,7 +2,7 @@
 // pod (workload identity) or a CI job needs no code beyond the constructor.
 import { appsFor, ClientCertificateCredential, ClientSecretCredential } from "./azure-credentials.js";
 import { AppCredential, configurationFor, DECRYPT_FIRST } from "./credentials.js";
-import { configError } from "./errors.js";
+import { configError, unavailable } from "./errors.js";
 
 function fs() {
   // Fetched when needed, as the wasm is: an ESM import of node:fs costs every startup.
@@ -18,11 +18,37 @@ export function readCertificateFile(path, name) {
   }
 }
 
+/** Not set, or set empty: @azure/identity treats both as absent. */
+function unset(pairs) {
+  return pairs.filter(([v]) => !v).map(([, variable]) => variable);
+}
+
 function missing(name, variables) {
-  return configError(
-    "missing_environment",
+  return unavailable(
     `${name}: ${variables.join(", ")} ${variables.length === 1 ? "is" : "are"} not set: set ${variables.length === 1 ? "it" : "them"} in the environment or pass the option`,
   );
+}
+
+/**
+ * A credential whose configuration comes from the environment: it constructs whatever is set,
+ * and `getToken` rejects with CredentialUnavailableError naming what is missing, as
+ * @azure/identity does (chains such as DefaultAzureCredential move on then).
+ */
+class EnvironmentDriven {
+  #credential;
+  #unavailable;
+
+  constructor(build) {
+    const built = build();
+    if (built instanceof Error) this.#unavailable = built;
+    else this.#credential = built;
+  }
+
+  /** As the credential the environment describes. */
+  async getToken(scopes, options) {
+    if (this.#unavailable) throw this.#unavailable;
+    return this.#credential.getToken(scopes, options);
+  }
 }
 
 /**
@@ -30,20 +56,64 @@ function missing(name, variables) {
  * AZURE_FEDERATED_TOKEN_FILE (read again for each token request: the platform rotates it),
  * AZURE_AUTHORITY_HOST; options `tenantId`, `clientId`, `tokenFilePath` take precedence.
  */
-export class WorkloadIdentityCredential extends AppCredential {
+export class WorkloadIdentityCredential extends EnvironmentDriven {
   constructor(options = {}) {
     const name = "WorkloadIdentityCredential";
-    const env = process.env;
-    const { tenantId = env.AZURE_TENANT_ID, clientId = env.AZURE_CLIENT_ID, tokenFilePath = env.AZURE_FEDERATED_TOKEN_FILE, ...rest } = options;
-    const unset = [
-      [tenantId, "AZURE_TENANT_ID"],
-      [clientId, "AZURE_CLIENT_ID"],
-      [tokenFilePath, "AZURE_FEDERATED_TOKEN_FILE"],
-    ].filter(([v]) => !v).map(([, variable]) => variable);
-    if (unset.length) throw missing(name, unset);
-    const clientAssertion = () => fs().promises.readFile(tokenFilePath, "utf8").then((t) => t.trim());
-    const withHost = env.AZURE_AUTHORITY_HOST && rest.authorityHost === undefined ? { ...rest, authorityHost: env.AZURE_AUTHORITY_HOST } : rest;
-    super(appsFor(configurationFor(name, tenantId, clientId, { clientAssertion }, withHost)));
+    super(() => {
+      const env = process.env;
+      const { tenantId = env.AZURE_TENANT_ID, clientId = env.AZURE_CLIENT_ID, tokenFilePath = env.AZURE_FEDERATED_TOKEN_FILE, ...rest } = options;
+      const absent = unset([
+        [tenantId, "AZURE_TENANT_ID"],
+        [clientId, "AZURE_CLIENT_ID"],
+        [tokenFilePath, "AZURE_FEDERATED_TOKEN_FILE"],
+      ]);
+      if (absent.length) return missing(name, absent);
+      if (rest.cache?.store && !rest.cache.encryptionKey) {
+        throw configError(
+          "invalid_config",
+          `${name}: options.cache.encryptionKey is required with options.cache.store: a federated token changes, so there is no stable secret to derive the sealing key from. Set it to a random secret every process sharing the store knows`,
+        );
+      }
+      return new FederatedTokenFile(name, tenantId, clientId, tokenFilePath, env.AZURE_AUTHORITY_HOST && rest.authorityHost === undefined ? { ...rest, authorityHost: env.AZURE_AUTHORITY_HOST } : rest);
+    });
+  }
+}
+
+/** An assertion credential over a token file; a file that cannot be read is named, with why. */
+class FederatedTokenFile {
+  #credential;
+  #readError = null;
+  #name;
+  #path;
+
+  constructor(name, tenantId, clientId, path, options) {
+    this.#name = name;
+    this.#path = path;
+    const clientAssertion = () =>
+      fs().promises.readFile(path, "utf8").then(
+        (t) => {
+          this.#readError = null;
+          return t.trim();
+        },
+        (e) => {
+          this.#readError = e;
+          throw e;
+        },
+      );
+    this.#credential = new AppCredential(appsFor(configurationFor(name, tenantId, clientId, { clientAssertion }, options)));
+  }
+
+  async getToken(scopes, options) {
+    try {
+      return await this.#credential.getToken(scopes, options);
+    } catch (e) {
+      // The core reports only that the assertion callback failed; the file and the cause are known here.
+      const why = this.#readError;
+      if (why && e?.errorCode === "invalid_credential") {
+        throw configError("invalid_credential", `${this.#name}: the federated token file ${this.#path} (AZURE_FEDERATED_TOKEN_FILE or tokenFilePath) could not be read (${why.code ?? why.name}): check the path and that the pod's service account token is mounted`);
+      }
+      throw e;
+    }
   }
 }
 
@@ -52,36 +122,33 @@ export class WorkloadIdentityCredential extends AppCredential {
  * AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH (+ AZURE_CLIENT_SEND_CERTIFICATE_CHAIN);
  * AZURE_ADDITIONALLY_ALLOWED_TENANTS and AZURE_AUTHORITY_HOST as it reads them.
  */
-export class EnvironmentCredential {
-  #credential;
-
+export class EnvironmentCredential extends EnvironmentDriven {
   constructor(options = {}) {
     const name = "EnvironmentCredential";
-    const env = process.env;
-    const unset = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID"].filter((v) => !env[v]);
-    if (!env.AZURE_CLIENT_SECRET && !env.AZURE_CLIENT_CERTIFICATE_PATH) {
-      unset.push(env.AZURE_USERNAME ? "AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH (AZURE_USERNAME/AZURE_PASSWORD are a user sign-in, not supported)" : "AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH");
-    }
-    if (unset.length) throw missing(name, unset);
-    if (env.AZURE_CLIENT_CERTIFICATE_PASSWORD) {
-      throw configError("unsupported_option", `${name}: AZURE_CLIENT_CERTIFICATE_PASSWORD is for an encrypted key: ${DECRYPT_FIRST} and unset it`);
-    }
-    const shared = {
-      ...(env.AZURE_AUTHORITY_HOST ? { authorityHost: env.AZURE_AUTHORITY_HOST } : {}),
-      ...(env.AZURE_ADDITIONALLY_ALLOWED_TENANTS ? { additionallyAllowedTenants: env.AZURE_ADDITIONALLY_ALLOWED_TENANTS.split(/[,;]/).map((t) => t.trim()).filter(Boolean) } : {}),
-      ...options,
-    };
-    const credential = env.AZURE_CLIENT_SECRET
-      ? new ClientSecretCredential(env.AZURE_TENANT_ID, env.AZURE_CLIENT_ID, env.AZURE_CLIENT_SECRET, shared)
-      : new ClientCertificateCredential(env.AZURE_TENANT_ID, env.AZURE_CLIENT_ID, { certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH }, {
-          ...(env.AZURE_CLIENT_SEND_CERTIFICATE_CHAIN === "true" || env.AZURE_CLIENT_SEND_CERTIFICATE_CHAIN === "1" ? { sendCertificateChain: true } : {}),
-          ...shared,
-        });
-    this.#credential = credential;
-  }
-
-  /** As the secret or certificate credential the environment describes. */
-  getToken(scopes, options) {
-    return this.#credential.getToken(scopes, options);
+    super(() => {
+      const env = process.env;
+      const absent = unset([
+        [env.AZURE_TENANT_ID, "AZURE_TENANT_ID"],
+        [env.AZURE_CLIENT_ID, "AZURE_CLIENT_ID"],
+      ]);
+      if (!env.AZURE_CLIENT_SECRET && !env.AZURE_CLIENT_CERTIFICATE_PATH) {
+        absent.push(env.AZURE_USERNAME ? "AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH (AZURE_USERNAME/AZURE_PASSWORD are a user sign-in, not supported)" : "AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH");
+      }
+      if (absent.length) return missing(name, absent);
+      if (env.AZURE_CLIENT_CERTIFICATE_PASSWORD) {
+        throw configError("unsupported_option", `${name}: AZURE_CLIENT_CERTIFICATE_PASSWORD is for an encrypted key: ${DECRYPT_FIRST} and unset it`);
+      }
+      const shared = {
+        ...(env.AZURE_AUTHORITY_HOST ? { authorityHost: env.AZURE_AUTHORITY_HOST } : {}),
+        ...(env.AZURE_ADDITIONALLY_ALLOWED_TENANTS ? { additionallyAllowedTenants: env.AZURE_ADDITIONALLY_ALLOWED_TENANTS.split(/[,;]/).map((t) => t.trim()).filter(Boolean) } : {}),
+        ...options,
+      };
+      return env.AZURE_CLIENT_SECRET
+        ? new ClientSecretCredential(env.AZURE_TENANT_ID, env.AZURE_CLIENT_ID, env.AZURE_CLIENT_SECRET, shared)
+        : new ClientCertificateCredential(env.AZURE_TENANT_ID, env.AZURE_CLIENT_ID, { certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH }, {
+            ...(env.AZURE_CLIENT_SEND_CERTIFICATE_CHAIN === "true" || env.AZURE_CLIENT_SEND_CERTIFICATE_CHAIN === "1" ? { sendCertificateChain: true } : {}),
+            ...shared,
+          });
+    });
   }
 }

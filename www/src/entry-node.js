@@ -15,3 +15,8 @@ setCertificateReader(readCertificateFile);
 export * from "./client.js";
 export { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential } from "./azure-credentials.js";
 export { EnvironmentCredential, WorkloadIdentityCredential } from "./credentials-node.js";
+export { ChainedTokenCredential, getBearerTokenProvider } from "./chained-credential.js";
+export { CredentialUnavailableError } from "./errors.js";
+export { ManagedIdentityCredential } from "./managed-identity.js";
+export { DefaultAzureCredential } from "./default-credential.js";
+export { AzureCliCredential } from "./azure-cli.js";

@@ -60,7 +60,23 @@ export class ConsentRequiredError extends AuthError {
   }
 }
 
-const CLASSES = { ClientConfigurationError, ServerError, ThrottledError, NetworkError };
+/**
+ * This credential cannot produce a token here (no managed identity endpoint, `az` not installed
+ * or not logged in, variables not set): a credential chain moves on to its next credential.
+ */
+export class CredentialUnavailableError extends AuthError {
+  constructor(payload) {
+    super({ name: "CredentialUnavailableError", errorCode: "credential_unavailable", ...payload });
+    if (payload.cause !== undefined) this.cause = payload.cause;
+  }
+}
+
+/** A CredentialUnavailableError raised by the JavaScript layer itself. */
+export function unavailable(message) {
+  return new CredentialUnavailableError({ message });
+}
+
+const CLASSES = { ClientConfigurationError, ServerError, ThrottledError, NetworkError, CredentialUnavailableError };
 
 /** Turns a tagged payload from wasm into its class; anything else passes through untouched. */
 export function toError(e) {
