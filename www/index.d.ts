@@ -289,6 +289,62 @@ export declare class EnvironmentCredential implements TokenCredential {
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
 }
 
+/** Options of the managed-identity credentials: this package's cache (a store needs `encryptionKey`) and system options. */
+export interface ManagedIdentityOptions {
+  /** Accepted; log lines go to `system.logger` (said once in the log). */
+  loggingOptions?: unknown;
+  /** `maxRetries` is `system.maxRetries`; the rest changes nothing (said once in the log). */
+  retryOptions?: { maxRetries?: number; [option: string]: unknown };
+  cache?: Configuration["cache"];
+  /** `deadlineMs` defaults to 90 s here: IMDS's 410 (an upgrade) is retried for 70 s. */
+  system?: Configuration["system"];
+}
+
+/**
+ * Node only: `@azure/identity`'s ManagedIdentityCredential. The endpoint comes from the
+ * environment (App Service / Functions / Container Apps, Azure Machine Learning, Cloud Shell,
+ * IMDS); a platform that cannot be asked rejects getToken with CredentialUnavailableError.
+ */
+export declare class ManagedIdentityCredential implements TokenCredential {
+  /** System-assigned. */
+  constructor(options?: ManagedIdentityOptions);
+  /** User-assigned, by client id. */
+  constructor(clientId: string, options?: ManagedIdentityOptions);
+  /** User-assigned by one of the three ids, or system-assigned with none. */
+  constructor(options: ManagedIdentityOptions & ({ clientId: string } | { resourceId: string } | { objectId: string }));
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+}
+
+/** Node only: Environment, WorkloadIdentity, ManagedIdentity, AzureCli credentials in turn (AZURE_TOKEN_CREDENTIALS narrows them). */
+export declare class DefaultAzureCredential implements TokenCredential {
+  constructor(options?: {
+    managedIdentityClientId?: string;
+    managedIdentityResourceId?: string;
+    workloadIdentityClientId?: string;
+    tenantId?: string;
+    additionallyAllowedTenants?: string[];
+    processTimeoutInMs?: number;
+    cache?: Configuration["cache"];
+    system?: Configuration["system"];
+  });
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+}
+
+/** Tries each credential in order, moving on past CredentialUnavailableError only. */
+export declare class ChainedTokenCredential implements TokenCredential {
+  constructor(...sources: TokenCredential[]);
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+}
+
+/** Node only: `az account get-access-token`, spawned without a shell; tokens kept in memory. */
+export declare class AzureCliCredential implements TokenCredential {
+  constructor(options?: { tenantId?: string; processTimeoutInMs?: number; subscription?: string });
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+}
+
+/** A function returning the bearer token for `scopes`, from `credential` (its cache answers). */
+export declare function getBearerTokenProvider(credential: TokenCredential, scopes: string | string[], options?: GetTokenOptions): () => Promise<string>;
+
 export interface AuthorizedFetchOptions {
   /** Entra: exactly one `"<resource>/.default"`. */
   scopes: string[];
@@ -308,6 +364,9 @@ export declare class AuthError extends Error {
 }
 
 export declare class ClientConfigurationError extends AuthError {}
+
+/** This credential cannot produce a token here (errorCode `credential_unavailable`): a chain moves on. */
+export declare class CredentialUnavailableError extends AuthError {}
 
 export declare class ServerError extends AuthError {
   readonly status: number;

@@ -9,7 +9,7 @@ const RESOURCE = /^[0-9a-zA-Z\-_.:/]+$/;
 const TENANT = /^[0-9a-zA-Z\-.]+$/;
 const DEFAULT_TIMEOUT_MS = 10_000;
 const BUFFER_MS = 5 * 60 * 1000;
-const OPTIONS = new Set(["tenantId", "processTimeoutInMs", "additionallyAllowedTenants", "subscription"]);
+const OPTIONS = new Set(["tenantId", "processTimeoutInMs", "subscription"]);
 
 export class AzureCliCredential {
   #tenantId;

@@ -209,7 +209,7 @@ describe("Node: the environment-driven credentials", () => {
     await c.getToken(GRAPH, { claims: "{}" });
     assert.equal(fake.requests.at(-1).form.client_assertion, rotated, "the rotated file was read");
     setEnv({ AZURE_CLIENT_ID: CLIENT_ID });
-    assert.throws(() => new WorkloadIdentityCredential(), (e) => e.errorCode === "missing_environment" && /AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE are not set/.test(e.message));
+    await assert.rejects(new WorkloadIdentityCredential().getToken(GRAPH), (e) => e.errorCode === "credential_unavailable" && /AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE are not set/.test(e.message));
   });
 
   test("EnvironmentCredential: a secret, or a certificate path; what is missing is named", async () => {
@@ -222,6 +222,6 @@ describe("Node: the environment-driven credentials", () => {
     await new EnvironmentCredential().getToken(GRAPH);
     assert.equal(decodeProtectedHeader(fake.requests.at(-1).form.client_assertion).alg, "PS256");
     setEnv({ AZURE_TENANT_ID: TENANT });
-    assert.throws(() => new EnvironmentCredential(), (e) => e.errorCode === "missing_environment" && /AZURE_CLIENT_ID, AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH/.test(e.message));
+    await assert.rejects(new EnvironmentCredential().getToken(GRAPH), (e) => e.errorCode === "credential_unavailable" && /AZURE_CLIENT_ID, AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH/.test(e.message));
   });
 });

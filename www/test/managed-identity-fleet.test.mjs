@@ -1,0 +1,64 @@
+// Managed identities with real parts around the fake IMDS (support/imds-fake.mjs, checked with
+// @azure/identity in managed-identity.test.mjs): daemon processes over a real redis-server
+// making one IMDS request in all, and @azure/storage-blob against Azurite with
+// DefaultAzureCredential resolving to the managed identity.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { startAzurite } from "./support/azurite.mjs";
+import { startManagedIdentityFake } from "./support/imds-fake.mjs";
+import { startRedis } from "./support/redis.mjs";
+import { until } from "./support/until.mjs";
+
+const DAEMON = fileURLToPath(new URL("./support/mi-daemon.mjs", import.meta.url));
+// Only IMDS: no other credential of the chain is set up, and no az on PATH.
+const env = (fake, extra = {}) => {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AZURE_|IDENTITY_|MSI_|IMDS_)/.test(k)));
+  return { ...clean, PATH: "/nonexistent", ...fake.env.imds, ...extra };
+};
+let fake;
+before(async () => (fake = await startManagedIdentityFake()));
+after(() => fake.close());
+
+test("8 daemon processes x 100 cold getToken over one redis-server: one IMDS request in all", async () => {
+  const redis = await startRedis();
+  const daemons = Array.from({ length: 8 }, () => {
+    const child = spawn(process.execPath, [DAEMON, "fleet", redis.socket, "100"], { env: env(fake), stdio: ["pipe", "pipe", "inherit"] });
+    const d = { child, ready: false, outcome: null };
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const m = JSON.parse(line);
+      if (m.ready) d.ready = true;
+      else d.outcome = m;
+    });
+    return d;
+  });
+  try {
+    await until(() => daemons.every((d) => d.ready), "every daemon started");
+    const before = fake.tokenRequests("imds").length;
+    daemons.forEach((d) => d.child.stdin.write("go\n"));
+    await until(() => daemons.every((d) => d.outcome), "every daemon has its tokens");
+    assert.deepEqual(daemons.map((d) => d.outcome.error), Array(8).fill(undefined), JSON.stringify(daemons.map((d) => d.outcome)));
+    const tokens = new Set(daemons.flatMap((d) => d.outcome.tokens));
+    assert.equal(tokens.size, 1, "one token for the fleet");
+    assert.equal(fake.tokenRequests("imds").length - before, 1, "one IMDS request");
+  } finally {
+    daemons.forEach((d) => (d.child.stdin.end(), d.child.kill()));
+    await redis.stop();
+  }
+});
+
+test("@azure/storage-blob against Azurite with DefaultAzureCredential resolving to the managed identity", async () => {
+  const azurite = await startAzurite();
+  try {
+    const before = fake.tokenRequests("imds").length;
+    const { stdout } = await promisify(execFile)(process.execPath, [DAEMON, "blob", azurite.url], { env: env(fake, { NODE_EXTRA_CA_CERTS: azurite.caFile }), timeout: 60_000 });
+    const outcome = JSON.parse(stdout.trim().split("\n").at(-1));
+    assert.deepEqual(outcome, { text: "hello from a managed identity", exists: true });
+    assert.equal(fake.tokenRequests("imds").length - before, 1, "the second client was served from the credential's cache");
+  } finally {
+    await azurite.stop();
+  }
+});
