@@ -330,9 +330,14 @@ export declare class DefaultAzureCredential implements TokenCredential {
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
 }
 
+/** Any `@azure/core-auth` TokenCredential: this package's, or `@azure/identity`'s. */
+export interface AnyTokenCredential {
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<{ token: string; expiresOnTimestamp: number; refreshAfterTimestamp?: number; tokenType?: string } | null>;
+}
+
 /** Tries each credential in order, moving on past CredentialUnavailableError only. */
 export declare class ChainedTokenCredential implements TokenCredential {
-  constructor(...sources: TokenCredential[]);
+  constructor(...sources: AnyTokenCredential[]);
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
 }
 
@@ -343,7 +348,7 @@ export declare class AzureCliCredential implements TokenCredential {
 }
 
 /** A function returning the bearer token for `scopes`, from `credential` (its cache answers). */
-export declare function getBearerTokenProvider(credential: TokenCredential, scopes: string | string[], options?: GetTokenOptions): () => Promise<string>;
+export declare function getBearerTokenProvider(credential: AnyTokenCredential, scopes: string | string[], options?: GetTokenOptions): () => Promise<string>;
 
 export interface AuthorizedFetchOptions {
   /** Entra: exactly one `"<resource>/.default"`. */

@@ -62,34 +62,30 @@ export function managedConfiguration(name, options) {
  * `({ clientId | resourceId | objectId, cache?, system? })`. A platform this package cannot ask
  * constructs, and `getToken` rejects with CredentialUnavailableError, so a chain moves on.
  */
-export class ManagedIdentityCredential {
-  #credential;
-  #unavailable;
-
+export class ManagedIdentityCredential extends AppCredential {
   constructor(clientIdOrOptions, options) {
     const name = "ManagedIdentityCredential";
     const merged = typeof clientIdOrOptions === "string" ? { ...options, clientId: clientIdOrOptions } : (clientIdOrOptions ?? {});
     const { configuration, notes } = managedConfiguration(name, merged);
-    let app;
+    let app = null;
+    let unavailable = null;
     try {
       app = new ConfidentialClientApplication(configuration);
     } catch (e) {
       if (e?.errorCode !== "credential_unavailable") throw e;
-      this.#unavailable = e;
-      return;
+      unavailable = e;
     }
-    for (const note of notes) app[NOTE](note);
+    for (const note of app ? notes : []) app[NOTE](note);
     // One app: managed-identity endpoints take no client capabilities, so CAE tokens are the same.
-    this.#credential = new AppCredential(() => app);
+    super(() => app);
+    if (unavailable) this.getToken = () => Promise.reject(unavailable);
   }
 
   /**
    * @azure/core-auth's getToken: one scope (a string or an array of one). `tenantId` is not
    * passed on: a managed identity belongs to its own tenant, as in @azure/identity.
    */
-  async getToken(scopes, options = {}) {
-    if (this.#unavailable) throw this.#unavailable;
-    const { tenantId: _, ...rest } = options ?? {};
-    return this.#credential.getToken(scopes, rest);
+  getToken(scopes, options) {
+    return super.getToken(scopes, options?.tenantId === undefined ? options : { ...options, tenantId: undefined });
   }
 }

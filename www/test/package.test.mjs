@@ -72,7 +72,7 @@ test("TypeScript strict against the shipped types", async () => {
 
 test("the credentials are @azure/core-auth TokenCredentials (tsc --strict)", async () => {
   const source = `import type { TokenCredential, AccessToken } from "@azure/core-auth";
-    import { ClientSecretCredential, ClientCertificateCredential, ClientAssertionCredential, WorkloadIdentityCredential, EnvironmentCredential, ConfidentialClientApplication } from "entra-edge";
+    import { ClientSecretCredential, ClientCertificateCredential, ClientAssertionCredential, WorkloadIdentityCredential, EnvironmentCredential, ConfidentialClientApplication, ManagedIdentityCredential, DefaultAzureCredential, ChainedTokenCredential, AzureCliCredential, getBearerTokenProvider, CredentialUnavailableError, AuthError } from "entra-edge";
     const app = new ConfidentialClientApplication({ auth: { clientId: "c", authority: "https://login.microsoftonline.com/t", clientSecret: "s" } });
     const credentials: TokenCredential[] = [
       new ClientSecretCredential("t", "c", "s", { authorityHost: "https://login.microsoftonline.us", additionallyAllowedTenants: ["*"] }),
@@ -81,7 +81,16 @@ test("the credentials are @azure/core-auth TokenCredentials (tsc --strict)", asy
       new WorkloadIdentityCredential(),
       new EnvironmentCredential(),
       app.asTokenCredential(),
+      new ManagedIdentityCredential(),
+      new ManagedIdentityCredential("client-id", { system: { timeoutMs: 1000 } }),
+      new ManagedIdentityCredential({ resourceId: "/subscriptions/s" }),
+      new DefaultAzureCredential({ managedIdentityClientId: "c" }),
+      new AzureCliCredential({ tenantId: "t" }),
     ];
+    const chain: TokenCredential = new ChainedTokenCredential(...credentials);
+    const provider: () => Promise<string> = getBearerTokenProvider(chain, "https://storage.azure.com/.default");
+    const unavailable: AuthError = new CredentialUnavailableError();
+    void provider; void unavailable;
     export async function token(c: TokenCredential): Promise<number> {
       const t: AccessToken | null = await c.getToken("https://storage.azure.com/.default", { enableCae: true, claims: "{}", tenantId: "t2" });
       return (t?.expiresOnTimestamp ?? 0) + (t?.refreshAfterTimestamp ?? 0) + credentials.length;
@@ -104,4 +113,20 @@ test("a Worker project bundled by wrangler deploy --dry-run", async () => {
   const bundled = await readFile(join(out, "index.js"), "utf8");
   assert.match(bundled, /\.wasm/);
   assert.ok(!bundled.includes("node:fs"), "the workerd entry was chosen, not the Node one");
+});
+
+test("a Worker importing the Node-only managed-identity classes fails when bundled, naming the class", async () => {
+  const worker = join(project, "worker-mi");
+  await mkdir(join(worker, "src"), { recursive: true });
+  await writeFile(join(worker, "package.json"), JSON.stringify({ name: "w", private: true }));
+  await writeFile(join(worker, "wrangler.toml"), `name = "w"\nmain = "src/index.js"\ncompatibility_date = "2026-04-01"\n`);
+  await writeFile(join(worker, "src", "index.js"), `import { ManagedIdentityCredential } from "entra-edge";
+    export default { async fetch() { return new Response(typeof ManagedIdentityCredential); } };`);
+  await run("ln", ["-s", join(project, "node_modules"), join(worker, "node_modules")]);
+  const failed = await run(join(BIN, "wrangler"), ["deploy", "--dry-run", "--outdir", join(worker, "out")], { cwd: worker, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" } }).then(
+    () => null,
+    (e) => e,
+  );
+  assert.ok(failed, "the bundle was refused");
+  assert.match(`${failed.stdout ?? ""}${failed.stderr ?? ""}${failed.message}`, /No matching export .* for import "ManagedIdentityCredential"/);
 });
