@@ -105,10 +105,16 @@ impl ManagedIdentity {
                 headers.push(("x-identity-header".into(), header.secret().to_owned()));
                 endpoint
             }
-            Source::MachineLearning { endpoint, secret } => {
+            Source::MachineLearning {
+                endpoint,
+                secret,
+                default_client_id,
+            } => {
                 query.extend([("api-version", "2017-09-01"), ("resource", resource)]);
-                if let Some(id) = id {
-                    query.push(("clientid", id.value()));
+                // msal-node names the system-assigned identity by DEFAULT_IDENTITY_CLIENT_ID.
+                let client_id = id.map(UserAssigned::value).or(default_client_id.as_deref());
+                if let Some(client_id) = client_id {
+                    query.push(("clientid", client_id));
                 }
                 headers.push(("metadata".into(), "true".into()));
                 headers.push(("secret".into(), secret.secret().to_owned()));

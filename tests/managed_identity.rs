@@ -123,6 +123,10 @@ fn cloud_shell_posts_a_form_and_machine_learning_sends_its_secret() {
         "http://127.0.0.1:46808/msi/token?api-version=2017-09-01&resource=https%3A%2F%2Fstorage.azure.com&clientid=u1"
     );
     assert_eq!(header(&r, "secret"), Some("ml-secret"));
+    let system = request(
+        r#"{"environment":{"MSI_ENDPOINT":"http://127.0.0.1:46808/msi/token","MSI_SECRET":"ml-secret","DEFAULT_IDENTITY_CLIENT_ID":"sys"}}"#,
+    );
+    assert!(system.url.ends_with("&clientid=sys"), "{}", system.url);
     assert_eq!(header(&r, "metadata"), Some("true"));
 }
 

@@ -39,6 +39,8 @@ pub struct EnvironmentInput {
     pub msi_secret: Option<ClientSecret>,
     #[serde(rename = "AZURE_POD_IDENTITY_AUTHORITY_HOST")]
     pub pod_identity_authority_host: Option<String>,
+    #[serde(rename = "DEFAULT_IDENTITY_CLIENT_ID")]
+    pub default_identity_client_id: Option<String>,
 }
 
 /// A managed-identity endpoint.
@@ -57,6 +59,9 @@ pub enum Source {
         endpoint: String,
         /// `MSI_SECRET`, sent as `secret`.
         secret: ClientSecret,
+        /// `DEFAULT_IDENTITY_CLIENT_ID`: the system-assigned identity's client id, which this
+        /// endpoint wants named (the platform always sets it).
+        default_client_id: Option<String>,
     },
     /// Cloud Shell: `MSI_ENDPOINT` alone; a form POST.
     CloudShell {
@@ -241,7 +246,11 @@ pub fn detect(env: EnvironmentInput) -> Result<Source, Error> {
         (_, _, Some(endpoint)) => {
             let endpoint = url("MSI_ENDPOINT", endpoint)?;
             Ok(match msi_secret {
-                Some(secret) => Source::MachineLearning { endpoint, secret },
+                Some(secret) => Source::MachineLearning {
+                    endpoint,
+                    secret,
+                    default_client_id: set(env.default_identity_client_id),
+                },
                 None => Source::CloudShell { endpoint },
             })
         }

@@ -7,7 +7,7 @@ import { AppCredential, NOTE } from "./credentials.js";
 import { configError } from "./errors.js";
 
 /** The variables the platforms set, as the core reads them (auth.managedIdentity.environment). */
-const VARIABLES = ["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET", "AZURE_POD_IDENTITY_AUTHORITY_HOST"];
+const VARIABLES = ["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET", "DEFAULT_IDENTITY_CLIENT_ID", "AZURE_POD_IDENTITY_AUTHORITY_HOST"];
 const IDS = ["clientId", "resourceId", "objectId"];
 const OPTIONS = new Set([...IDS, "cache", "system", "loggingOptions", "retryOptions"]);
 const INSTEAD = {

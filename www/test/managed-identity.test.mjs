@@ -78,12 +78,13 @@ const SOURCES = [
   ["imds", {}],
   ["appService", {}],
   ["cloudShell", {}],
+  ["machineLearning", {}],
   ["machineLearning", { clientId: USER.clientId }],
 ];
 
 describe("ManagedIdentityCredential against each platform's endpoint, checked with @azure/identity", () => {
   for (const [kind, ids] of SOURCES) {
-    test(`${kind}: the same fake serves @azure/identity and entra-edge, with the same request`, async () => {
+    test(`${kind}${ids.clientId ? ", user-assigned" : ""}: the same fake serves @azure/identity and entra-edge, with the same request`, async () => {
       setEnv(fake.env[kind]);
       const before = fake.tokenRequests(kind).length;
       const theirs = await azureIdentityToken(ids);

@@ -2,7 +2,7 @@
 // (GET /metadata/identity/oauth2/token, `Metadata: true`), App Service / Functions / Container
 // Apps (GET $IDENTITY_ENDPOINT, `X-IDENTITY-HEADER`, api-version 2019-08-01), Cloud Shell
 // (POST $MSI_ENDPOINT, form `resource`) and Azure Machine Learning (GET $MSI_ENDPOINT, `secret`,
-// api-version 2017-09-01, `clientid`). Requests, answers and error bodies follow Azure's docs
+// api-version 2017-09-01, `clientid`, DEFAULT_IDENTITY_CLIENT_ID for the system-assigned identity). Requests, answers and error bodies follow Azure's docs
 // ("How to use managed identities for Azure resources on an Azure VM to acquire an access token",
 // its error table, and App Service's "REST endpoint reference") and msal-node's
 // ManagedIdentitySources. They are checked against the real client: the tests run
@@ -89,7 +89,9 @@ export async function startManagedIdentityFake({ lifetime = 86399, user = true }
     if (kind === "machineLearning") {
       if (h.secret !== MSI_SECRET) return { status: 401, body: { statusCode: 401, message: "Missing or invalid secret header" } };
       if (query.get("api-version") !== "2017-09-01" || !query.get("resource")) return { status: 400, body: { statusCode: 400, message: "api-version 2017-09-01 and resource are required" } };
-      const identity = identityFor(query, ["clientid", "", ""]);
+      // It always names the identity: DEFAULT_IDENTITY_CLIENT_ID for the system-assigned one.
+      const named = query.get("clientid");
+      const identity = [SYSTEM, ...identities].find((i) => named && i.clientId === named);
       if (!identity) return { status: 400, body: { statusCode: 400, message: "Identity not found" } };
       return success(kind, identity, query.get("resource"));
     }
@@ -132,7 +134,7 @@ export async function startManagedIdentityFake({ lifetime = 86399, user = true }
       imds: { AZURE_POD_IDENTITY_AUTHORITY_HOST: base },
       appService: { IDENTITY_ENDPOINT: `${base}/msi/token`, IDENTITY_HEADER },
       cloudShell: { MSI_ENDPOINT: `${base}/cloudshell/token` },
-      machineLearning: { MSI_ENDPOINT: `${base}/ml/token`, MSI_SECRET },
+      machineLearning: { MSI_ENDPOINT: `${base}/ml/token`, MSI_SECRET, DEFAULT_IDENTITY_CLIENT_ID: SYSTEM.clientId },
     },
     async close() {
       for (const res of hung) res.destroy();
