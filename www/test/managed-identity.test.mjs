@@ -177,14 +177,26 @@ describe("ManagedIdentityCredential when the endpoint fails", () => {
     assert.ok(!refused.message.includes(IDENTITY_HEADER), refused.message);
   });
 
+  test("IMDS slow but within system.timeoutMs: the token, one request", async () => {
+    setEnv(fake.env.imds);
+    const before = fake.tokenRequests("imds").length;
+    fake.script({ delayMs: 300 });
+    const token = await new ManagedIdentityCredential({ system: { timeoutMs: 5000 } }).getToken(STORAGE);
+    assert.equal(decodeJwt(token.token).aud, "https://storage.azure.com");
+    assert.equal(fake.tokenRequests("imds").length, before + 1);
+  });
+
   test("a valid token is served through an outage (stale-if-error)", async () => {
     setEnv(fake.env.imds);
     let now = Date.now();
     const credential = new ManagedIdentityCredential({ system: { now: () => now, maxRetries: 0 } });
     const first = await credential.getToken(STORAGE);
-    now += (first.refreshAfterTimestamp - now) + (first.expiresOnTimestamp - first.refreshAfterTimestamp) / 2;
-    fake.script({ status: 503, body: {} }, { status: 503, body: {} });
+    // Inside the 5-minute expiry buffer: no longer served as fresh, still valid.
+    now = first.expiresOnTimestamp - 120_000;
+    const before = fake.tokenRequests("imds").length;
+    fake.script({ status: 503, body: {} });
     const during = await credential.getToken(STORAGE);
+    assert.equal(fake.tokenRequests("imds").length, before + 1, "IMDS was asked and failed");
     assert.equal(during.token, first.token);
   });
 });
@@ -259,6 +271,13 @@ describe("AzureCliCredential against a fake az first on PATH", () => {
     assert.deepEqual([token.token, token.expiresOnTimestamp], ["cli-token", expires * 1000]);
     await credential.getToken(STORAGE);
     assert.deepEqual(await az.calls(), ["account get-access-token --output json --resource https://storage.azure.com --tenant contoso.onmicrosoft.com"]);
+  });
+
+  test("az hung: CredentialUnavailableError after processTimeoutInMs", async () => {
+    await fakeAz("exec sleep 30");
+    const error = await new AzureCliCredential({ processTimeoutInMs: 300 }).getToken(STORAGE).catch((e) => e);
+    assert.ok(error instanceof CredentialUnavailableError, String(error));
+    assert.equal(error.message, "AzureCliCredential: az account get-access-token did not finish within 300 ms (options.processTimeoutInMs)");
   });
 
   test("not logged in: CredentialUnavailableError naming az login; a scope that could be a command never reaches az", async () => {

@@ -119,6 +119,8 @@ export async function startManagedIdentityFake({ lifetime = 86399, user = true }
         return;
       }
       if (scripted === "reset") return req.socket.destroy();
+      // { delayMs }: the real answer, late.
+      if (scripted?.delayMs) return void setTimeout(() => respond(res, answer(kind, req, url.searchParams, form)), scripted.delayMs);
       respond(res, scripted ?? answer(kind, req, url.searchParams, form));
     });
   });
@@ -126,7 +128,7 @@ export async function startManagedIdentityFake({ lifetime = 86399, user = true }
   return {
     base,
     requests,
-    /** The next token requests get these answers in order: a response object, "hang" or "reset". */
+    /** The next token requests get these answers in order: a response object, { delayMs }, "hang" or "reset". */
     script: (...answers) => script.push(...answers),
     /** Token requests of `kind` (probes without the Metadata header excluded for IMDS). */
     tokenRequests: (kind) => requests.filter((r) => r.kind === kind && (kind !== "imds" || r.headers.metadata === "true")),
