@@ -20,6 +20,7 @@ fi
 mkdir -p fuzz/corpus/{token_response,envelope,private_key,config,challenge,retry_after,request}
 cp tests/fixtures/*.json fuzz/corpus/config/
 printf '{"auth":{"clientId":"c","tokenEndpoint":"https://idp.example/token","clientSecret":"s"},"system":{"timeoutMs":5000,"maxRetries":3,"deadlineMs":20000}}' > fuzz/corpus/config/retry-seed
+printf '{"auth":{"managedIdentity":{"environment":{"IDENTITY_ENDPOINT":"http://127.0.0.1:1/msi","IDENTITY_HEADER":"h","MSI_ENDPOINT":"http://x"},"clientId":"c"}},"cache":{"store":{},"encryptionKey":"0123456789abcdef"}}' > fuzz/corpus/config/managed-identity-seed
 cp tests/fixtures/keys/*.pem fuzz/corpus/private_key/
 printf 'ee1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' > fuzz/corpus/envelope/seed
 printf 'Bearer realm="", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="' > fuzz/corpus/challenge/seed

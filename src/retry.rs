@@ -8,6 +8,8 @@
 //!   the deadline the request fails at once, a `ThrottledError` with `retryAfterMs`.
 //! - Otherwise the wait is full-jitter exponential back-off above a floor: Entra asks for the
 //!   first retry no sooner than 5 s, and never for a fast loop.
+//! - An endpoint upgrading ([`UPGRADING`]: IMDS's 410) is asked again every 10 s for 70 s, past
+//!   `system.maxRetries`, as long as the deadline allows (Azure's IMDS guidance).
 //!
 //! [`ServerDetails::is_retryable`]: crate::error::ServerDetails::is_retryable
 
