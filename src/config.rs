@@ -339,6 +339,11 @@ impl ClientConfig {
         let Some(entra) = self.authority.as_entra() else {
             return match (tenant_id.or(authority), azure_region) {
                 (None, None) => Ok(self.authority.target(None, None)),
+                _ if matches!(self.credential, Credential::ManagedIdentity(_)) => Err(Error::config(
+                    "tenant_not_supported",
+                    "tenantId, authority and azureRegion choose an Entra tenant or region, and a managed identity's \
+                     tokens come from the platform's endpoint for its own tenant: remove them from the request",
+                )),
                 (Some(_), _) => Err(Error::config(
                     "tenant_not_supported",
                     "tenantId and authority choose an Entra tenant, and this app has auth.tokenEndpoint (any OAuth \

@@ -197,6 +197,24 @@ fn bad_input_is_named_and_no_value_is_echoed() {
     assert_eq!(unavailable.class().name(), "CredentialUnavailableError");
 
     let client = mi("{}");
+    let err = client
+        .prepare(
+            JsonRequest {
+                scopes: Some(vec![GRAPH.into()]),
+                tenant_id: Some("fabrikam.example".into()),
+                ..Default::default()
+            },
+            "cid".into(),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.message()),
+        (
+            "tenant_not_supported",
+            "tenantId, authority and azureRegion choose an Entra tenant or region, and a managed identity's tokens \
+             come from the platform's endpoint for its own tenant: remove them from the request"
+        )
+    );
     let err = prepare(&client, &[GRAPH, "https://storage.azure.com/.default"]).unwrap_err();
     assert_eq!(
         (err.code(), err.message()),
