@@ -20,3 +20,10 @@ export * from "./client.js";
 export { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential } from "./azure-credentials.js";
 export const EnvironmentCredential = unavailableHere("EnvironmentCredential", RUNTIME, "new ClientSecretCredential(process.env.AZURE_TENANT_ID, process.env.AZURE_CLIENT_ID, process.env.AZURE_CLIENT_SECRET)");
 export const WorkloadIdentityCredential = unavailableHere("WorkloadIdentityCredential", RUNTIME, "ClientAssertionCredential with a function that returns the federated token");
+// No managed-identity endpoint, az or environment files there: a deployed function gets a
+// client credential, or a federated token through ClientAssertionCredential.
+export const ManagedIdentityCredential = unavailableHere("ManagedIdentityCredential", RUNTIME, "ClientSecretCredential or ClientAssertionCredential");
+export const DefaultAzureCredential = unavailableHere("DefaultAzureCredential", RUNTIME, "ClientSecretCredential or ClientAssertionCredential");
+export const AzureCliCredential = unavailableHere("AzureCliCredential", RUNTIME, "ClientSecretCredential or ClientAssertionCredential");
+export { ChainedTokenCredential, getBearerTokenProvider } from "./chained-credential.js";
+export { CredentialUnavailableError } from "./errors.js";

@@ -135,17 +135,17 @@ describe("Vercel's Edge runtime, bundled and hosted as Next.js does", () => {
   }
 
   test("what the Edge runtime lacks (files) is said at construction, naming it and what to use; RedisStore is there", async () => {
-    await writeFile(join(project, "lacks-edge.js"), `import { ClientCertificateCredential, EnvironmentCredential, WorkloadIdentityCredential } from "entra-edge";
+    await writeFile(join(project, "lacks-edge.js"), `import { ClientCertificateCredential, EnvironmentCredential, WorkloadIdentityCredential, ManagedIdentityCredential, DefaultAzureCredential } from "entra-edge";
       import { FileStore, RedisStore } from "entra-edge/stores";
       addEventListener("fetch", (event) => {
         const messages = [];
-        for (const make of [() => new ClientCertificateCredential("t", "c", { certificatePath: "/cert.pem" }), () => new EnvironmentCredential(), () => new WorkloadIdentityCredential(), () => new FileStore("/tmp"), () => new RedisStore({ get() {}, set() {}, del() {}, eval() {} })]) {
+        for (const make of [() => new ClientCertificateCredential("t", "c", { certificatePath: "/cert.pem" }), () => new EnvironmentCredential(), () => new WorkloadIdentityCredential(), () => new FileStore("/tmp"), () => new RedisStore({ get() {}, set() {}, del() {}, eval() {} }), () => new ManagedIdentityCredential(), () => new DefaultAzureCredential()]) {
           try { make(); messages.push("constructed"); } catch (e) { messages.push([e.name, e.errorCode, e.message]); }
         }
         event.respondWith(Response.json(messages));
       });`);
     const edge = await startEdge(await bundleForEdge(join(project, "lacks-edge.js")));
-    const [certificate, environment, workload, fileStore, redisStore] = await (await edge.dispatchFetch("http://edge/")).json();
+    const [certificate, environment, workload, fileStore, redisStore, managed, chain] = await (await edge.dispatchFetch("http://edge/")).json();
     assert.deepEqual(certificate.slice(0, 2), ["ClientConfigurationError", "invalid_certificate"]);
     assert.match(certificate[2], /cannot be read in Vercel's Edge runtime .*certificate: process\.env\.CERTIFICATE_PEM/);
     assert.deepEqual(environment, ["ClientConfigurationError", "unsupported_runtime", "EnvironmentCredential is not available in Vercel's Edge runtime: use new ClientSecretCredential(process.env.AZURE_TENANT_ID, process.env.AZURE_CLIENT_ID, process.env.AZURE_CLIENT_SECRET)"]);
@@ -153,5 +153,7 @@ describe("Vercel's Edge runtime, bundled and hosted as Next.js does", () => {
     assert.equal(fileStore[0], "TypeError");
     assert.match(fileStore[2], /^FileStore is not available in Vercel's Edge runtime \(no file system\): use RedisStore/);
     assert.equal(redisStore, "constructed", "RedisStore needs only its client");
+    assert.deepEqual(managed, ["ClientConfigurationError", "unsupported_runtime", "ManagedIdentityCredential is not available in Vercel's Edge runtime: use ClientSecretCredential or ClientAssertionCredential"]);
+    assert.equal(chain[1], "unsupported_runtime");
   });
 });
