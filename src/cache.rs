@@ -2,7 +2,6 @@
 //! ahead or dropped. Times are milliseconds since the epoch, passed in by the caller.
 
 use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
 
@@ -11,11 +10,23 @@ use crate::response::TokenResponse;
 use crate::scope::Scopes;
 use crate::secret::{AccessToken, TokenText};
 
+/// How the memory level shares a token with the answers it hands out. `Arc` natively, so a
+/// native client is `Send + Sync` and tokio tasks can hold its answers; `Rc` on wasm32, which
+/// has one thread (a Worker isolate), where the npm package and workers-rs keep the cheaper count.
+#[cfg(not(target_arch = "wasm32"))]
+pub type Shared<T> = std::sync::Arc<T>;
+/// How the memory level shares a token with the answers it hands out (see the native alias).
+#[cfg(target_arch = "wasm32")]
+pub type Shared<T> = std::rc::Rc<T>;
+
 /// Tokens living at least this long get `refreshOn` at half-life when the server sends no
 /// `refresh_in` (MSAL's rule).
 const HALF_LIFE_REFRESH_FROM_MS: u64 = 2 * 3600 * 1000;
 /// Upper bound of refresh jitter.
 const MAX_JITTER_MS: u64 = 5 * 60 * 1000;
+
+/// The verbose log line of an answer from the memory level, in every driver.
+pub const MEMORY_HIT: &str = "token served from the memory cache";
 
 /// Where a result came from (`AuthenticationResult.tokenSource`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,16 +209,16 @@ pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
 #[derive(Debug)]
 pub struct MemoryCache<T = AccessToken> {
     /// Keys are shared with `order`: a key is held once, whatever the two maps.
-    entries: HashMap<Rc<str>, Slot<T>>,
+    entries: HashMap<Shared<str>, Slot<T>>,
     /// Use order: the tick of each entry's last use, oldest first.
-    order: BTreeMap<u64, Rc<str>>,
+    order: BTreeMap<u64, Shared<str>>,
     tick: u64,
     max_entries: usize,
 }
 
 #[derive(Debug)]
 struct Slot<T> {
-    token: Rc<CachedToken<T>>,
+    token: Shared<CachedToken<T>>,
     used: u64,
 }
 
@@ -236,7 +247,7 @@ impl<T: TokenText> MemoryCache<T> {
         key: &str,
         now_ms: u64,
         buffer_ms: u64,
-    ) -> Option<(Rc<CachedToken<T>>, Freshness)> {
+    ) -> Option<(Shared<CachedToken<T>>, Freshness)> {
         let slot = self.entries.get_mut(key)?;
         match slot.token.freshness(now_ms, buffer_ms) {
             // Inside the buffer it is not served, but kept for stale-if-error until it expires.
@@ -264,7 +275,7 @@ impl<T: TokenText> MemoryCache<T> {
         key: &str,
         now_ms: u64,
         min_remaining_ms: u64,
-    ) -> Option<Rc<CachedToken<T>>> {
+    ) -> Option<Shared<CachedToken<T>>> {
         self.entries
             .get(key)
             .map(|slot| &slot.token)
@@ -277,7 +288,11 @@ impl<T: TokenText> MemoryCache<T> {
     ///
     /// # Errors
     /// The newer token kept.
-    pub fn put(&mut self, key: &str, token: Rc<CachedToken<T>>) -> Result<(), Rc<CachedToken<T>>> {
+    pub fn put(
+        &mut self,
+        key: &str,
+        token: Shared<CachedToken<T>>,
+    ) -> Result<(), Shared<CachedToken<T>>> {
         if let Some(held) = self.entries.get(key) {
             if let (Some(held_at), Some(new_at)) = (held.token.issued_at_ms, token.issued_at_ms) {
                 if held_at > new_at {
@@ -292,7 +307,7 @@ impl<T: TokenText> MemoryCache<T> {
             }
         }
         self.tick += 1;
-        let key: Rc<str> = key.into();
+        let key: Shared<str> = key.into();
         self.order.insert(self.tick, key.clone());
         self.entries.insert(
             key,
@@ -308,7 +323,7 @@ impl<T: TokenText> MemoryCache<T> {
     pub fn defer_refresh(&mut self, key: &str, at_ms: u64) {
         if let Some(slot) = self.entries.get_mut(key) {
             // Copies the token only while an answer given out still shares it.
-            let t = Rc::make_mut(&mut slot.token);
+            let t = Shared::make_mut(&mut slot.token);
             t.refresh_on_ms = Some(at_ms.min(t.expires_on_ms));
         }
     }
@@ -419,7 +434,7 @@ mod tests {
     #[test]
     fn memory_keeps_buffered_tokens_for_stale_use_and_drops_expired() {
         let mut m = MemoryCache::new(DEFAULT_MAX_ENTRIES);
-        m.put("k", Rc::new(token(3600, None, 0))).unwrap();
+        m.put("k", Shared::new(token(3600, None, 0))).unwrap();
         assert!(m.get("k", 0, 300_000).is_some());
         assert!(
             m.get("k", 3_400_000, 300_000).is_none(),
@@ -440,13 +455,13 @@ mod tests {
     #[test]
     fn least_recently_used_is_evicted_first() {
         let mut m = MemoryCache::new(2);
-        m.put("a", Rc::new(token(3600, None, 0))).unwrap();
-        m.put("b", Rc::new(token(3600, None, 0))).unwrap();
+        m.put("a", Shared::new(token(3600, None, 0))).unwrap();
+        m.put("b", Shared::new(token(3600, None, 0))).unwrap();
         assert!(
             m.get("a", 10, 300_000).is_some(),
             "a is now the most recent"
         );
-        m.put("c", Rc::new(token(3600, None, 0))).unwrap();
+        m.put("c", Shared::new(token(3600, None, 0))).unwrap();
         assert_eq!(m.len(), 2);
         assert!(
             m.get("b", 30, 300_000).is_none(),
@@ -455,7 +470,7 @@ mod tests {
         assert!(m.get("a", 30, 300_000).is_some());
         assert!(m.get("c", 30, 300_000).is_some());
         // Replacing a key does not evict another one.
-        m.put("c", Rc::new(token(3600, None, 40))).unwrap();
+        m.put("c", Shared::new(token(3600, None, 40))).unwrap();
         assert!(m.get("a", 50, 300_000).is_some() && m.len() == 2);
         m.clear();
         assert!(m.is_empty());

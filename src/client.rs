@@ -5,11 +5,10 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::rc::Rc;
 
 use crate::authority::Target;
 use crate::cache::{
-    cache_key, capability_material, CachedToken, Freshness, MemoryCache, TokenSource,
+    cache_key, capability_material, CachedToken, Freshness, MemoryCache, Shared, TokenSource,
 };
 use crate::claims::merge_claims;
 use crate::config::{ClientConfig, Credential};
@@ -57,7 +56,7 @@ impl Prepared {
 }
 
 /// A token, shared with the memory level, and how it may be used now.
-pub type Held<T> = (Rc<CachedToken<T>>, Freshness);
+pub type Held<T> = (Shared<CachedToken<T>>, Freshness);
 
 /// A sealed entry to put into the store.
 #[derive(Debug)]
@@ -74,7 +73,7 @@ pub struct StoreWrite {
 #[derive(Debug, Clone)]
 pub struct Answer<T = AccessToken> {
     /// The token, shared with the memory level.
-    pub token: Rc<CachedToken<T>>,
+    pub token: Shared<CachedToken<T>>,
     /// Where it came from.
     pub source: TokenSource,
     /// Until when the memory level gives the same answer (the JS layer repeats it until then);
@@ -219,7 +218,7 @@ impl<T: TokenText> Client<T> {
     /// An answer for `token` in the state `freshness`.
     pub fn answer(
         &self,
-        token: Rc<CachedToken<T>>,
+        token: Shared<CachedToken<T>>,
         source: TokenSource,
         freshness: Freshness,
     ) -> Answer<T> {
@@ -341,8 +340,8 @@ impl<T: TokenText> Client<T> {
         p: &Prepared,
         token: CachedToken<T>,
         now_ms: u64,
-    ) -> Result<Rc<CachedToken<T>>, Held<T>> {
-        let token = Rc::new(token);
+    ) -> Result<Shared<CachedToken<T>>, Held<T>> {
+        let token = Shared::new(token);
         if !self.config.memory {
             return Ok(token);
         }
@@ -517,7 +516,7 @@ impl<T: TokenText> Client<T> {
 
     /// Stale-if-error: a still-valid cached token to serve when the identity provider fails.
     /// Never for `skipCache` or claims requests, which asked for a new token.
-    pub fn stale(&self, p: &Prepared, now_ms: u64) -> Option<Rc<CachedToken<T>>> {
+    pub fn stale(&self, p: &Prepared, now_ms: u64) -> Option<Shared<CachedToken<T>>> {
         if p.bypass_cache || !self.config.memory {
             return None;
         }

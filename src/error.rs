@@ -113,6 +113,31 @@ impl Error {
         }
     }
 
+    /// A token request that got no answer within its time, whichever driver sent it:
+    /// `by_deadline` says the time was what was left of `system.deadlineMs`.
+    pub fn timed_out(timeout_ms: u64, by_deadline: bool) -> Self {
+        Error::network(
+            "timeout",
+            format!(
+                "the token endpoint did not answer within {timeout_ms} ms ({})",
+                if by_deadline {
+                    "what was left of system.deadlineMs"
+                } else {
+                    "system.timeoutMs"
+                }
+            ),
+        )
+    }
+
+    /// A token request that failed before an answer arrived; `why` is the transport's reason
+    /// (never a request or response value).
+    pub fn fetch_failed(why: &str) -> Self {
+        Error::network(
+            "fetch_failed",
+            format!("the token request failed before an answer arrived: {why}"),
+        )
+    }
+
     /// The stable code surfaced as `errorCode`.
     pub fn code(&self) -> &str {
         match self {

@@ -53,9 +53,8 @@
 mod lease;
 
 use std::collections::VecDeque;
-use std::rc::Rc;
 
-use crate::cache::{CachedToken, Freshness, TokenSource};
+use crate::cache::{CachedToken, Freshness, Shared, TokenSource};
 use crate::client::{Answer, Client, Prepared, StoreWrite};
 use crate::config::Credential;
 use crate::credential::{finish_jwt, JwsAlg};
@@ -776,7 +775,7 @@ impl<T: TokenText> Acquisition<T> {
 
     /// Stale-if-error: the still-valid token a load serves if its token request fails. A
     /// refresh has none to serve: its callers are served the cached token already.
-    fn stale(&self, client: &Client<T>, now_ms: u64) -> Option<Rc<CachedToken<T>>> {
+    fn stale(&self, client: &Client<T>, now_ms: u64) -> Option<Shared<CachedToken<T>>> {
         match self.kind {
             Kind::Load => client.stale(&self.p, now_ms),
             Kind::Refresh => None,
@@ -795,7 +794,7 @@ impl<T: TokenText> Acquisition<T> {
         client: &mut Client<T>,
         err: Error,
         now_ms: u64,
-        stale: Option<Rc<CachedToken<T>>>,
+        stale: Option<Shared<CachedToken<T>>>,
     ) {
         // Waiters contend again at once instead of waiting out the lease.
         self.release(client, now_ms);

@@ -20,6 +20,8 @@ pub mod form;
 pub mod input;
 pub mod lenient;
 pub mod managed_identity;
+#[cfg(feature = "native")]
+pub mod native;
 pub mod outcome;
 pub mod region;
 pub mod request;

@@ -7,7 +7,7 @@ mod common;
 #[path = "support/harness.rs"]
 mod harness;
 
-use std::rc::Rc;
+use entra_edge::cache::Shared;
 
 use common::*;
 use entra_edge::cache::{CachedToken, TokenSource};
@@ -39,7 +39,7 @@ fn ok() -> Answer {
 
 /// How one load ended.
 struct Run {
-    outcome: Result<Rc<CachedToken>, Error>,
+    outcome: Result<Shared<CachedToken>, Error>,
     /// When each token request was sent, from the start.
     sent: Vec<u64>,
 }

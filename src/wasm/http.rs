@@ -26,9 +26,9 @@ pub(crate) async fn send(
     (timeout_ms, by_deadline): (u64, bool),
 ) -> Result<HttpResponse, (Error, Option<JsValue>)> {
     let controller = web_sys::AbortController::new()
-        .map_err(|e| (fetch_failed("AbortController is unavailable"), Some(e)))?;
+        .map_err(|e| (Error::fetch_failed("AbortController is unavailable"), Some(e)))?;
     let init =
-        fetch_init(req).map_err(|e| (fetch_failed("the request could not be encoded"), Some(e)))?;
+        fetch_init(req).map_err(|e| (Error::fetch_failed("the request could not be encoded"), Some(e)))?;
     let signal = controller.signal();
     set(&init, "signal", &signal);
 
@@ -40,10 +40,10 @@ pub(crate) async fn send(
     match result {
         None => {
             controller.abort();
-            Err((timed_out(timeout_ms, by_deadline), None))
+            Err((Error::timed_out(timeout_ms, by_deadline), None))
         }
         Some(Ok(response)) => Ok(response),
-        Some(Err(_)) if signal.aborted() => Err((timed_out(timeout_ms, by_deadline), None)),
+        Some(Err(_)) if signal.aborted() => Err((Error::timed_out(timeout_ms, by_deadline), None)),
         Some(Err(cause)) => Err((failed(&cause), Some(cause))),
     }
 }
@@ -75,22 +75,7 @@ fn failed(cause: &JsValue) -> Error {
             format!("the token endpoint's host does not resolve ({why}); check the host in auth.authority or auth.tokenEndpoint"),
         );
     }
-    fetch_failed(&why)
-}
-
-/// An attempt that got no answer within its time.
-pub(crate) fn timed_out(timeout_ms: u64, by_deadline: bool) -> Error {
-    Error::network(
-        "timeout",
-        format!(
-            "the token endpoint did not answer within {timeout_ms} ms ({})",
-            if by_deadline {
-                "what was left of system.deadlineMs"
-            } else {
-                "system.timeoutMs"
-            }
-        ),
-    )
+    Error::fetch_failed(&why)
 }
 
 /// `fetch`'s options for a token request.
@@ -199,13 +184,6 @@ fn start_timer(controller: &web_sys::AbortController, ms: u64) -> JsValue {
         &[abort.bind0(controller).into(), JsValue::from(ms as f64)],
     )
     .unwrap_or(JsValue::UNDEFINED)
-}
-
-pub(crate) fn fetch_failed(why: &str) -> Error {
-    Error::network(
-        "fetch_failed",
-        format!("the token request failed before an answer arrived: {why}"),
-    )
 }
 
 /// A short description of a JS error: its message and, for Node's undici, its cause.

@@ -9,7 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::flow::Level;
 
 /// The line every memory hit logs, in the core's answers and the JS layer's alike.
-pub(crate) const MEMORY_HIT: &str = "token served from the memory cache";
+pub(crate) use crate::cache::MEMORY_HIT;
 
 /// Where log lines go; cheap to clone into background work.
 #[derive(Clone, Default)]

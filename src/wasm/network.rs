@@ -7,7 +7,7 @@ use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::exports::to_value;
-use super::http::{describe, fetch_failed, timed_out, HEADERS};
+use super::http::{describe, HEADERS};
 use super::js::{call_method, get, resolve, within};
 use super::source::JsHandle;
 use crate::error::Error;
@@ -59,10 +59,10 @@ impl NetworkClient {
             "sendPostRequestAsync",
             &[req.url.as_str().into(), options],
         )
-        .map_err(|e| (fetch_failed(&describe(&e)), Some(e)))?;
+        .map_err(|e| (Error::fetch_failed(&describe(&e)), Some(e)))?;
         match within(resolve(called), timeout_ms).await {
-            None => Err((timed_out(timeout_ms, by_deadline), None)),
-            Some(Err(e)) => Err((fetch_failed(&describe(&e)), Some(e))),
+            None => Err((Error::timed_out(timeout_ms, by_deadline), None)),
+            Some(Err(e)) => Err((Error::fetch_failed(&describe(&e)), Some(e))),
             Some(Ok(response)) => Ok(read(&response)),
         }
     }

@@ -7,7 +7,7 @@
     clippy::expect_used
 )]
 
-use std::rc::Rc;
+use entra_edge::cache::Shared;
 
 use entra_edge::cache::CachedToken;
 use entra_edge::client::{Client, Prepared};
@@ -70,7 +70,7 @@ pub trait Complete {
         resp: &HttpResponse,
         sent_ms: u64,
         jitter: u32,
-    ) -> Result<Rc<CachedToken>, Error>;
+    ) -> Result<Shared<CachedToken>, Error>;
 }
 
 impl Complete for Client {
@@ -80,7 +80,7 @@ impl Complete for Client {
         resp: &HttpResponse,
         sent_ms: u64,
         jitter: u32,
-    ) -> Result<Rc<CachedToken>, Error> {
+    ) -> Result<Shared<CachedToken>, Error> {
         let token = self.receive(p, resp, sent_ms, jitter, None)?;
         Ok(match self.remember(p, token.hold(), sent_ms) {
             Ok(token) | Err((token, _)) => token,
