@@ -15,15 +15,21 @@ for tool in redis-server openssl; do
 done
 
 cargo fmt --all -- --check
+cargo fmt --manifest-path examples/worker-rs/Cargo.toml -- --check
 # --features redis: the core and the native driver (tokio, reqwest, Redis) in one pass; the wasm
 # lint is the npm package's build, which has none of them.
 cargo clippy --all-targets --features redis -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --features worker -- -D warnings
+(cd examples/worker-rs && cargo clippy --target wasm32-unknown-unknown --target-dir ../../target -- -D warnings)
 # Also builds examples/fleet_daemon, the Rust daemon of www/test/rust-fleet.test.mjs.
 cargo test --features redis
 
 # Each fuzz target briefly (scripts/fuzz.sh SECONDS for longer runs).
 scripts/fuzz.sh 10
+
+# The example Worker written in Rust, for www/test/worker-rs.test.mjs.
+scripts/build-worker-rs.sh
 
 cd www
 # Every test has a time limit: a regression that hangs fails instead of stalling CI.

@@ -3,8 +3,12 @@
 //! could be a secret.
 
 mod msal;
+#[cfg(any(feature = "native", feature = "worker"))]
+mod rust;
 
 pub use msal::Logger;
+#[cfg(any(feature = "native", feature = "worker"))]
+pub use rust::RustHandles;
 
 use crate::authority::{Authority, Target};
 use crate::credential::CertificateCredential;

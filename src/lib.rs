@@ -30,11 +30,16 @@ pub mod retry;
 pub mod scope;
 pub mod secret;
 pub mod tenant;
+#[cfg(any(feature = "native", feature = "worker"))]
+pub mod token;
 
 // Exports are reached through wasm-bindgen, not Rust paths.
 #[cfg(target_arch = "wasm32")]
 #[allow(unreachable_pub)]
 mod wasm;
+
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
+pub mod worker;
 
 pub use client::Client;
 pub use error::{Error, ErrorClass};

@@ -13,12 +13,11 @@ mod drive;
 mod http;
 #[cfg(feature = "redis")]
 mod redis_store;
-mod request;
 mod sign;
 mod store;
 
+pub use crate::token::{Request, Token};
 pub use client::{AssertionContext, Builder, Client};
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
-pub use request::{Request, Token};
 pub use store::{MemoryStore, Store, StoreFuture};

@@ -386,9 +386,9 @@ fn bad_configuration_gets_the_same_errors_as_javascript() {
 fn options_holding_javascript_values_name_the_builder_method() {
     let base = json!({ "auth": { "clientId": "c", "tokenEndpoint": "https://idp.example/token", "clientSecret": "s" } });
     for (section, name, method) in [
-        ("cache", "store", "Builder::store"),
-        ("system", "fetch", "Builder::http_client"),
-        ("system", "logger", "Builder::logger"),
+        ("cache", "store", "store method"),
+        ("system", "fetch", "http_client method"),
+        ("system", "logger", "logger method"),
     ] {
         let mut config = base.clone();
         config[section] = json!({ name: {} });

@@ -13,17 +13,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::request::{Ask, Request, Token};
 use super::sign::RsaSigner;
 use super::store::Store;
 use crate::cache::{Shared, TokenSource, MEMORY_HIT};
 use crate::client::{Answer, Client as Core, Prepared};
-use crate::config::{ClientConfig, Environment};
+use crate::config::{ClientConfig, Environment, RustHandles};
 use crate::error::Error;
 use crate::flow::{uuid, Acquisition, Level};
-use crate::input::{self, ConfigInput};
-
-const CODE: &str = "invalid_config";
+use crate::token::{Ask, Request, Token};
 
 /// What the assertion callback is told: `auth.clientAssertion`'s `ctx`.
 #[derive(Debug, Clone)]
@@ -82,38 +79,16 @@ impl Builder {
     /// Validates the configuration as the JS constructor does, before any network call.
     ///
     /// # Errors
-    /// `ClientConfigurationError`'s codes and messages, as in JavaScript; options that hold
-    /// JavaScript values (`cache.store`, `system.fetch`, `system.logger`, ...) are refused
-    /// with the builder method to use instead.
+    /// As [`ClientConfig::from_value`]: the JS constructor's codes and messages.
     pub fn build(self) -> Result<Client, Error> {
-        let mut config = self.config;
-        let Some(object) = config.as_object_mut() else {
-            return Err(Error::config(
-                CODE,
-                "config must be an object: { auth: { clientId, authority, clientSecret } }",
-            ));
+        let handles = RustHandles {
+            store: self.store.is_some(),
+            assertion: self.assertion.is_some(),
         };
-        refuse_handles(object)?;
-        if self.store.is_some() {
-            section(object, "cache")?.insert("store".into(), Value::Bool(true));
-        }
-        if self.assertion.is_some() {
-            let auth = section(object, "auth")?;
-            if auth.contains_key("clientAssertion") {
-                return Err(Error::config(
-                    "invalid_credential",
-                    "auth.clientAssertion is set and Builder::assertion gives a callback: keep one",
-                ));
-            }
-            // Not a string: the core reads it as the callback.
-            auth.insert("clientAssertion".into(), Value::Bool(true));
-        }
-        let input: ConfigInput<Value> =
-            input::read(config, "config").map_err(|e| Error::config(CODE, e.0))?;
         let env = Environment {
             region_name: std::env::var("REGION_NAME").ok(),
         };
-        let (mut core, _) = ClientConfig::from_input(input, &env)?;
+        let mut core = ClientConfig::from_value(self.config, handles, &env)?;
         core.lease = self.store.as_ref().is_some_and(|s| s.leases());
         let core: Core = Core::new(core);
         let rsa = core
@@ -133,7 +108,7 @@ impl Builder {
                 })?,
         };
         let inner = Inner {
-            memo: RwLock::new(HashMap::new()),
+            memo: RwLock::new(HashMap::with_hasher(MemoHash::seeded())),
             memo_bound: core.config().max_entries,
             core: Mutex::new(core),
             store: self.store,
@@ -154,49 +129,6 @@ impl Builder {
     }
 }
 
-/// Refuses the options whose values are JavaScript objects, naming the builder method instead.
-fn refuse_handles(config: &serde_json::Map<String, Value>) -> Result<(), Error> {
-    let handles = [
-        ("cache", "store", "Builder::store"),
-        ("system", "fetch", "Builder::http_client"),
-        ("system", "networkClient", "Builder::http_client"),
-        ("system", "logger", "Builder::logger"),
-        ("system", "loggerOptions", "Builder::logger"),
-        (
-            "system",
-            "now",
-            "nothing: the native client reads the system clock",
-        ),
-    ];
-    for (section, name, instead) in handles {
-        if config.get(section).and_then(|s| s.get(name)).is_some() {
-            return Err(Error::config(
-                CODE,
-                format!("{section}.{name} holds a JavaScript value; in Rust use {instead}"),
-            ));
-        }
-    }
-    match config.get("auth").and_then(|a| a.get("clientAssertion")) {
-        Some(Value::String(_)) | None => Ok(()),
-        Some(_) => Err(Error::config(
-            "invalid_credential",
-            "auth.clientAssertion must be a string (a signed JWT); for a callback use Builder::assertion",
-        )),
-    }
-}
-
-/// `config[name]` as an object, created when absent.
-fn section<'a>(
-    config: &'a mut serde_json::Map<String, Value>,
-    name: &str,
-) -> Result<&'a mut serde_json::Map<String, Value>, Error> {
-    config
-        .entry(name)
-        .or_insert_with(|| Value::Object(serde_json::Map::new()))
-        .as_object_mut()
-        .ok_or_else(|| Error::config(CODE, format!("config.{name} must be an object")))
-}
-
 /// Gets tokens for a tokio daemon: `ConfidentialClientApplication` in Rust. Clone it freely:
 /// clones share the memory level, the flights and the store.
 #[derive(Clone)]
@@ -214,7 +146,7 @@ pub(super) struct Inner {
     core: Mutex<Core>,
     /// The core's fresh answers by what decides them, until their `serve_until`: a memory hit
     /// without validating and hashing the request again. Keyed by what the core hands out.
-    memo: RwLock<HashMap<Ask, (Shared<crate::cache::CachedToken>, u64)>>,
+    memo: RwLock<HashMap<Ask, (Shared<crate::cache::CachedToken>, u64), MemoHash>>,
     memo_bound: usize,
     pub(super) store: Option<Arc<dyn Store>>,
     pub(super) assertion: Option<Assertion>,
@@ -326,7 +258,7 @@ impl Inner {
         Some(Token {
             token,
             source: TokenSource::Memory,
-            correlation_id: request.correlation_id.as_deref().map(Arc::from),
+            correlation_id: request.correlation_id.as_deref().map(Shared::from),
         })
     }
 
@@ -360,7 +292,7 @@ impl Inner {
         Token {
             token: answer.token,
             source: answer.source,
-            correlation_id: Some(Arc::from(p.correlation_id.as_str())),
+            correlation_id: Some(Shared::from(p.correlation_id.as_str())),
         }
     }
 
@@ -428,7 +360,7 @@ impl Inner {
                 let token = Token {
                     token: answer.token,
                     source: answer.source,
-                    correlation_id: Some(Arc::from(p.correlation_id.as_str())),
+                    correlation_id: Some(Shared::from(p.correlation_id.as_str())),
                 };
                 (token, answer.serve_until)
             });
@@ -475,6 +407,55 @@ impl Drop for FlightGuard {
         if flights.get(&self.key).is_some_and(|f| f.id == self.id) {
             flights.remove(&self.key);
         }
+    }
+}
+
+/// The memo's hash: a word at a time (SipHash costs a third of a memory hit), keyed per client
+/// from the OS's randomness so a caller choosing tenant names cannot aim at one bucket; the memo
+/// is bounded by `cache.maxEntries` in any case.
+#[derive(Clone)]
+struct MemoHash(u64);
+
+impl MemoHash {
+    fn seeded() -> Self {
+        let mut seed = [0u8; 8];
+        let _ = getrandom::fill(&mut seed);
+        MemoHash(u64::from_le_bytes(seed))
+    }
+}
+
+impl std::hash::BuildHasher for MemoHash {
+    type Hasher = WordHasher;
+    fn build_hasher(&self) -> WordHasher {
+        WordHasher(self.0)
+    }
+}
+
+struct WordHasher(u64);
+
+impl WordHasher {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+        let mut last = [0u8; 8];
+        last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.mix(u64::from_le_bytes(last) ^ (bytes.len() as u64) << 56);
+    }
+
+    fn finish(&self) -> u64 {
+        // A last avalanche: the table uses the low bits.
+        let x = self.0 ^ (self.0 >> 29);
+        x.wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (x >> 32)
     }
 }
 

@@ -1,7 +1,6 @@
-//! What a caller asks for and what it gets: `acquireTokenByClientCredential`'s request and
-//! `AuthenticationResult`, as Rust types.
+//! What a Rust caller asks for and what it gets, whichever driver (`native`, `worker`):
+//! `acquireTokenByClientCredential`'s request and `AuthenticationResult`, as Rust types.
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::cache::{CachedToken, Shared, TokenSource};
@@ -11,15 +10,15 @@ use crate::input::JsonRequest;
 /// with the same errors and codes.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
-    pub(super) ask: Ask,
-    pub(super) skip_cache: bool,
-    pub(super) claims: Option<String>,
-    pub(super) correlation_id: Option<String>,
+    pub(crate) ask: Ask,
+    pub(crate) skip_cache: bool,
+    pub(crate) claims: Option<String>,
+    pub(crate) correlation_id: Option<String>,
 }
 
 /// What decides the token: the key of the driver's memo of the core's fresh answers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub(super) struct Ask {
+pub(crate) struct Ask {
     scopes: Vec<String>,
     tenant_id: Option<String>,
     authority: Option<String>,
@@ -75,12 +74,13 @@ impl Request {
     }
 
     /// Whether the memory level's fresh answer may be repeated for it.
-    pub(super) fn cacheable(&self) -> bool {
+    #[cfg(feature = "native")]
+    pub(crate) fn cacheable(&self) -> bool {
         !self.skip_cache && self.claims.is_none()
     }
 
     /// The request as the core reads it.
-    pub(super) fn input(&self) -> JsonRequest {
+    pub(crate) fn input(&self) -> JsonRequest {
         JsonRequest {
             scopes: Some(self.ask.scopes.clone()),
             skip_cache: Some(self.skip_cache),
@@ -98,9 +98,9 @@ impl Request {
 /// shared with the memory level); `Debug` prints no token.
 #[derive(Debug, Clone)]
 pub struct Token {
-    pub(super) token: Shared<CachedToken>,
-    pub(super) source: TokenSource,
-    pub(super) correlation_id: Option<Arc<str>>,
+    pub(crate) token: Shared<CachedToken>,
+    pub(crate) source: TokenSource,
+    pub(crate) correlation_id: Option<Shared<str>>,
 }
 
 impl Token {
