@@ -7,11 +7,14 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use entra_edge::config::ClientConfig;
+use entra_edge::input::JsonRequest;
 use entra_edge::native::{Client, Request};
 use serde_json::{json, Value};
 
 const GRAPH: &str = "https://graph.microsoft.com/.default";
 const HITS: u32 = 2_000_000;
+const ROUNDS: u32 = 10;
 const COLD: usize = 300;
 
 fn main() {
@@ -37,32 +40,39 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let client = Client::builder(json!({
+        let config = json!({
             "auth": { "clientId": s("clientId"), "authority": authority, "clientSecret": s("secret") },
-        }))
-        .build()
-        .unwrap();
+        });
+        let client = Client::builder(config.clone()).build().unwrap();
         let request = Request::new([GRAPH]);
         client.acquire(&request).await.unwrap();
 
-        let started = Instant::now();
-        for _ in 0..HITS {
-            std::hint::black_box(client.acquire(&request).await.unwrap());
+        // The best of several rounds: on a shared machine a round can lose the core midway.
+        let mut hit_ns = f64::MAX;
+        for _ in 0..ROUNDS {
+            let started = Instant::now();
+            for _ in 0..HITS / ROUNDS {
+                std::hint::black_box(client.acquire(&request).await.unwrap());
+            }
+            let ns = started.elapsed().as_nanos() as f64 / f64::from(HITS / ROUNDS);
+            hit_ns = hit_ns.min(ns);
         }
-        let hit_ns = started.elapsed().as_nanos() as f64 / f64::from(HITS);
 
-        // The same request entra-edge sends, by hand: the form body and the endpoint.
+        // The same request entra-edge sends (the core's own bytes: URL, headers, form body),
+        // sent with a plain reqwest client and its JSON answer parsed.
         let raw = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let url = format!("{authority}/oauth2/v2.0/token");
-        let body = format!(
-            "client_id={}&scope={}&grant_type=client_credentials&client_secret={}",
-            s("clientId"),
-            "https%3A%2F%2Fgraph.microsoft.com%2F.default",
-            form(&s("secret"))
+        let core: entra_edge::Client = entra_edge::Client::new(
+            ClientConfig::from_json(&config.to_string()).unwrap(),
         );
+        let input = JsonRequest {
+            scopes: Some(vec![GRAPH.to_owned()]),
+            ..JsonRequest::default()
+        };
+        let prepared = core.prepare(input, "0f8fad5b-d9cb-469f-a165-70867728950e".into()).unwrap();
+        let same = core.token_request(&prepared, None);
         let skip = Request::new([GRAPH]).skip_cache();
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         // Alternated, so drift in the fake's speed lands on both.
@@ -71,20 +81,18 @@ fn main() {
             client.acquire(&skip).await.unwrap();
             ours.push(t.elapsed());
             let t = Instant::now();
-            let r = raw
-                .post(&url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap();
+            let mut post = raw.post(&same.url);
+            for (name, value) in &same.headers {
+                post = post.header(name, value);
+            }
+            let r = post.body(same.body.clone()).send().await.unwrap();
             assert_eq!(r.status(), 200);
             let text = r.text().await.unwrap();
             std::hint::black_box(serde_json::from_str::<Value>(&text).unwrap());
             theirs.push(t.elapsed());
         }
         let (ours, theirs) = (median(&mut ours), median(&mut theirs));
-        println!("memory hit: {hit_ns:.0} ns");
+        println!("memory hit: {hit_ns:.0} ns (best of {ROUNDS} rounds of {})", HITS / ROUNDS);
         println!(
             "cold acquisition (token request to the local Entra fake), median of {COLD}: entra-edge {:.0} µs, raw reqwest {:.0} µs, ratio {:.3}",
             ours.as_secs_f64() * 1e6,
@@ -99,17 +107,4 @@ fn main() {
 fn median(v: &mut [Duration]) -> Duration {
     v.sort();
     v[v.len() / 2]
-}
-
-/// application/x-www-form-urlencoded, for the fake's secret.
-fn form(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                (b as char).to_string()
-            }
-            b' ' => "+".to_owned(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -194,7 +194,8 @@ impl Client {
         if let Some(token) = self.inner.memo_hit(request) {
             return Ok(token);
         }
-        self.inner.clone().acquire(request).await
+        // Boxed: the slow path's future is large, and a hit must not carry (and copy) it.
+        Box::pin(self.inner.clone().acquire(request)).await
     }
 
     /// Empties the memory level and deletes the store entries this client has used.

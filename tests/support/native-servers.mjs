@@ -2,13 +2,17 @@
 // fake and oidc-provider from www/test/support, started as they are for the JS tests, plus a
 // small control endpoint so the Rust test can count and steer token requests.
 // Prints one JSON line with the URLs and credentials, then serves until stdin closes.
-//   node tests/support/native-servers.mjs
+//   node tests/support/native-servers.mjs [--https]
+// --https also serves the Entra fake over TLS (a loopback proxy with a throwaway test CA), for
+// clients that refuse http authorities (azure_identity): adds entraHttps and caFile.
 //   control: GET /count, POST /hold, POST /release, POST /throttle/<seconds>, POST /hang,
 //            POST /drop, POST /reset
 import http from "node:http";
+import https from "node:https";
 import { readFile } from "node:fs/promises";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake, throttled } from "../../www/test/support/entra-fake.mjs";
 import { SECRET as IDP_SECRET, startIdp } from "../../www/test/support/idp.mjs";
+import { makeHttpsCertificate } from "../../www/test/support/https.mjs";
 import { closeServer, listen } from "../../www/test/support/listen.mjs";
 
 const keys = new URL("../fixtures/keys/", import.meta.url);
@@ -36,10 +40,26 @@ const control = http.createServer((req, res) => {
 });
 const controlUrl = await listen(control);
 
-process.stdout.write(`${JSON.stringify({ entra: entra.url, tenant: TENANT, clientId: CLIENT_ID, secret: SECRET, idp: idp.url, idpSecret: IDP_SECRET, control: controlUrl })}\n`);
+let tls = {};
+let proxy;
+if (process.argv.includes("--https")) {
+  const cert = await makeHttpsCertificate();
+  proxy = https.createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+    const upstream = http.request(`${entra.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  const url = (await listen(proxy)).replace("http://", "https://");
+  tls = { entraHttps: url, caFile: cert.caFile };
+}
+
+process.stdout.write(`${JSON.stringify({ entra: entra.url, tenant: TENANT, clientId: CLIENT_ID, secret: SECRET, idp: idp.url, idpSecret: IDP_SECRET, control: controlUrl, ...tls })}\n`);
 process.stdin.resume();
 process.stdin.once("end", async () => {
   release();
-  await Promise.allSettled([entra.close(), idp.close(), closeServer(control)]);
+  await Promise.allSettled([entra.close(), idp.close(), closeServer(control), ...(proxy ? [closeServer(proxy)] : [])]);
   process.exit(0);
 });

@@ -98,6 +98,22 @@ describe("Node and Rust daemons over one redis-server", () => {
   }
 });
 
+test("Redis down: the Rust daemon logs it and still gets its token from the identity provider", async () => {
+  const redis = await startRedis();
+  const socket = redis.socket;
+  await redis.stop();
+  const fleet = await startFleet(["rust"], socket);
+  const [d] = fleet.daemons;
+  try {
+    fleet.go();
+    await until(() => d.outcome, "the daemon has an outcome");
+    assert.equal(d.outcome.result?.tokenSource, "identityProvider", JSON.stringify(d.outcome));
+    assert.ok(d.logs.some(([level, m]) => level === "warning" && /RedisStore get failed/.test(m)), JSON.stringify(d.logs));
+  } finally {
+    fleet.stop();
+  }
+});
+
 /** The keys in the Redis on `socket`, through redis-cli (installed with redis-server). */
 async function redisKeys(socket) {
   const child = spawn("redis-cli", ["-s", socket, "--raw", "KEYS", "*"], { stdio: ["ignore", "pipe", "inherit"] });

@@ -97,6 +97,27 @@ describe("a workers-rs Worker", () => {
     });
   }
 
+  for (const [fault, respond, code] of [
+    ["hangs", () => new Promise(() => {}), "timeout"],
+    ["drops the connection", () => ({ destroy: true }), "fetch_failed"],
+    ["answers 503 with Retry-After", () => ({ status: 503, headers: { "retry-after": "30" }, body: "" }), "http_error"],
+  ]) {
+    test(`a token endpoint that ${fault}: the Worker answers with the error (${code}), at once`, async () => {
+      const mf = startRustWorker({ ...entraBindings(), TIMEOUT_MS: "500" });
+      fake.respondWith(respond);
+      try {
+        const res = await mf.dispatchFetch("http://worker/token");
+        const body = await res.json();
+        assert.equal(res.status, 500, JSON.stringify(body));
+        assert.equal(body.errorCode, code, JSON.stringify(body));
+        assert.ok(!JSON.stringify(body).includes(SECRET), "no secret in the error");
+      } finally {
+        fake.respondWith(undefined);
+        await mf.dispose();
+      }
+    });
+  }
+
   test("calls the Graph-like API with a token from any OAuth server (oidc-provider)", async () => {
     const idp = await startIdp({ clients: [{ client_id: "rust-worker", client_secret: "rust-worker-secret", token_endpoint_auth_method: "client_secret_post" }] });
     const graph = await startGraphFake({ jwksUri: idp.jwksUri, issuer: idp.issuer, audience: idp.audience });

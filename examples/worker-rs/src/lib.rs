@@ -3,7 +3,7 @@
 //! bound to the same namespace opens them, and this one opens theirs.
 //!
 //! Bindings: `CLIENT_ID`, `AUTHORITY` (`https://login.microsoftonline.com/<tenant>`) or
-//! `TOKEN_ENDPOINT` (any OAuth 2.0 server),
+//! `TOKEN_ENDPOINT` (any OAuth 2.0 server), optionally `TIMEOUT_MS`,
 //! `CLIENT_SECRET`, `SCOPE`, `GRAPH_URL`, and the KV namespace `TOKEN_CACHE`.
 //!   GET /token   the token's source and value (for the tests)
 //!   GET /users   `GRAPH_URL/v1.0/users?$top=5` with the token
@@ -33,7 +33,15 @@ fn app(env: &Env) -> Result<Client> {
         "clientSecret": env.secret("CLIENT_SECRET")?.to_string(),
     });
     auth[source.0] = source.1.into();
-    let config = json!({ "auth": auth });
+    let mut config = json!({ "auth": auth });
+    // TIMEOUT_MS (tests): one attempt, given up after that long.
+    if let Ok(ms) = env.var("TIMEOUT_MS") {
+        let ms: u64 = ms
+            .to_string()
+            .parse()
+            .map_err(|_| "TIMEOUT_MS must be a number")?;
+        config["system"] = json!({ "timeoutMs": ms, "maxRetries": 0 });
+    }
     let app = Client::builder(config)
         .kv(env.kv("TOKEN_CACHE")?)
         .logger(|level, line| worker::console_log!("entra-edge {}: {line}", level.as_str()))
