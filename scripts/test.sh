@@ -21,7 +21,7 @@ cargo fmt --manifest-path examples/worker-rs/Cargo.toml -- --check
 cargo clippy --all-targets --features redis -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features worker -- -D warnings
-(cd examples/worker-rs && cargo clippy --target wasm32-unknown-unknown --target-dir ../../target -- -D warnings)
+(cd examples/worker-rs && cargo clippy --target wasm32-unknown-unknown --target-dir ../../target/worker-rs -- -D warnings)
 # Also builds examples/fleet_daemon, the Rust daemon of www/test/rust-fleet.test.mjs.
 cargo test --features redis
 

@@ -74,7 +74,6 @@ impl Request {
     }
 
     /// Whether the memory level's fresh answer may be repeated for it.
-    #[cfg(feature = "native")]
     pub(crate) fn cacheable(&self) -> bool {
         !self.skip_cache && self.claims.is_none()
     }

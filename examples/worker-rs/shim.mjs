@@ -1,7 +1,8 @@
-// The Worker's entry: instantiates the wasm-bindgen glue from the imported module (workerd
-// forbids compiling wasm at run time) and hands fetch events to the Rust handler.
-import { initSync, fetch as handle } from "./build/entra_edge_worker_example.js";
-import module from "./build/entra_edge_worker_example_bg.wasm";
+// A Rust Worker's entry (scripts/build-worker-rs.sh copies it beside the wasm-bindgen output):
+// instantiates the glue from the imported module (workerd forbids compiling wasm at run time)
+// and hands fetch events to the Rust handler.
+import { initSync, fetch as handle } from "./worker.js";
+import module from "./worker_bg.wasm";
 
 initSync({ module });
 

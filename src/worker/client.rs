@@ -17,12 +17,12 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::kv::KvStore;
 use worker::Context;
 
-use crate::cache::MEMORY_HIT;
+use crate::cache::{CachedToken, Shared, TokenSource, MEMORY_HIT};
 use crate::client::{Answer, Client as Core, Prepared};
 use crate::config::{ClientConfig, Environment, RustHandles};
 use crate::error::Error;
 use crate::flow::{uuid, Acquisition, Level};
-use crate::token::{Request, Token};
+use crate::token::{Ask, Request, Token};
 use crate::wasm::js::{random_fill, within};
 use crate::wasm::webcrypto::RsaSigner;
 
@@ -89,6 +89,7 @@ impl Builder {
             assertion: self.assertion,
             logger: self.logger,
             rsa: RsaSigner::default(),
+            memo: RefCell::new(HashMap::new()),
             flights: RefCell::new(HashMap::new()),
             next_flight: Cell::new(0),
         };
@@ -119,10 +120,16 @@ pub(super) struct Inner {
     pub(super) assertion: Option<Assertion>,
     logger: Option<Logger>,
     pub(super) rsa: RsaSigner,
+    /// The core's fresh answers by what decides them, until their `serve_until`: a memory hit
+    /// without validating and hashing the request again (as the JS layer's memo).
+    memo: RefCell<HashMap<Ask, (Shared<CachedToken>, u64)>>,
     /// In-progress loads and refreshes by flight key; each removes itself.
     flights: RefCell<HashMap<String, Flight>>,
     next_flight: Cell<u64>,
 }
+
+/// A flight's outcome: the token, and until when the core repeats it (`Answer::serve_until`).
+type Landed = Result<(Token, Option<u64>), Error>;
 
 /// A shared acquisition: `answered` settles once `outcome` is set; it started at `started_ms`.
 #[derive(Clone)]
@@ -132,7 +139,7 @@ struct Flight {
     /// Settles after the background work the flight started.
     done: Promise,
     started_ms: u64,
-    outcome: Rc<RefCell<Option<Result<Token, Error>>>>,
+    outcome: Rc<RefCell<Option<Landed>>>,
 }
 
 impl Client {
@@ -154,6 +161,9 @@ impl Client {
     /// The [`Error`] JavaScript callers get, with the same code.
     pub async fn acquire(&self, request: &Request, ctx: Option<&Context>) -> Result<Token, Error> {
         let inner = &self.inner;
+        if let Some(token) = inner.memo_hit(request) {
+            return Ok(token);
+        }
         let mut id = [0u8; 16];
         random_fill(&mut id);
         let p = inner.core.borrow().prepare(request.input(), uuid(id))?;
@@ -163,9 +173,14 @@ impl Client {
             if answer.refresh {
                 let _ = inner.refresh_in_background(&p, ctx);
             }
+            inner.memoize(request, &answer);
             return Ok(token(answer, &p));
         }
-        inner.load(&p, ctx).await
+        let (token, serve_until) = inner.load(&p, ctx).await?;
+        if let Some(until) = serve_until {
+            inner.remember(request, &token.token, until);
+        }
+        Ok(token)
     }
 }
 
@@ -176,8 +191,42 @@ impl Inner {
         }
     }
 
+    fn memo_hit(&self, request: &Request) -> Option<Token> {
+        if !request.cacheable() {
+            return None;
+        }
+        let token = {
+            let memo = self.memo.borrow();
+            let (token, until) = memo.get(&request.ask)?;
+            (now_ms() < *until).then(|| token.clone())?
+        };
+        self.log(Level::Verbose, MEMORY_HIT);
+        Some(Token {
+            token,
+            source: TokenSource::Memory,
+            correlation_id: request.correlation_id.as_deref().map(Shared::from),
+        })
+    }
+
+    fn memoize(&self, request: &Request, answer: &Answer) {
+        if let Some(until) = answer.serve_until {
+            self.remember(request, &answer.token, until);
+        }
+    }
+
+    /// A skipCache or claims answer is the key's newest token in the core too.
+    fn remember(&self, request: &Request, token: &Shared<CachedToken>, until: u64) {
+        let bound = self.core.borrow().config().max_entries;
+        let mut memo = self.memo.borrow_mut();
+        if memo.len() >= bound && !memo.contains_key(&request.ask) {
+            // The core keeps its own bound; the memo is only its fast path: start it over.
+            memo.clear();
+        }
+        memo.insert(request.ask.clone(), (token.clone(), until));
+    }
+
     /// Follows the flight under `p`'s key, or starts one.
-    async fn load(self: &Rc<Self>, p: &Prepared, ctx: Option<&Context>) -> Result<Token, Error> {
+    async fn load(self: &Rc<Self>, p: &Prepared, ctx: Option<&Context>) -> Landed {
         let key = p.flight_key();
         let existing = self.flights.borrow().get(&key).cloned();
         if let Some(flight) = existing {
@@ -200,7 +249,7 @@ impl Inner {
     }
 
     /// Awaits another caller's flight until its deadline plus a margin; `None` when it stalled.
-    async fn follow(&self, flight: &Flight) -> Option<Result<Token, Error>> {
+    async fn follow(&self, flight: &Flight) -> Option<Landed> {
         let deadline = self.core.borrow().config().retry.deadline_ms;
         let ends = flight.started_ms + deadline + FOLLOW_MARGIN_MS;
         within(
@@ -240,7 +289,8 @@ impl Inner {
                 if answer.refresh {
                     background.extend(me.refresh(&p));
                 }
-                token(answer, &p)
+                let until = answer.serve_until;
+                (token(answer, &p), until)
             });
             *slot.borrow_mut() = Some(out);
             {
