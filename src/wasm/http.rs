@@ -25,10 +25,18 @@ pub(crate) async fn send(
     req: &HttpRequest,
     (timeout_ms, by_deadline): (u64, bool),
 ) -> Result<HttpResponse, (Error, Option<JsValue>)> {
-    let controller = web_sys::AbortController::new()
-        .map_err(|e| (Error::fetch_failed("AbortController is unavailable"), Some(e)))?;
-    let init =
-        fetch_init(req).map_err(|e| (Error::fetch_failed("the request could not be encoded"), Some(e)))?;
+    let controller = web_sys::AbortController::new().map_err(|e| {
+        (
+            Error::fetch_failed("AbortController is unavailable"),
+            Some(e),
+        )
+    })?;
+    let init = fetch_init(req).map_err(|e| {
+        (
+            Error::fetch_failed("the request could not be encoded"),
+            Some(e),
+        )
+    })?;
     let signal = controller.signal();
     set(&init, "signal", &signal);
 
