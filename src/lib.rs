@@ -20,6 +20,8 @@ pub mod form;
 pub mod input;
 pub mod lenient;
 pub mod managed_identity;
+#[cfg(any(feature = "native", feature = "worker"))]
+mod memo;
 #[cfg(feature = "native")]
 pub mod native;
 pub mod outcome;

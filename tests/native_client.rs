@@ -129,6 +129,27 @@ async fn a_secret_gets_a_token_once_then_memory_answers() {
 }
 
 #[tokio::test]
+async fn every_spelling_of_a_request_gets_the_token_the_core_holds_now() {
+    let servers = Servers::start();
+    let client = Client::builder(servers.entra_config(json!({})))
+        .build()
+        .unwrap();
+    let tenant = graph().tenant_id(servers.get("tenant").to_uppercase());
+    let first = client.acquire(&graph()).await.unwrap();
+    let spelled = client.acquire(&tenant).await.unwrap();
+    assert_eq!(spelled.source(), TokenSource::Memory);
+    assert_eq!(spelled.access_token(), first.access_token());
+    // A new token under the same cache key replaces what every spelling is answered with.
+    let fresh = client.acquire(&graph().skip_cache()).await.unwrap();
+    assert_ne!(fresh.access_token(), first.access_token());
+    for request in [graph(), tenant] {
+        let again = client.acquire(&request).await.unwrap();
+        assert_eq!(again.access_token(), fresh.access_token());
+    }
+    assert_eq!(servers.entra_requests().await, 2);
+}
+
+#[tokio::test]
 async fn concurrent_callers_share_one_token_request() {
     let servers = Servers::start();
     let client = Client::builder(servers.entra_config(json!({})))

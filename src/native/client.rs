@@ -15,12 +15,13 @@ use tokio::sync::watch;
 
 use super::sign::RsaSigner;
 use super::store::Store;
-use crate::cache::{Shared, TokenSource, MEMORY_HIT};
+use crate::cache::{CachedToken, Shared, TokenSource, MEMORY_HIT};
 use crate::client::{Answer, Client as Core, Prepared};
 use crate::config::{ClientConfig, Environment, RustHandles};
 use crate::error::Error;
 use crate::flow::{uuid, Acquisition, Level};
-use crate::token::{Ask, Request, Token};
+use crate::memo::Memo;
+use crate::token::{Request, Token};
 
 /// What the assertion callback is told: `auth.clientAssertion`'s `ctx`.
 #[derive(Debug, Clone)]
@@ -108,8 +109,7 @@ impl Builder {
                 })?,
         };
         let inner = Inner {
-            memo: RwLock::new(HashMap::with_hasher(MemoHash::seeded())),
-            memo_bound: core.config().max_entries,
+            memo: RwLock::new(Memo::new(core.config().max_entries, MemoHash::seeded())),
             core: Mutex::new(core),
             store: self.store,
             assertion: self.assertion,
@@ -144,10 +144,8 @@ impl std::fmt::Debug for Client {
 
 pub(super) struct Inner {
     core: Mutex<Core>,
-    /// The core's fresh answers by what decides them, until their `serve_until`: a memory hit
-    /// without validating and hashing the request again. Keyed by what the core hands out.
-    memo: RwLock<HashMap<Ask, (Shared<crate::cache::CachedToken>, u64), MemoHash>>,
-    memo_bound: usize,
+    /// The core's fresh answers, repeated until their `serve_until` (see [`Memo`]).
+    memo: RwLock<Memo<MemoHash>>,
     pub(super) store: Option<Arc<dyn Store>>,
     pub(super) assertion: Option<Assertion>,
     logger: Option<Logger>,
@@ -250,11 +248,7 @@ impl Inner {
             return None;
         }
         let now = now_ms();
-        let token = {
-            let memo = read(&self.memo);
-            let (token, until) = memo.get(&request.ask)?;
-            (now < *until).then(|| token.clone())?
-        };
+        let token = { read(&self.memo).get(&request.ask, now)? };
         self.log(Level::Verbose, MEMORY_HIT);
         Some(Token {
             token,
@@ -277,7 +271,7 @@ impl Inner {
         let (token, serve_until) = self.load(&p).await?;
         // A skipCache or claims answer is the key's newest token in the core too.
         if let Some(until) = serve_until {
-            self.memoize(request, &token.token, until);
+            self.memoize(request, &p, &token.token, until);
         }
         Ok(token)
     }
@@ -288,7 +282,7 @@ impl Inner {
             self.refresh_in_background(p);
         }
         if let Some(until) = answer.serve_until {
-            self.memoize(request, &answer.token, until);
+            self.memoize(request, p, &answer.token, until);
         }
         Token {
             token: answer.token,
@@ -297,13 +291,8 @@ impl Inner {
         }
     }
 
-    fn memoize(&self, request: &Request, token: &Shared<crate::cache::CachedToken>, until: u64) {
-        let mut memo = write(&self.memo);
-        if memo.len() >= self.memo_bound && !memo.contains_key(&request.ask) {
-            // The core keeps its own bound; the memo is only its fast path: start it over.
-            memo.clear();
-        }
-        memo.insert(request.ask.clone(), (token.clone(), until));
+    fn memoize(&self, request: &Request, p: &Prepared, token: &Shared<CachedToken>, until: u64) {
+        write(&self.memo).put(&request.ask, &p.key, token, until);
     }
 
     /// Follows the flight under `p`'s key, or starts one.

@@ -5,6 +5,7 @@
 //! ended without `wait_until` and workerd cancelled its fetch) and starts another.
 
 use std::cell::{Cell, RefCell};
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -22,9 +23,13 @@ use crate::client::{Answer, Client as Core, Prepared};
 use crate::config::{ClientConfig, Environment, RustHandles};
 use crate::error::Error;
 use crate::flow::{uuid, Acquisition, Level};
-use crate::token::{Ask, Request, Token};
+use crate::memo::Memo;
+use crate::token::{Request, Token};
 use crate::wasm::js::{random_fill, within};
 use crate::wasm::webcrypto::RsaSigner;
+
+/// KV keys kept for `clear_cache` at most (the oldest are forgotten).
+const MAX_STORE_KEYS: usize = 10_000;
 
 /// How much longer than the deadline a follower waits before calling a flight stalled.
 const FOLLOW_MARGIN_MS: u64 = 1000;
@@ -83,14 +88,16 @@ impl Builder {
             assertion: self.assertion.is_some(),
         };
         let config = ClientConfig::from_value(self.config, handles, &Environment::default())?;
+        let config_bound = config.max_entries;
         let inner = Inner {
             core: RefCell::new(Core::new(config)),
             kv: self.kv,
             assertion: self.assertion,
             logger: self.logger,
             rsa: RsaSigner::default(),
-            memo: RefCell::new(HashMap::new()),
+            memo: RefCell::new(Memo::new(config_bound, RandomState::new())),
             flights: RefCell::new(HashMap::new()),
+            store_keys: RefCell::new(Vec::new()),
             next_flight: Cell::new(0),
         };
         for note in inner.core.borrow().config().notes.clone() {
@@ -120,11 +127,12 @@ pub(super) struct Inner {
     pub(super) assertion: Option<Assertion>,
     logger: Option<Logger>,
     pub(super) rsa: RsaSigner,
-    /// The core's fresh answers by what decides them, until their `serve_until`: a memory hit
-    /// without validating and hashing the request again (as the JS layer's memo).
-    memo: RefCell<HashMap<Ask, (Shared<CachedToken>, u64)>>,
+    /// The core's fresh answers, repeated until their `serve_until` (see [`Memo`]).
+    memo: RefCell<Memo<RandomState>>,
     /// In-progress loads and refreshes by flight key; each removes itself.
     flights: RefCell<HashMap<String, Flight>>,
+    /// KV keys this client has read or written, for [`Client::clear_cache`].
+    store_keys: RefCell<Vec<String>>,
     next_flight: Cell<u64>,
 }
 
@@ -173,18 +181,58 @@ impl Client {
             if answer.refresh {
                 let _ = inner.refresh_in_background(&p, ctx);
             }
-            inner.memoize(request, &answer);
+            if let Some(until) = answer.serve_until {
+                inner.memoize(request, &p, &answer.token, until);
+            }
             return Ok(token(answer, &p));
         }
         let (token, serve_until) = inner.load(&p, ctx).await?;
+        // A skipCache or claims answer is the key's newest token in the core too.
         if let Some(until) = serve_until {
-            inner.remember(request, &token.token, until);
+            inner.memoize(request, &p, &token.token, until);
         }
         Ok(token)
     }
 }
 
+impl Client {
+    /// Empties the memory level and deletes the KV entries this client has used, all at once,
+    /// within `system.deadlineMs` whatever KV does.
+    pub async fn clear_cache(&self) {
+        let inner = &self.inner;
+        inner.core.borrow_mut().clear_memory();
+        inner.memo.borrow_mut().clear();
+        let keys = std::mem::take(&mut *inner.store_keys.borrow_mut());
+        let Some(kv) = &inner.kv else { return };
+        let deadline = inner.core.borrow().config().retry.deadline_ms;
+        let deletes = keys.iter().map(|key| kv.delete(key));
+        let all = futures_util::future::join_all(deletes);
+        match within(all, deadline).await {
+            None => inner.log(
+                Level::Warning,
+                "cache.store did not delete every entry within system.deadlineMs",
+            ),
+            Some(done) => {
+                for e in done.into_iter().filter_map(Result::err) {
+                    inner.log(Level::Warning, &format!("cache.store.delete failed: {e}"));
+                }
+            }
+        }
+    }
+}
+
 impl Inner {
+    /// Remembers a KV key for `clear_cache`.
+    pub(super) fn note_key(&self, key: &str) {
+        let mut keys = self.store_keys.borrow_mut();
+        if !keys.iter().any(|k| k == key) {
+            if keys.len() >= MAX_STORE_KEYS {
+                keys.remove(0);
+            }
+            keys.push(key.to_owned());
+        }
+    }
+
     pub(super) fn log(&self, level: Level, message: &str) {
         if let Some(logger) = &self.logger {
             logger(level, message);
@@ -195,11 +243,7 @@ impl Inner {
         if !request.cacheable() {
             return None;
         }
-        let token = {
-            let memo = self.memo.borrow();
-            let (token, until) = memo.get(&request.ask)?;
-            (now_ms() < *until).then(|| token.clone())?
-        };
+        let token = { self.memo.borrow().get(&request.ask, now_ms())? };
         self.log(Level::Verbose, MEMORY_HIT);
         Some(Token {
             token,
@@ -208,21 +252,10 @@ impl Inner {
         })
     }
 
-    fn memoize(&self, request: &Request, answer: &Answer) {
-        if let Some(until) = answer.serve_until {
-            self.remember(request, &answer.token, until);
-        }
-    }
-
-    /// A skipCache or claims answer is the key's newest token in the core too.
-    fn remember(&self, request: &Request, token: &Shared<CachedToken>, until: u64) {
-        let bound = self.core.borrow().config().max_entries;
-        let mut memo = self.memo.borrow_mut();
-        if memo.len() >= bound && !memo.contains_key(&request.ask) {
-            // The core keeps its own bound; the memo is only its fast path: start it over.
-            memo.clear();
-        }
-        memo.insert(request.ask.clone(), (token.clone(), until));
+    fn memoize(&self, request: &Request, p: &Prepared, token: &Shared<CachedToken>, until: u64) {
+        self.memo
+            .borrow_mut()
+            .put(&request.ask, &p.key, token, until);
     }
 
     /// Follows the flight under `p`'s key, or starts one.

@@ -89,6 +89,7 @@ impl Inner {
         let Some(kv) = &self.kv else {
             return Outcome::Read(Ok(None));
         };
+        self.note_key(&key);
         let get = async {
             kv.get(&key)
                 .text()
@@ -129,6 +130,7 @@ impl Inner {
     /// `kv.put(key, value, { expirationTtl })` in the background: a caller never waits for KV.
     fn write(self: &Rc<Self>, write: StoreWrite) -> Option<Promise> {
         let kv = self.kv.clone()?;
+        self.note_key(&write.key);
         let me = self.clone();
         Some(future_to_promise(async move {
             let put = match kv.put(&write.key, write.value.as_str()) {

@@ -97,6 +97,23 @@ describe("a workers-rs Worker", () => {
     });
   }
 
+  test("clear_cache empties memory and the KV entries it used: the next isolate asks again", async () => {
+    const kvPersist = await mkdtemp(join(tmpdir(), "entra-edge-kv-"));
+    const n = fake.requests.length;
+    const a = startRustWorker(entraBindings(), kvPersist);
+    try {
+      assert.equal((await json(a, "/token")).tokenSource, "identityProvider");
+      const kv = await a.getKVNamespace("TOKEN_CACHE");
+      await until(async () => (await kv.list()).keys.length > 0, "the entry is in KV");
+      assert.equal(await (await a.dispatchFetch("http://worker/clear")).text(), "cleared");
+      assert.deepEqual((await kv.list()).keys, []);
+      assert.equal((await json(a, "/token")).tokenSource, "identityProvider", "memory was emptied too");
+    } finally {
+      await a.dispose();
+    }
+    assert.equal(fake.requests.length, n + 2);
+  });
+
   for (const [fault, respond, code] of [
     ["hangs", () => new Promise(() => {}), "timeout"],
     ["drops the connection", () => ({ destroy: true }), "fetch_failed"],

@@ -7,6 +7,7 @@
 //! `CLIENT_SECRET`, `SCOPE`, `GRAPH_URL`, and the KV namespace `TOKEN_CACHE`.
 //!   GET /token   the token's source and value (for the tests)
 //!   GET /users   `GRAPH_URL/v1.0/users?$top=5` with the token
+//!   GET /clear   empties the memory level and the KV entries this isolate used
 
 use std::cell::OnceCell;
 
@@ -56,6 +57,10 @@ fn app(env: &Env) -> Result<Client> {
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let app = app(&env)?;
+    if req.path() == "/clear" {
+        app.clear_cache().await;
+        return Response::ok("cleared");
+    }
     let scope = env.var("SCOPE")?.to_string();
     let token = match app.acquire(&TokenRequest::new([scope]), Some(&ctx)).await {
         Ok(token) => token,
