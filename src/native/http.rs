@@ -30,8 +30,11 @@ async fn exchange(http: &reqwest::Client, req: &HttpRequest) -> Result<HttpRespo
     for (name, value) in &req.headers {
         builder = builder.header(name, value);
     }
+    // A GET (managed-identity endpoints) carries no body.
+    if !req.body.is_empty() {
+        builder = builder.body(req.body.clone());
+    }
     let mut response = builder
-        .body(req.body.clone())
         .send()
         .await
         .map_err(|e| Error::fetch_failed(&describe(&e)))?;

@@ -160,11 +160,15 @@ async fn send(
     for (name, value) in &req.headers {
         headers.set(name, value).map_err(failed)?;
     }
+    let method = Method::from(req.method.to_owned());
     let mut init = RequestInit::new();
-    init.with_method(Method::Post)
+    init.with_method(method)
         .with_headers(headers)
-        .with_body(Some(JsValue::from_str(&req.body)))
         .with_redirect(RequestRedirect::Manual);
+    // A GET (managed-identity endpoints) carries no body.
+    if !req.body.is_empty() {
+        init.with_body(Some(JsValue::from_str(&req.body)));
+    }
     let request = worker::Request::new_with_init(&req.url, &init).map_err(failed)?;
     let controller = AbortController::default();
     let signal = controller.signal();
