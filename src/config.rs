@@ -3,11 +3,11 @@
 //! could be a secret.
 
 mod msal;
-#[cfg(any(feature = "native", feature = "worker"))]
+#[cfg(any(feature = "native", all(target_arch = "wasm32", feature = "worker")))]
 mod rust;
 
 pub use msal::Logger;
-#[cfg(any(feature = "native", feature = "worker"))]
+#[cfg(any(feature = "native", all(target_arch = "wasm32", feature = "worker")))]
 pub use rust::RustHandles;
 
 use crate::authority::{Authority, Target};

@@ -20,7 +20,7 @@ pub mod form;
 pub mod input;
 pub mod lenient;
 pub mod managed_identity;
-#[cfg(any(feature = "native", feature = "worker"))]
+#[cfg(any(feature = "native", all(target_arch = "wasm32", feature = "worker")))]
 mod memo;
 #[cfg(feature = "native")]
 pub mod native;
@@ -32,7 +32,7 @@ pub mod retry;
 pub mod scope;
 pub mod secret;
 pub mod tenant;
-#[cfg(any(feature = "native", feature = "worker"))]
+#[cfg(any(feature = "native", all(target_arch = "wasm32", feature = "worker")))]
 pub mod token;
 
 // Exports are reached through wasm-bindgen, not Rust paths.
