@@ -138,6 +138,15 @@ impl Error {
         )
     }
 
+    /// A token endpoint whose host does not resolve: a typo, not an outage, so never retried.
+    /// `why` is the runtime's reason.
+    pub fn host_not_found(why: &str) -> Self {
+        Error::network(
+            "host_not_found",
+            format!("the token endpoint's host does not resolve ({why}); check the host in auth.authority or auth.tokenEndpoint"),
+        )
+    }
+
     /// The stable code surfaced as `errorCode`.
     pub fn code(&self) -> &str {
         match self {

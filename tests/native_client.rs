@@ -326,6 +326,28 @@ async fn identity_provider_faults_are_errors_with_their_codes() {
     assert_eq!(servers.entra_requests().await, asked);
 }
 
+#[tokio::test]
+async fn a_host_that_does_not_resolve_is_host_not_found_at_once() {
+    // .invalid never resolves (RFC 6761).
+    let config = json!({
+        "auth": { "clientId": "c", "authority": "https://login.entra-edge.invalid/t", "clientSecret": "s" },
+    });
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let log = lines.clone();
+    let client = Client::builder(config)
+        .logger(move |_, line| log.lock().unwrap().push(line.to_owned()))
+        .build()
+        .unwrap();
+    let err = client.acquire(&graph()).await.unwrap_err();
+    assert_eq!(err.code(), "host_not_found", "{err}");
+    assert!(
+        err.message().contains("check the host in auth.authority"),
+        "{err}"
+    );
+    let retried = lines.lock().unwrap().iter().any(|l| l.contains("retry"));
+    assert!(!retried, "not retried: {:?}", lines.lock().unwrap());
+}
+
 /// A store that fails in one of the ways a store fails.
 struct Faulty(&'static str);
 

@@ -34,10 +34,7 @@ async fn exchange(http: &reqwest::Client, req: &HttpRequest) -> Result<HttpRespo
     if !req.body.is_empty() {
         builder = builder.body(req.body.clone());
     }
-    let mut response = builder
-        .send()
-        .await
-        .map_err(|e| Error::fetch_failed(&describe(&e)))?;
+    let mut response = builder.send().await.map_err(|e| failed(&e))?;
     let status = response.status().as_u16();
     let headers = response
         .headers()
@@ -61,6 +58,18 @@ async fn exchange(http: &reqwest::Client, req: &HttpRequest) -> Result<HttpRespo
         headers,
         body,
     })
+}
+
+/// Why the request failed: a host that does not resolve is `host_not_found` (not retried, as
+/// in the wasm shell), anything else `fetch_failed`.
+fn failed(e: &reqwest::Error) -> Error {
+    let why = describe(e);
+    // hyper-util's resolver error, the only one reqwest reports as "dns error".
+    if e.is_connect() && why.contains("dns error") {
+        Error::host_not_found(&why)
+    } else {
+        Error::fetch_failed(&why)
+    }
 }
 
 /// reqwest's error and its causes (connection refused, TLS), without the URL's query (there

@@ -78,10 +78,7 @@ fn failed(cause: &JsValue) -> Error {
         .as_string()
         .is_some_and(|m| m.contains("dns error") && m.contains("not known"));
     if code.as_deref() == Some("ENOTFOUND") || deno_unresolved {
-        return Error::network(
-            "host_not_found",
-            format!("the token endpoint's host does not resolve ({why}); check the host in auth.authority or auth.tokenEndpoint"),
-        );
+        return Error::host_not_found(&why);
     }
     Error::fetch_failed(&why)
 }
