@@ -214,6 +214,8 @@ pub struct MemoryCache<T = AccessToken> {
     order: BTreeMap<u64, Shared<str>>,
     tick: u64,
     max_entries: usize,
+    /// Entries dropped to stay within `max_entries`, for `stats().memoryEvictions`.
+    evictions: u64,
 }
 
 #[derive(Debug)]
@@ -230,7 +232,43 @@ impl<T: TokenText> MemoryCache<T> {
             order: BTreeMap::new(),
             tick: 0,
             max_entries: max_entries.max(1),
+            evictions: 0,
         }
+    }
+
+    /// Drops `key`'s entry as an eviction: a level in front of this one (the JavaScript memo)
+    /// evicted it, and this level follows. Counted when the entry was here.
+    pub fn evict(&mut self, key: &str) {
+        if self.entries.contains_key(key) {
+            self.remove(key);
+            self.evictions += 1;
+        }
+    }
+
+    /// Entries dropped to stay within the bound, since the level was made.
+    pub fn evictions(&self) -> u64 {
+        self.evictions
+    }
+
+    /// The entries still valid at `now_ms` that stop being fresh by `by_ms` (past their
+    /// `refreshOn` or inside the expiry buffer by then): what a scheduled refresh renews.
+    pub fn due(
+        &self,
+        now_ms: u64,
+        by_ms: u64,
+        buffer_ms: u64,
+    ) -> impl Iterator<Item = (&str, &Shared<CachedToken<T>>)> {
+        self.entries
+            .iter()
+            .filter(move |(_, slot)| {
+                now_ms < slot.token.expires_on_ms && slot.token.fresh_until(buffer_ms) <= by_ms
+            })
+            .map(|(key, slot)| (&**key, &slot.token))
+    }
+
+    /// Whether `key` has an entry (expired or not), without touching its use order.
+    pub fn contains(&self, key: &str) -> bool {
+        self.entries.contains_key(key)
     }
 
     /// Drops `key`'s entry.
@@ -304,6 +342,7 @@ impl<T: TokenText> MemoryCache<T> {
         if self.entries.len() >= self.max_entries {
             if let Some((_, oldest)) = self.order.pop_first() {
                 self.entries.remove(&oldest);
+                self.evictions += 1;
             }
         }
         self.tick += 1;
@@ -453,6 +492,35 @@ mod tests {
     }
 
     #[test]
+    fn due_lists_what_stops_being_fresh_within_the_window() {
+        let mut m = MemoryCache::new(10);
+        // refreshOn at 3_601_000, expiry at 86_401_000.
+        m.put("r", Shared::new(token(86_400, Some(3_600), 1_000)))
+            .unwrap();
+        // No refreshOn: fresh until the buffer, 3_300_000.
+        m.put("b", Shared::new(token(3_600, None, 0))).unwrap();
+        let due = |now, by| {
+            let mut keys: Vec<_> = m.due(now, by, 300_000).map(|(k, _)| k.to_owned()).collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(due(0, 3_299_999), Vec::<String>::new());
+        assert_eq!(due(0, 3_300_000), ["b"]);
+        assert_eq!(due(0, 3_601_000), ["b", "r"]);
+        assert_eq!(
+            due(3_400_000, 3_400_000),
+            ["b"],
+            "b is inside the buffer, still valid"
+        );
+        assert_eq!(due(3_400_000, 3_601_000), ["b", "r"]);
+        assert_eq!(
+            due(3_600_001, 3_700_000),
+            ["r"],
+            "b expired: nothing to renew"
+        );
+    }
+
+    #[test]
     fn least_recently_used_is_evicted_first() {
         let mut m = MemoryCache::new(2);
         m.put("a", Shared::new(token(3600, None, 0))).unwrap();
@@ -472,6 +540,14 @@ mod tests {
         // Replacing a key does not evict another one.
         m.put("c", Shared::new(token(3600, None, 40))).unwrap();
         assert!(m.get("a", 50, 300_000).is_some() && m.len() == 2);
+        assert_eq!(m.evictions(), 1, "b only; a replacement is no eviction");
+        m.evict("a");
+        m.evict("b");
+        assert_eq!(
+            m.evictions(),
+            2,
+            "an entry a level in front dropped counts; a gone one not"
+        );
         m.clear();
         assert!(m.is_empty());
     }

@@ -23,6 +23,7 @@ use crate::response::{parse_token_response, HttpResponse};
 use crate::retry::Next;
 use crate::scope::Scopes;
 use crate::secret::{AccessToken, ClientSecret, TokenText};
+use crate::stats::Stats;
 
 /// A validated request.
 #[derive(Debug, Clone)]
@@ -113,6 +114,22 @@ pub struct Client<T = AccessToken> {
     /// A managed-identity endpoint has answered this client at least once: from then on, a
     /// network failure is an outage to retry, not a sign that there is no endpoint here.
     endpoint_answered: Cell<bool>,
+    /// `cache.keepWarm` as requests (their correlation ids are replaced per refresh).
+    keep_warm: Vec<Prepared>,
+    /// What the cache did (`stats()`).
+    stats: Stats,
+}
+
+/// What a scheduled refresh (`refreshDue`) does, key by key.
+#[derive(Debug, Default)]
+pub struct Due {
+    /// `cache.keepWarm` entries the memory level does not hold: loaded (store first), then
+    /// renewed when due.
+    pub load: Vec<Prepared>,
+    /// Held tokens that stop being fresh within the window: renewed.
+    pub refresh: Vec<Prepared>,
+    /// Held tokens that stay fresh past the window.
+    pub skipped: u64,
 }
 
 impl<T: TokenText> Client<T> {
@@ -135,9 +152,24 @@ impl<T: TokenText> Client<T> {
         });
         // Without a claims challenge there is nothing to reject: this cannot fail.
         let capability_claims = merge_claims(None, &config.client_capabilities).unwrap_or(None);
+        let capability_key = capability_material(&config.client_capabilities);
+        let keep_warm = config
+            .keep_warm
+            .iter()
+            .map(|(target, scopes)| Prepared {
+                key: cache_key(target, &config.client_id, &capability_key, scopes),
+                target: target.clone(),
+                scopes: scopes.clone(),
+                claims: capability_claims.clone(),
+                bypass_cache: false,
+                correlation_id: String::new(),
+            })
+            .collect();
         Client {
             memory: MemoryCache::new(config.max_entries),
-            capability_key: capability_material(&config.client_capabilities),
+            capability_key,
+            keep_warm,
+            stats: Stats::default(),
             capability_claims,
             config,
             sealing,
@@ -212,7 +244,82 @@ impl<T: TokenText> Client<T> {
     /// The memory level's answer, as the shell serves it: a memory hit, maybe with a refresh due.
     pub fn hit(&mut self, p: &Prepared, now_ms: u64) -> Option<Answer<T>> {
         let (token, freshness) = self.lookup(p, now_ms)?;
+        self.stats.served(TokenSource::Memory);
         Some(self.answer(token, TokenSource::Memory, freshness))
+    }
+
+    /// The counters, with the memory level's size and evictions as they are now.
+    pub fn stats(&self) -> Stats {
+        let mut stats = self.stats;
+        stats.memory_evictions = self.memory.evictions();
+        stats.cached_keys = self.memory.len() as u64;
+        stats
+    }
+
+    /// The counters, for the steps (the machine's and the shell's) that count.
+    pub fn stats_mut(&mut self) -> &mut Stats {
+        &mut self.stats
+    }
+
+    /// What a scheduled refresh at `now_ms` renews: every token that stops being fresh by
+    /// `now_ms + within_ms`, and the `cache.keepWarm` keys not held. Each request gets a
+    /// correlation id from `correlation_id`. A held token is renewed as the request that got
+    /// it (its scopes and tenant; the app's region and capabilities).
+    pub fn due(
+        &self,
+        now_ms: u64,
+        within_ms: u64,
+        mut correlation_id: impl FnMut() -> String,
+    ) -> Due {
+        let mut due = Due::default();
+        let by_ms = now_ms.saturating_add(within_ms);
+        let buffer_ms = self.config.expiry_buffer_ms;
+        let mut renewed = 0u64;
+        for (key, token) in self.memory.due(now_ms, by_ms, buffer_ms) {
+            renewed += 1;
+            if let Some(p) = self.renewal(key, token, correlation_id()) {
+                due.refresh.push(p);
+            }
+        }
+        due.skipped = (self.memory.len() as u64).saturating_sub(renewed);
+        for p in &self.keep_warm {
+            if !self.memory.contains(&p.key) {
+                due.load.push(Prepared {
+                    correlation_id: correlation_id(),
+                    ..p.clone()
+                });
+            }
+        }
+        due
+    }
+
+    /// The request that renews `token`, held under `key`; `None` when its scopes and tenant
+    /// no longer make that key (never for tokens this client cached).
+    fn renewal(
+        &self,
+        key: &str,
+        token: &CachedToken<T>,
+        correlation_id: String,
+    ) -> Option<Prepared> {
+        let scopes = Scopes::parse(&token.scopes, self.config.authority.is_entra()).ok()?;
+        let target = self
+            .config
+            .request_target(token.tenant_id.as_deref(), None, None)
+            .ok()?;
+        let p = Prepared {
+            key: cache_key(
+                &target,
+                &self.config.client_id,
+                &self.capability_key,
+                &scopes,
+            ),
+            target,
+            scopes,
+            claims: self.capability_claims.clone(),
+            bypass_cache: false,
+            correlation_id,
+        };
+        (p.key == key).then_some(p)
     }
 
     /// An answer for `token` in the state `freshness`.
@@ -303,7 +410,7 @@ impl<T: TokenText> Client<T> {
     /// (5 minutes at most) so isolates sharing a store do not all refresh at once.
     ///
     /// # Errors
-    /// As [`parse_token_response`].
+    /// As [`parse_token_response`]; `token_mismatch` from [`crate::token_check::check`].
     pub fn receive(
         &self,
         p: &Prepared,
@@ -323,6 +430,7 @@ impl<T: TokenText> Client<T> {
             }
             _ => parse_token_response(resp, &secrets, sent_ms)?,
         };
+        crate::token_check::check(parsed.access_token.secret(), &p.target, &p.scopes)?;
         Ok(
             CachedToken::from_response(parsed, sent_ms, &p.scopes, p.target.tenant.clone())
                 .with_jitter(jitter),
@@ -582,9 +690,10 @@ impl<T: TokenText> Client<T> {
         }
     }
 
-    /// Drops the memory entry under `key` (a [`Prepared::key`]).
+    /// Drops the memory entry under `key` (a [`Prepared::key`]) that the JavaScript memo in
+    /// front of it evicted: one level, one eviction count.
     pub fn forget(&mut self, key: &str) {
-        self.memory.remove(key);
+        self.memory.evict(key);
     }
 
     /// Empties the memory level.

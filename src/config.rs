@@ -5,10 +5,12 @@
 mod msal;
 #[cfg(any(feature = "native", all(target_arch = "wasm32", feature = "worker")))]
 mod rust;
+mod warm;
 
 pub use msal::Logger;
 #[cfg(any(feature = "native", all(target_arch = "wasm32", feature = "worker")))]
 pub use rust::RustHandles;
+pub use warm::DEFAULT_REFRESH_PERIOD_MS;
 
 use crate::authority::{Authority, Target};
 use crate::credential::CertificateCredential;
@@ -17,6 +19,7 @@ use crate::input::{self, AuthInput, ConfigInput, Handle, SystemInput};
 use crate::managed_identity::ManagedIdentity;
 use crate::region::{self, Region};
 use crate::retry::{RetryPolicy, ENTRA_FLOOR_MS, GENERIC_FLOOR_MS};
+use crate::scope::Scopes;
 use crate::secret::ClientSecret;
 use crate::tenant::AllowedTenants;
 
@@ -135,6 +138,10 @@ pub struct ClientConfig {
     /// Whether `cache.store` can lease (`lease` and `release`): set by the shell, which sees
     /// the store's methods. Leasing stores coordinate a fleet: one token request per key.
     pub lease: bool,
+    /// `cache.keepWarm`, validated: what `refreshDue` renews even before a request asked.
+    pub keep_warm: Vec<(Target, Scopes)>,
+    /// `system.refreshTimer`: how often the Node shell runs `refreshDue` by itself.
+    pub refresh_period_ms: Option<u64>,
 }
 
 impl ClientConfig {
@@ -291,8 +298,9 @@ impl ClientConfig {
             .map_or(DEFAULT_EXPIRY_BUFFER_SECONDS, |w| w.0)
             * 1000;
         let logger = msal::logger(&mut system);
+        let keep_warm = cache.keep_warm.unwrap_or_default();
 
-        let config = ClientConfig {
+        let mut config = ClientConfig {
             client_id,
             authority,
             credential,
@@ -314,7 +322,10 @@ impl ClientConfig {
             extra_headers: msal.app,
             notes: msal.notes,
             lease: false,
+            keep_warm: Vec::new(),
+            refresh_period_ms: warm::refresh_period(system.refresh_timer),
         };
+        config.keep_warm = warm::keep_warm(&config, keep_warm)?;
         let handles = Handles {
             store: cache.store,
             fetch: system.fetch,

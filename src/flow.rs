@@ -280,6 +280,9 @@ pub struct Acquisition<T = AccessToken> {
     store_left_ms: u64,
     /// The store failed or ran out of its share: skipped for the rest of this acquisition.
     store_off: bool,
+    /// A refresh renews a token that stops being fresh by this time (a stored one that stays
+    /// fresh past it was renewed by another process already).
+    due_by_ms: u64,
 }
 
 impl<T: TokenText> Acquisition<T> {
@@ -294,6 +297,17 @@ impl<T: TokenText> Acquisition<T> {
         acq.log(
             Level::Info,
             "token is past refreshOn: refreshing in the background",
+        );
+        acq
+    }
+
+    /// A scheduled refresh (`refreshDue`) of a token that stops being fresh by `due_by_ms`.
+    pub fn refresh_due(p: Prepared, now_ms: u64, due_by_ms: u64) -> Self {
+        let mut acq = Self::new(p, Kind::Refresh, now_ms);
+        acq.due_by_ms = due_by_ms;
+        acq.log(
+            Level::Info,
+            "token is due within the refreshDue window: refreshing it",
         );
         acq
     }
@@ -314,6 +328,7 @@ impl<T: TokenText> Acquisition<T> {
             // Set from the client's deadline on the first poll.
             store_left_ms: 0,
             store_off: false,
+            due_by_ms: now_ms,
         }
     }
 
@@ -366,6 +381,7 @@ impl<T: TokenText> Acquisition<T> {
                         .attempt_timeout(now_ms.saturating_sub(self.started_ms));
                     // Lifetimes count from the send, not the receipt: never overestimate a token's life.
                     self.sent_ms = now_ms;
+                    client.stats_mut().token_requests += 1;
                     self.state = State::Sending;
                     return Action::Send {
                         request,
@@ -531,14 +547,17 @@ impl<T: TokenText> Acquisition<T> {
             if client.store_answered() {
                 self.log(Level::Info, "cache.store answers again: using it");
             }
-        } else if client.store_failed(now_ms) {
-            self.log(
-                Level::Warning,
-                &format!(
-                    "cache.store failed or did not answer: skipping it for {} s (tokens stay cached in memory)",
-                    crate::client::STORE_COOLDOWN_MS / 1000
-                ),
-            );
+        } else {
+            client.stats_mut().store_read_failures += 1;
+            if client.store_failed(now_ms) {
+                self.log(
+                    Level::Warning,
+                    &format!(
+                        "cache.store failed or did not answer: skipping it for {} s (tokens stay cached in memory)",
+                        crate::client::STORE_COOLDOWN_MS / 1000
+                    ),
+                );
+            }
         }
         if !ok || self.store_left_ms == 0 {
             self.store_off = true;
@@ -592,7 +611,12 @@ impl<T: TokenText> Acquisition<T> {
     fn open_entry(&mut self, client: &mut Client<T>, value: &str, now_ms: u64) -> bool {
         match client.open_stored(&self.p, value, now_ms) {
             // A refresh wants a token that is no longer due: one another process refreshed.
-            Ok(Some((_, Freshness::RefreshDue))) if self.kind == Kind::Refresh => false,
+            Ok(Some((token, _)))
+                if self.kind == Kind::Refresh
+                    && token.fresh_until(client.config().expiry_buffer_ms) <= self.due_by_ms =>
+            {
+                false
+            }
             Ok(Some((token, freshness))) => {
                 self.log(Level::Verbose, "token served from cache.store");
                 let answer = client.answer(token, TokenSource::Store, freshness);
@@ -612,6 +636,7 @@ impl<T: TokenText> Acquisition<T> {
 
     fn attempt(&mut self, client: &mut Client<T>, now_ms: u64, entropy: &mut dyn Entropy) {
         if let Err(refused) = client.check_throttle(&self.p, now_ms) {
+            client.stats_mut().throttled_refusals += 1;
             return self.fail(client, refused, now_ms);
         }
         let left_ms = self.left(client, now_ms);
@@ -730,6 +755,7 @@ impl<T: TokenText> Acquisition<T> {
         match decision {
             Ok(wait_ms) => {
                 self.retries += 1;
+                client.stats_mut().retries += 1;
                 self.log(
                     Level::Warning,
                     &format!(
@@ -801,6 +827,7 @@ impl<T: TokenText> Acquisition<T> {
         match (self.kind, stale) {
             // Stale-if-error: a token that is still valid beats an outage for the caller.
             (Kind::Load, Some(token)) => {
+                client.stats_mut().stale_serves += 1;
                 self.log(
                     Level::Warning,
                     &format!(

@@ -149,6 +149,8 @@ pub struct CacheInput<H> {
     pub encryption_key: Option<ClientSecret>,
     pub memory: Option<bool>,
     pub max_entries: Option<Whole<1, 100_000_000>>,
+    /// Tokens `refreshDue` keeps warm even before any request asked for them.
+    pub keep_warm: Option<Vec<KeepWarmInput>>,
     /// msal-node's cache plugin: refused, `store` is the way here.
     pub cache_plugin: Option<IgnoredAny>,
 }
@@ -169,6 +171,8 @@ pub struct SystemInput<H> {
     pub expiry_buffer_seconds: Option<Whole<0, 3600>>,
     pub logger: Option<H>,
     pub now: Option<H>,
+    /// Node: `refreshDue` on a timer (unref'd), `true` for every minute or the period in ms.
+    pub refresh_timer: Option<RefreshTimerInput>,
     // msal-node's vocabulary.
     pub logger_options: Option<LoggerOptionsInput<H>>,
     /// msal's `INetworkModule`.
@@ -179,6 +183,56 @@ pub struct SystemInput<H> {
     pub proxy_url: Option<IgnoredAny>,
     /// Refused with `proxyUrl`'s advice (msal-node's http agent options).
     pub custom_agent_options: Option<IgnoredAny>,
+}
+
+/// One entry of `cache.keepWarm`: a request as `acquireTokenByClientCredential` takes it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct KeepWarmInput {
+    #[serde(default, deserialize_with = "strings")]
+    pub scopes: Option<Vec<String>>,
+    pub tenant_id: Option<String>,
+}
+
+/// `system.refreshTimer`: on or off, or the period in ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshTimerInput {
+    /// `true` or `false`.
+    On(bool),
+    /// A period in ms.
+    Every(Whole<10, 86_400_000>),
+}
+
+impl<'de> Deserialize<'de> for RefreshTimerInput {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TimerVisitor;
+        impl<'de> Visitor<'de> for TimerVisitor {
+            type Value = RefreshTimerInput;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("true, or a period in ms from 10 to 86400000")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(RefreshTimerInput::On(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                WholeVisitor::<10, 86_400_000>
+                    .visit_u64(v)
+                    .map(RefreshTimerInput::Every)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                WholeVisitor::<10, 86_400_000>
+                    .visit_i64(v)
+                    .map(RefreshTimerInput::Every)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                WholeVisitor::<10, 86_400_000>
+                    .visit_f64(v)
+                    .map(RefreshTimerInput::Every)
+            }
+        }
+        d.deserialize_any(TimerVisitor)
+    }
 }
 
 /// msal-node's `system.loggerOptions`.
@@ -294,34 +348,37 @@ impl<'de> Deserialize<'de> for LogLevelInput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Whole<const MIN: u64, const MAX: u64>(pub u64);
 
+/// Reads a [`Whole`] from any number.
+struct WholeVisitor<const MIN: u64, const MAX: u64>;
+
+impl<'de, const MIN: u64, const MAX: u64> Visitor<'de> for WholeVisitor<MIN, MAX> {
+    type Value = Whole<MIN, MAX>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a whole number from {MIN} to {MAX}")
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        if (MIN..=MAX).contains(&v) {
+            Ok(Whole(v))
+        } else {
+            Err(E::custom("out of range"))
+        }
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        let v = u64::try_from(v).map_err(|_| E::custom("out of range"))?;
+        self.visit_u64(v)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // Exact for the ranges used here, far below 2^53.
+        if v.fract() == 0.0 && v >= 0.0 && v <= MAX as f64 {
+            self.visit_u64(v as u64)
+        } else {
+            Err(E::custom("out of range"))
+        }
+    }
+}
+
 impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Whole<MIN, MAX> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct WholeVisitor<const MIN: u64, const MAX: u64>;
-        impl<'de, const MIN: u64, const MAX: u64> Visitor<'de> for WholeVisitor<MIN, MAX> {
-            type Value = Whole<MIN, MAX>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "a whole number from {MIN} to {MAX}")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                if (MIN..=MAX).contains(&v) {
-                    Ok(Whole(v))
-                } else {
-                    Err(E::custom("out of range"))
-                }
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                let v = u64::try_from(v).map_err(|_| E::custom("out of range"))?;
-                self.visit_u64(v)
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                // Exact for the ranges used here, far below 2^53.
-                if v.fract() == 0.0 && v >= 0.0 && v <= MAX as f64 {
-                    self.visit_u64(v as u64)
-                } else {
-                    Err(E::custom("out of range"))
-                }
-            }
-        }
         d.deserialize_f64(WholeVisitor::<MIN, MAX>)
     }
 }

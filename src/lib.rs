@@ -31,9 +31,11 @@ pub mod response;
 pub mod retry;
 pub mod scope;
 pub mod secret;
+pub mod stats;
 pub mod tenant;
 #[cfg(any(feature = "native", all(target_arch = "wasm32", feature = "worker")))]
 pub mod token;
+pub mod token_check;
 
 // Exports are reached through wasm-bindgen, not Rust paths.
 #[cfg(target_arch = "wasm32")]

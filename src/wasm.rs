@@ -12,4 +12,5 @@ mod network;
 mod source;
 mod store;
 mod token;
+mod warm;
 pub(crate) mod webcrypto;

@@ -61,6 +61,11 @@ impl<T: TokenText> Acquisition<T> {
     ) {
         match taken {
             Ok(true) => {
+                let leases = &mut client.stats_mut().leases;
+                leases.taken += 1;
+                if self.waited {
+                    leases.expired += 1;
+                }
                 // The store set it no earlier than it was asked: it ends no earlier than this.
                 self.lease_until_ms = Some(asked_ms.saturating_add(client.lease_ttl_ms()));
                 // Taken over from a holder: first, did it fail?
@@ -84,6 +89,7 @@ impl<T: TokenText> Acquisition<T> {
             Ok(false) => {
                 if !self.waited {
                     self.waited = true;
+                    client.stats_mut().leases.waited += 1;
                     self.log(
                         Level::Verbose,
                         "another process holds this token's lease: waiting for the token it writes",
@@ -126,6 +132,7 @@ impl<T: TokenText> Acquisition<T> {
             }
         }
         if now_ms >= self.half_deadline(client) {
+            client.stats_mut().leases.expired += 1;
             self.log(
                 Level::Warning,
                 "the lease holder wrote no token within half of system.deadlineMs; requesting it without a lease",

@@ -280,17 +280,28 @@ impl<'de, S: Source> Deserializer<'de> for Strict<S> {
             .map_err(|_| at.wrong(kind, &expected))
     }
 
-    /// Any problem with an item is reported for the whole array, as what its visitor expects
-    /// ("scopes must be an array of strings").
+    /// A problem with a plain item is reported for the whole array, as what its visitor
+    /// expects ("scopes must be an array of strings"); one inside an object item by the item's
+    /// own path ("cache.keepWarm[1].scope").
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
         if self.kind != Kind::Array {
             return Err(self.wrong(&visitor));
         }
         let expected = Expecting::of(&visitor);
-        let items = self.source.items().into_iter();
+        let items = self.source.items().into_iter().enumerate();
+        let inside = format!("{}[", self.at);
         visitor
-            .visit_seq(Items { items })
-            .map_err(|_| self.at.wrong(self.kind, &expected))
+            .visit_seq(Items {
+                items,
+                at: &self.at,
+            })
+            .map_err(|e| {
+                if e.0.contains(&inside) {
+                    e
+                } else {
+                    self.at.wrong(self.kind, &expected)
+                }
+            })
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -402,12 +413,13 @@ impl<'de, S: Source> MapAccess<'de> for Fields<S> {
     }
 }
 
-/// An array's items; errors are replaced by the array's own message.
-struct Items<S> {
-    items: std::vec::IntoIter<S>,
+/// An array's items; errors in plain items are replaced by the array's own message.
+struct Items<'a, S> {
+    items: std::iter::Enumerate<std::vec::IntoIter<S>>,
+    at: &'a Path,
 }
 
-impl<'de, S: Source> SeqAccess<'de> for Items<S> {
+impl<'de, S: Source> SeqAccess<'de> for Items<'_, S> {
     type Error = InputError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -415,7 +427,20 @@ impl<'de, S: Source> SeqAccess<'de> for Items<S> {
         seed: T,
     ) -> Result<Option<T::Value>, InputError> {
         match self.items.next() {
-            Some(item) => seed.deserialize(Strict::new(item, "item")).map(Some),
+            Some((i, item)) if item.kind() == Kind::Object => {
+                let at = Path {
+                    root: self.at.root,
+                    path: format!("{}[{i}]", self.at),
+                };
+                let kind = Kind::Object;
+                seed.deserialize(Strict {
+                    source: item,
+                    kind,
+                    at,
+                })
+                .map(Some)
+            }
+            Some((_, item)) => seed.deserialize(Strict::new(item, "item")).map(Some),
             None => Ok(None),
         }
     }

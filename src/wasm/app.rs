@@ -20,6 +20,7 @@ use super::source::{function, read, JsHandle};
 use super::store::{Store, StoreKeys};
 use super::token::JsToken;
 use super::webcrypto::RsaSigner;
+use crate::cache::TokenSource;
 use crate::client::{Client, Prepared};
 use crate::config::{ClientConfig, Environment};
 use crate::error::Error;
@@ -32,7 +33,7 @@ const FOLLOW_MARGIN_MS: u64 = 1000;
 /// The wasm side of `ConfidentialClientApplication`.
 #[wasm_bindgen]
 pub struct WasmClient {
-    inner: Rc<Inner>,
+    pub(super) inner: Rc<Inner>,
 }
 
 pub(super) struct Inner {
@@ -208,7 +209,17 @@ impl Inner {
             }
             return Ok(result(&answer, &p.key, &p.correlation_id));
         }
-        self.load(&p, wait_until).await
+        let out = self.load(&p, wait_until).await;
+        if let Ok(r) = &out {
+            // Per caller: the callers of one flight each got a result.
+            let source = match get(r, "tokenSource").as_string().as_deref() {
+                Some("memory") => TokenSource::Memory,
+                Some("store") => TokenSource::Store,
+                _ => TokenSource::IdentityProvider,
+            };
+            self.core.borrow_mut().stats_mut().served(source);
+        }
+        out
     }
 
     fn prepare(&self, request: JsValue) -> Result<(Prepared, Option<Function>), Error> {
@@ -229,7 +240,7 @@ impl Inner {
     }
 
     /// The caller's share of a load: follows the flight under its key, or starts one.
-    async fn load(
+    pub(super) async fn load(
         self: &Rc<Self>,
         p: &Prepared,
         wait_until: Option<Function>,
@@ -283,7 +294,7 @@ impl Inner {
     /// Starts `work` as the flight under `key`. The flight is handed to `waitUntil` so that,
     /// in Workers, it completes even if the request that started it finishes first. It removes
     /// itself when it settles, and only itself: a follower may have replaced it meanwhile.
-    fn start_flight<F>(
+    pub(super) fn start_flight<F>(
         self: &Rc<Self>,
         key: String,
         started_ms: u64,
@@ -321,6 +332,11 @@ impl Inner {
             }
         }
         promise
+    }
+
+    /// The promise of the flight under `key`, if one is running.
+    pub(super) fn flight(&self, key: &str) -> Option<Promise> {
+        self.flights.borrow().get(key).map(|f| f.promise.clone())
     }
 
     /// Refreshes a still-valid token past its `refreshOn`, one refresh per key at a time.

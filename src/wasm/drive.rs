@@ -167,17 +167,22 @@ impl Inner {
 
     /// Writes in the background (through `waitUntil` when given): a caller never waits for KV.
     /// The returned promise settles when the write has, for a release to follow it.
-    fn write_store(&self, write: StoreWrite, wait_until: Option<&Function>) -> Option<Promise> {
+    fn write_store(
+        self: &Rc<Self>,
+        write: StoreWrite,
+        wait_until: Option<&Function>,
+    ) -> Option<Promise> {
         let store = self.store.as_ref()?;
         self.store_keys.borrow_mut().note(&write.key);
         let handle = store.clone();
-        let log = self.log.clone();
+        let me = self.clone();
         let work = future_to_promise(async move {
             if let Err(why) = handle
                 .put(&write.key, &write.value, write.ttl_seconds)
                 .await
             {
-                log.line(
+                me.core.borrow_mut().stats_mut().store_write_failures += 1;
+                me.log.line(
                     Level::Warning,
                     &format!("{why}; the token stays cached in memory"),
                 );

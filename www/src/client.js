@@ -109,6 +109,10 @@ export class ConfidentialClientApplication {
   #maxEntries;
   #now;
   #log;
+  // Hits the memo answered without calling in: the core counts the rest (stats()).
+  #memoHits = 0;
+  // The refreshDue of system.refreshTimer still running: a tick does not start a second one.
+  #timerRun;
 
   constructor(configuration) {
     ensureWasm();
@@ -132,6 +136,23 @@ export class ConfidentialClientApplication {
           }
         }
       : () => {};
+    const period = this.#core.refreshTimerMs;
+    if (period !== undefined) this.#startRefreshTimer(period);
+  }
+
+  /**
+   * system.refreshTimer (Node): refreshDue every `period` ms on an unref'd timer, so a daemon
+   * still exits when its work is done. A run still going when the next tick comes is left be.
+   */
+  #startRefreshTimer(period) {
+    const timer = setInterval(() => {
+      this.#timerRun ??= this.refreshDue()
+        .catch(() => {})
+        .finally(() => {
+          this.#timerRun = undefined;
+        });
+    }, period);
+    timer.unref?.();
   }
 
   /**
@@ -188,6 +209,7 @@ export class ConfidentialClientApplication {
     const memo = coreKey === undefined ? undefined : this.#memo.get(coreKey);
     if (memo !== undefined && this.#now() < memo.serveUntil && isPlain(request)) {
       memo.used = true;
+      this.#memoHits++;
       this.#log();
       return Promise.resolve(memo);
     }
@@ -240,6 +262,22 @@ export class ConfidentialClientApplication {
    */
   createAuthorizedFetch(options) {
     return createAuthorizedFetch(this, this.#core, options);
+  }
+
+  /**
+   * Renews every token due within `withinMs` (default 10 minutes) and the cache.keepWarm
+   * tokens, through the same acquisitions and flights as a background refresh: for a Workers
+   * Cron Trigger or a timer. Resolves to `{ refreshed, skipped, failed }`.
+   */
+  refreshDue(options) {
+    return this.#core.refreshDue(options).catch(rethrow);
+  }
+
+  /** Counters since construction (numbers only): the core's, plus the memo's hits. */
+  stats() {
+    const stats = this.#core.stats();
+    stats.results.memory += this.#memoHits;
+    return stats;
   }
 
   async clearCache() {

@@ -92,6 +92,12 @@ export class AppCredential {
     this.#app = make(false);
   }
 
+  /** The counters of the app behind this credential (and its CAE sibling, when made). */
+  stats() {
+    const stats = this.#app.stats();
+    return this.#cae ? addStats(stats, this.#cae.stats()) : stats;
+  }
+
   /**
    * @azure/core-auth's getToken: `scopes` a string or an array; `claims` (a claims challenge, as
    * the SDKs' bearer policy passes it) bypasses the cache; `tenantId` follows
@@ -109,6 +115,15 @@ export class AppCredential {
     if (r.refreshOn != null) token.refreshAfterTimestamp = r.refreshOn;
     return token;
   }
+}
+
+/** `a` with every counter of `b` added, in place. */
+function addStats(a, b) {
+  for (const [name, value] of Object.entries(b)) {
+    if (typeof value === "number") a[name] += value;
+    else addStats(a[name], value);
+  }
+  return a;
 }
 
 /** Rejects when `signal` aborts; the shared acquisition goes on for its other callers. */

@@ -1,0 +1,121 @@
+//! The token self-check: before a token is cached or served, an Entra access token's own
+//! claims must say it is for the request's tenant and resource. A bug anywhere that mixes
+//! tenants under concurrency (MSAL.NET issue 5743) then fails loudly instead of handing one
+//! tenant's token to another's caller.
+//!
+//! Only JWTs carrying `tid` are read (Entra's access tokens); opaque tokens and JWTs of other
+//! servers pass untouched. Nothing is verified cryptographically: the token came over TLS from
+//! the token endpoint, and its signature is the resource's business. The claims are read, never
+//! quoted: a message holds neither the token nor a tenant id.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::authority::Target;
+use crate::error::{Error, ServerDetails};
+use crate::scope::Scopes;
+
+/// The claims this check reads (RFC 7519 §4.1.3 `aud`; Entra's `tid`). A map, not a
+/// struct: serde would read a struct from a JSON array too.
+type Claims = std::collections::HashMap<String, Claim>;
+
+/// A claim's value, as far as this check cares.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Claim {
+    One(String),
+    Many(Vec<String>),
+    Other(serde::de::IgnoredAny),
+}
+
+/// Checks `token` against the request it answers.
+///
+/// # Errors
+/// `token_mismatch` (a `ServerError`) when an Entra token's `tid` is not the request's tenant
+/// (when that tenant is a GUID: a domain cannot be compared offline), or its `aud` is not the
+/// scope's resource (when the scope names one, as `<resource>/.default` does).
+///
+/// # Security
+/// A GUID `aud` is accepted for a resource named by URI: v2 tokens carry the resource's
+/// application id, which cannot be mapped to its URI offline.
+pub fn check(token: &str, target: &Target, scopes: &Scopes) -> Result<(), Error> {
+    let Some(claims) = claims(token) else {
+        return Ok(());
+    };
+    let Some(Claim::One(tid)) = claims.get("tid") else {
+        return Ok(());
+    };
+    if let Some(tenant) = target.tenant.as_deref().filter(|t| is_guid(t)) {
+        if !tid.eq_ignore_ascii_case(tenant) {
+            return Err(mismatch(
+                "its tid is not the tenant the request was sent for",
+            ));
+        }
+    }
+    let resource = match scopes.list.as_slice() {
+        [scope] => scope.strip_suffix("/.default"),
+        _ => None,
+    };
+    if let Some(resource) = resource {
+        let auds = match claims.get("aud") {
+            Some(Claim::One(a)) => std::slice::from_ref(a),
+            Some(Claim::Many(a)) => a.as_slice(),
+            _ => &[],
+        };
+        if !auds.is_empty() && !auds.iter().any(|a| audience_matches(a, resource)) {
+            return Err(mismatch(
+                "its aud is not the resource of the requested scope",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The payload of a compact JWS, when `token` is one with a JSON object payload.
+fn claims(token: &str) -> Option<Claims> {
+    let mut parts = token.split('.');
+    let (_, payload, _) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Whether `aud` names `resource`: the same URI (case and a trailing slash aside), an app id
+/// URI `api://<id>` and its bare id either way round, or a GUID for a URI-named resource.
+fn audience_matches(aud: &str, resource: &str) -> bool {
+    let norm = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
+    let (aud, resource) = (norm(aud), norm(resource));
+    let bare = |s: &str| s.strip_prefix("api://").unwrap_or(s).to_owned();
+    if aud == resource || bare(&aud) == bare(&resource) {
+        return true;
+    }
+    is_guid(&aud) && !is_guid(&bare(&resource))
+}
+
+/// Whether `s` is a GUID in its 8-4-4-4-12 hex form.
+fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+fn mismatch(why: &str) -> Error {
+    Error::Server {
+        code: "token_mismatch".to_owned(),
+        message: format!(
+            "the identity provider's token was refused before it was cached: {why}. It could \
+             have reached a caller it is not for; nothing was cached. Report this: it is a bug \
+             in a cache or proxy between this app and the token endpoint"
+        ),
+        details: Box::new(ServerDetails {
+            status: 200,
+            ..ServerDetails::default()
+        }),
+    }
+}
