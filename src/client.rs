@@ -43,6 +43,18 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// The token endpoint's host, as telemetry names the server (`server.address`): never a
+    /// tenant, which sits in the path.
+    pub fn server_address(&self) -> &str {
+        let url = &self.target.token_endpoint;
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+        let authority = rest.split(['/', '?']).next().unwrap_or_default();
+        match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => authority.split(':').next().unwrap_or_default(),
+        }
+    }
+
     /// The key of the in-flight load this request may share with others (the shell's
     /// single-flight). Claims requests never share one with plain requests (the tokens differ),
     /// nor `skipCache` requests with loads that may answer from the store.

@@ -173,6 +173,8 @@ pub struct SystemInput<H> {
     pub now: Option<H>,
     /// Node: `refreshDue` on a timer (unref'd), `true` for every minute or the period in ms.
     pub refresh_timer: Option<RefreshTimerInput>,
+    /// OpenTelemetry: `{ tracer?, meter? }` or `true`, validated and used by the JS layer.
+    pub telemetry: Option<H>,
     // msal-node's vocabulary.
     pub logger_options: Option<LoggerOptionsInput<H>>,
     /// msal's `INetworkModule`.

@@ -123,6 +123,8 @@ export interface Configuration {
     memory?: boolean;
     /** Bound of the memory level, least recently used evicted first (the store keeps them); default 10000. */
     maxEntries?: number;
+    /** Tokens `refreshDue` keeps warm even before a request asked for them (checked as requests are). */
+    keepWarm?: Array<{ scopes: string[]; tenantId?: string }>;
   };
   system?: {
     fetch?: typeof fetch;
@@ -150,6 +152,13 @@ export interface Configuration {
     disableInternalRetries?: boolean;
     /** msal-node's: only `"AAD"`. */
     protocolMode?: "AAD";
+    /** Node: `refreshDue()` on an unref'd timer, every minute (`true`) or every N ms (10 to 86400000). */
+    refreshTimer?: boolean | number;
+    /**
+     * OpenTelemetry (`@opentelemetry/api`'s Tracer and Meter, or `true` for its global providers):
+     * a span `entra-edge acquire` per acquisition that leaves the memory level, and `entra_edge.*` metrics.
+     */
+    telemetry?: true | { tracer?: OpenTelemetryTracer; meter?: OpenTelemetryMeter };
   };
   /** msal-node's: sent as the `x-app-name` / `x-app-ver` headers. */
   telemetry?: { application?: { appName?: string; appVersion?: string } };
@@ -174,6 +183,41 @@ export interface ClientCredentialRequest {
 }
 
 export type TokenSource = "identityProvider" | "memory" | "store";
+
+/** The part of `@opentelemetry/api`'s Tracer used here (a Tracer is one). */
+export interface OpenTelemetryTracer {
+  startSpan(name: string, options?: any, context?: any): any;
+}
+
+/** The part of `@opentelemetry/api`'s Meter used here (a Meter is one). */
+export interface OpenTelemetryMeter {
+  createHistogram(name: string, options?: any): any;
+  createObservableCounter(name: string, options?: any): any;
+  addBatchObservableCallback(callback: (observer: any) => void, observables: any[]): void;
+}
+
+/** `app.stats()`: counters since construction; numbers only. */
+export interface CacheStats {
+  /** Results handed to callers, by tokenSource. */
+  results: { memory: number; store: number; identityProvider: number };
+  tokenRequests: number;
+  retries: number;
+  throttledRefusals: number;
+  staleServes: number;
+  storeReadFailures: number;
+  storeWriteFailures: number;
+  leases: { taken: number; waited: number; expired: number };
+  memoryEvictions: number;
+  /** Keys in the memory level now. */
+  cachedKeys: number;
+}
+
+export interface RefreshDueOptions {
+  /** Renew tokens whose refreshOn (or expiry buffer) falls within this many ms; default 600000. */
+  withinMs?: number;
+  /** Workers: `ctx.waitUntil.bind(ctx)`. */
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
 
 export interface AuthenticationResult {
   accessToken: string;
@@ -202,6 +246,9 @@ export declare class ConfidentialClientApplication {
    */
   createAuthorizedFetch(options: AuthorizedFetchOptions): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
   clearCache(): Promise<void>;
+  /** Renews what is due within `withinMs` and the `cache.keepWarm` tokens: for a Cron Trigger or a timer. */
+  refreshDue(options?: RefreshDueOptions): Promise<{ refreshed: number; skipped: number; failed: number }>;
+  stats(): CacheStats;
   /** This app as an Azure SDK credential (`@azure/core-auth`'s TokenCredential). */
   asTokenCredential(): TokenCredential;
 }
@@ -263,30 +310,35 @@ export interface CredentialOptions {
 export declare class ClientSecretCredential implements TokenCredential {
   constructor(tenantId: string, clientId: string, clientSecret: string, options?: CredentialOptions);
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+  stats(): CacheStats;
 }
 
 /** `@azure/identity`'s ClientCertificateCredential: one PEM with the private key and the chain; a path in Node only. */
 export declare class ClientCertificateCredential implements TokenCredential {
   constructor(tenantId: string, clientId: string, certificate: { certificate: string } | { certificatePath: string } | string, options?: CredentialOptions & { sendCertificateChain?: boolean });
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+  stats(): CacheStats;
 }
 
 /** `@azure/identity`'s ClientAssertionCredential: `getAssertion` is called for each token request. */
 export declare class ClientAssertionCredential implements TokenCredential {
   constructor(tenantId: string, clientId: string, getAssertion: () => string | Promise<string>, options?: CredentialOptions);
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+  stats(): CacheStats;
 }
 
 /** Node only: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE (read for each token request), AZURE_AUTHORITY_HOST. */
 export declare class WorkloadIdentityCredential implements TokenCredential {
   constructor(options?: CredentialOptions & { tenantId?: string; clientId?: string; tokenFilePath?: string });
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+  stats(): CacheStats;
 }
 
 /** Node only: AZURE_TENANT_ID, AZURE_CLIENT_ID, and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH. */
 export declare class EnvironmentCredential implements TokenCredential {
   constructor(options?: CredentialOptions);
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+  stats(): CacheStats;
 }
 
 /** Options of the managed-identity credentials: this package's cache (a store needs `encryptionKey`) and system options. */

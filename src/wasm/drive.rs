@@ -43,6 +43,14 @@ impl Inner {
         let mut cause = None;
         // Store writes started, which a lease release waits for.
         let mut writes: Vec<Promise> = Vec::new();
+        // Token requests sent, for telemetry (`entra_edge.attempts`).
+        let mut attempts = 0u32;
+        let server = acq.request().server_address().to_owned();
+        let traced = |o: JsValue, attempts: u32| {
+            set(&o, "attempts", attempts);
+            set(&o, "server", server.as_str());
+            o
+        };
         loop {
             let now = self.now_ms().map_err(|e| fail(&e, None))?;
             let action = acq.poll(&mut self.core.borrow_mut(), now, &mut JsEntropy);
@@ -62,6 +70,7 @@ impl Inner {
                     timeout_ms,
                     by_deadline,
                 } => {
+                    attempts += 1;
                     let sent = match &self.network {
                         Some(network) => network.send(&request, (timeout_ms, by_deadline)).await,
                         None => {
@@ -99,11 +108,12 @@ impl Inner {
                     if answer.refresh {
                         self.refresh_in_background(acq.request(), wait_until);
                     }
-                    return Ok(result(&answer, &acq.request().key, &corr));
+                    let r = result(&answer, &acq.request().key, &corr);
+                    return Ok(traced(r, attempts));
                 }
                 Action::Done(Err(e)) => {
                     let from_fetch = e.code() == "fetch_failed";
-                    return Err(fail(&e, cause.filter(|_| from_fetch)));
+                    return Err(traced(fail(&e, cause.filter(|_| from_fetch)), attempts));
                 }
             };
             let now = self.now_ms().map_err(|e| fail(&e, None))?;

@@ -5,6 +5,7 @@ import { ensureWasm } from "./loader.js";
 
 import { createAuthorizedFetch } from "./authorized-fetch.js";
 import { ACQUIRE, AppCredential, NOTE, NOW, withCp1 } from "./credentials.js";
+import { telemetryFor } from "./telemetry.js";
 
 export { AuthError, ClientConfigurationError, ConsentRequiredError, NetworkError, ServerError, ThrottledError } from "./errors.js";
 
@@ -113,6 +114,8 @@ export class ConfidentialClientApplication {
   #memoHits = 0;
   // The refreshDue of system.refreshTimer still running: a tick does not start a second one.
   #timerRun;
+  // system.telemetry (OpenTelemetry), or undefined: then nothing is measured.
+  #telemetry;
 
   constructor(configuration) {
     ensureWasm();
@@ -136,6 +139,7 @@ export class ConfidentialClientApplication {
           }
         }
       : () => {};
+    this.#telemetry = telemetryFor(configuration.system?.telemetry, () => this.stats());
     const period = this.#core.refreshTimerMs;
     if (period !== undefined) this.#startRefreshTimer(period);
   }
@@ -213,14 +217,24 @@ export class ConfidentialClientApplication {
       this.#log();
       return Promise.resolve(memo);
     }
-    return this.#core.acquire(request).then((r) => {
-      // As in the core: a skipCache or claims answer replaces the entry under its key; an
-      // answer without serveUntil (refresh due, stale) removes it.
-      if (r.serveUntil === undefined) this.#memo.delete(r.key);
-      else this.#remember(r, request);
-      if (key !== undefined) this.#alias(key, r.key);
-      return r;
-    }, rethrow);
+    const telemetry = this.#telemetry;
+    const start = telemetry && performance.now();
+    return this.#core.acquire(request).then(
+      (r) => {
+        // As in the core: a skipCache or claims answer replaces the entry under its key; an
+        // answer without serveUntil (refresh due, stale) removes it.
+        if (r.serveUntil === undefined) this.#memo.delete(r.key);
+        else this.#remember(r, request);
+        if (key !== undefined) this.#alias(key, r.key);
+        // A stale serve left the memory level too: it made token requests.
+        if (telemetry && (r.tokenSource !== "memory" || r.attempts > 0)) telemetry.acquired(start, r);
+        return r;
+      },
+      (e) => {
+        telemetry?.failed(start, e);
+        rethrow(e);
+      },
+    );
   }
 
   /** The clock the core reads: the authorized fetch compares a token's issuedAt with it. */
