@@ -10,23 +10,96 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::authority::Target;
 use crate::error::{Error, ServerDetails};
 use crate::scope::Scopes;
 
-/// The claims this check reads (RFC 7519 §4.1.3 `aud`; Entra's `tid`). A map, not a
-/// struct: serde would read a struct from a JSON array too.
-type Claims = std::collections::HashMap<String, Claim>;
+/// The claims this check reads (RFC 7519 §4.1.3 `aud`; Entra's `tid`), from a JSON object
+/// only. Read by a visitor rather than derived: serde would read a derived struct from an
+/// array too, and an untagged enum for `aud` costs kilobytes of wasm.
+#[derive(Default)]
+struct Claims {
+    tid: Option<String>,
+    aud: Vec<String>,
+}
 
-/// A claim's value, as far as this check cares.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Claim {
-    One(String),
-    Many(Vec<String>),
-    Other(serde::de::IgnoredAny),
+impl<'de> Deserialize<'de> for Claims {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ClaimsVisitor;
+        impl<'de> Visitor<'de> for ClaimsVisitor {
+            type Value = Claims;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JWT claims object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
+                let mut claims = Claims::default();
+                while let Some(name) = map.next_key::<String>()? {
+                    match name.as_str() {
+                        "tid" => {
+                            let mut tid = map.next_value::<Text>()?.0;
+                            claims.tid = tid.pop().filter(|_| tid.is_empty());
+                        }
+                        "aud" => claims.aud = map.next_value::<Text>()?.0,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(claims)
+            }
+        }
+        d.deserialize_map(ClaimsVisitor)
+    }
+}
+
+/// A claim as strings: one string, an array's strings, or nothing for any other value.
+struct Text(Vec<String>);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a claim value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(vec![v.to_owned()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Text, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<Text>()? {
+                    out.extend(item.0);
+                }
+                Ok(Text(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Text(Vec::new()))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Text, E> {
+                Ok(Text(Vec::new()))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Text, E> {
+                Ok(Text(Vec::new()))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Text, E> {
+                Ok(Text(Vec::new()))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Text, E> {
+                Ok(Text(Vec::new()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Text, E> {
+                Ok(Text(Vec::new()))
+            }
+        }
+        d.deserialize_any(TextVisitor)
+    }
 }
 
 /// Checks `token` against the request it answers.
@@ -43,7 +116,7 @@ pub fn check(token: &str, target: &Target, scopes: &Scopes) -> Result<(), Error>
     let Some(claims) = claims(token) else {
         return Ok(());
     };
-    let Some(Claim::One(tid)) = claims.get("tid") else {
+    let Some(tid) = claims.tid else {
         return Ok(());
     };
     if let Some(tenant) = target.tenant.as_deref().filter(|t| is_guid(t)) {
@@ -58,11 +131,7 @@ pub fn check(token: &str, target: &Target, scopes: &Scopes) -> Result<(), Error>
         _ => None,
     };
     if let Some(resource) = resource {
-        let auds = match claims.get("aud") {
-            Some(Claim::One(a)) => std::slice::from_ref(a),
-            Some(Claim::Many(a)) => a.as_slice(),
-            _ => &[],
-        };
+        let auds = &claims.aud;
         if !auds.is_empty() && !auds.iter().any(|a| audience_matches(a, resource)) {
             return Err(mismatch(
                 "its aud is not the resource of the requested scope",

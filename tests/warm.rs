@@ -260,3 +260,20 @@ fn lease_counters_follow_the_waits() {
         }
     );
 }
+
+#[test]
+fn telemetry_names_the_server_by_host_only() {
+    let h = warm_app("");
+    assert_eq!(
+        h.request(None).server_address(),
+        "login.microsoftonline.com"
+    );
+    let generic = Harness::new(
+        r#"{"auth":{"clientId":"c","tokenEndpoint":"http://[::1]:8443/t/oauth2/token?x=1","clientSecret":"s"}}"#,
+    );
+    assert_eq!(generic.request(None).server_address(), "::1");
+    let local = Harness::new(
+        r#"{"auth":{"clientId":"c","tokenEndpoint":"http://127.0.0.1:9999/token","clientSecret":"s"}}"#,
+    );
+    assert_eq!(local.request(None).server_address(), "127.0.0.1");
+}

@@ -1,6 +1,6 @@
 // The public API over the wasm core: results get Dates, rejections get error classes.
 import { WasmClient, adminConsentUrl as wasmConsentUrl, scopeForResource as wasmScope } from "../pkg/entra_edge.js";
-import { toError } from "./errors.js";
+import { configError, toError } from "./errors.js";
 import { ensureWasm } from "./loader.js";
 
 import { createAuthorizedFetch } from "./authorized-fetch.js";
@@ -141,7 +141,13 @@ export class ConfidentialClientApplication {
       : () => {};
     this.#telemetry = telemetryFor(configuration.system?.telemetry, () => this.stats());
     const period = this.#core.refreshTimerMs;
-    if (period !== undefined) this.#startRefreshTimer(period);
+    if (period !== undefined) {
+      // A Worker's timers live and die with one request, and may do no I/O at module scope.
+      if (globalThis.navigator?.userAgent === "Cloudflare-Workers") {
+        throw configError("invalid_config", "system.refreshTimer is for Node: in a Worker, add a Cron Trigger ([triggers] crons in wrangler.toml) whose scheduled handler calls ctx.waitUntil(app.refreshDue())");
+      }
+      this.#startRefreshTimer(period);
+    }
   }
 
   /**

@@ -125,7 +125,7 @@ test("system.telemetry: true uses the global providers registered through @opent
   }
 });
 
-test("a throwing tracer, meter or exporter never fails an acquisition", async () => {
+test("a throwing tracer, meter or exporter, or a hung exporter, never fails or holds an acquisition", async () => {
   const boom = () => {
     throw new Error("telemetry down");
   };
@@ -135,6 +135,9 @@ test("a throwing tracer, meter or exporter never fails an acquisition", async ()
     { startSpan: () => ({ setStatus: boom, end: boom }) },
     new BasicTracerProvider({ spanProcessors: [throwingExporter] }).getTracer("t"),
   ];
+  // An exporter that never answers: spans pile up in the SDK, acquisitions do not wait.
+  const hung = new SimpleSpanProcessor({ export: () => {}, shutdown: async () => {} });
+  tracers.push(new BasicTracerProvider({ spanProcessors: [hung] }).getTracer("t"));
   const meter = { createHistogram: boom, createObservableCounter: boom, addBatchObservableCallback: boom };
   for (const tracer of tracers) {
     const a = app({ telemetry: { tracer, meter } });

@@ -190,6 +190,36 @@ test("refreshDue: a failing identity provider is counted, and the cached token i
   assert.equal(served.accessToken, first.accessToken);
 });
 
+test("refreshDue through a slow, hung or wrong identity provider, and a down or hung store: bounded, counted, the cached token kept", async () => {
+  let answer;
+  const scripted = (url, init) => (answer ? answer(url, init) : fetch(url, init));
+  const a = app({ system: { fetch: scripted, deadlineMs: 2000, timeoutMs: 1000, maxRetries: 0 } });
+  const first = await a.acquireTokenByClientCredential({ scopes: GRAPH });
+  clock += 29 * MINUTE;
+  // Slow but within the deadline: renewed.
+  answer = (url, init) => new Promise((resolve) => setTimeout(() => resolve(fetch(url, init)), 200));
+  assert.deepEqual(await a.refreshDue(), { refreshed: 1, skipped: 0, failed: 0 });
+  clock += 29 * MINUTE;
+  // Hung: the attempt times out (system.timeoutMs) and the run ends, counted.
+  answer = () => new Promise(() => {});
+  assert.deepEqual(await a.refreshDue(), { refreshed: 0, skipped: 0, failed: 1 });
+  // Wrong: a token for another tenant is refused by the self-check.
+  clock += MINUTE; // past the 30 s a failed refresh waits
+  answer = (url, init) => fetch(String(url).replace(TENANT, OTHER_TENANT), init);
+  assert.deepEqual(await a.refreshDue(), { refreshed: 0, skipped: 0, failed: 1 });
+  answer = undefined;
+  const served = await a.acquireTokenByClientCredential({ scopes: GRAPH });
+  assert.notEqual(served.accessToken, first.accessToken, "the token renewed while it was slow");
+  assert.equal(a.stats().cachedKeys, 1);
+
+  // keepWarm over a store that is down, then one that hangs: the token still comes, from Entra.
+  for (const kv of [Object.assign(new FakeKv({ now }), { failGet: new Error("KV GET failed: 503") }), { get: () => new Promise(() => {}), put: async () => {}, delete: async () => {} }]) {
+    const b = app({ cache: { store: kv, keepWarm: [{ scopes: GRAPH }] }, system: { deadlineMs: 2000, timeoutMs: 1000 } });
+    assert.deepEqual(await b.refreshDue(), { refreshed: 1, skipped: 0, failed: 0 });
+    assert.equal(b.stats().storeReadFailures, 1);
+  }
+});
+
 test("bad refreshDue options and keepWarm entries are configuration errors naming the field", async () => {
   const a = app();
   for (const [options, text] of [
@@ -206,6 +236,17 @@ test("bad refreshDue options and keepWarm entries are configuration errors namin
   assert.throws(config({ keepWarm: [{ scopes: GRAPH, tenantId: OTHER_TENANT }] }), (e) => e.errorCode === "tenant_not_allowed" && e.message.startsWith("cache.keepWarm[0]: "));
   assert.throws(config({ keepWarm: [{ scopes: GRAPH, tenant: "x" }] }), (e) => e instanceof ClientConfigurationError && e.message.includes("cache.keepWarm[0].tenant"));
   assert.throws(config({}, { refreshTimer: "often" }), (e) => e instanceof ClientConfigurationError && e.message.includes("system.refreshTimer must be true, or a period in ms"));
+});
+
+test("system.refreshTimer in workerd is refused with the Cron Trigger to use instead", async () => {
+  const bundle = await bundleWorker(fileURLToPath(new URL("./workers/timer-worker.js", import.meta.url)));
+  const mf = startWorker(bundle);
+  try {
+    const res = await mf.dispatchFetch("http://worker/");
+    assert.deepEqual(await res.json(), { name: "ClientConfigurationError", errorCode: "invalid_config", mentionsCron: true });
+  } finally {
+    await mf.dispose();
+  }
 });
 
 test("system.refreshTimer renews due tokens by itself; unref'd, a daemon still exits", async () => {
