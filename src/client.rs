@@ -294,8 +294,10 @@ impl<T: TokenText> Client<T> {
             }
         }
         due.skipped = (self.memory.len() as u64).saturating_sub(renewed);
-        for p in &self.keep_warm {
-            if !self.memory.contains(&p.key) {
+        for (i, p) in self.keep_warm.iter().enumerate() {
+            // An entry listed twice (two spellings of one tenant) is loaded once.
+            let repeated = self.keep_warm[..i].iter().any(|q| q.key == p.key);
+            if !repeated && !self.memory.contains(&p.key) {
                 due.load.push(Prepared {
                     correlation_id: correlation_id(),
                     ..p.clone()

@@ -110,8 +110,8 @@ impl<'de> Deserialize<'de> for Text {
 /// scope's resource (when the scope names one, as `<resource>/.default` does).
 ///
 /// # Security
-/// A GUID `aud` is accepted for a resource named by URI: v2 tokens carry the resource's
-/// application id, which cannot be mapped to its URI offline.
+/// An application id `aud` for a resource named by URI, or the other way round, is accepted:
+/// one cannot be mapped to the other offline. Two ids, or two URIs, are compared.
 pub fn check(token: &str, target: &Target, scopes: &Scopes) -> Result<(), Error> {
     let Some(claims) = claims(token) else {
         return Ok(());
@@ -152,16 +152,18 @@ fn claims(token: &str) -> Option<Claims> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// Whether `aud` names `resource`: the same URI (case and a trailing slash aside), an app id
-/// URI `api://<id>` and its bare id either way round, or a GUID for a URI-named resource.
+/// Whether `aud` names `resource`: the same URI (case and a trailing slash aside), or an app
+/// id URI `api://<id>` and its bare id either way round. An application id and a URI cannot be
+/// compared offline (Graph is `00000003-0000-0000-c000-000000000000` and
+/// `https://graph.microsoft.com`; v2 tokens carry the id, v1 tokens the URI, whichever the
+/// scope named): those pass.
 fn audience_matches(aud: &str, resource: &str) -> bool {
-    let norm = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
+    let norm = |s: &str| {
+        let s = s.trim_end_matches('/').to_ascii_lowercase();
+        s.strip_prefix("api://").map(str::to_owned).unwrap_or(s)
+    };
     let (aud, resource) = (norm(aud), norm(resource));
-    let bare = |s: &str| s.strip_prefix("api://").unwrap_or(s).to_owned();
-    if aud == resource || bare(&aud) == bare(&resource) {
-        return true;
-    }
-    is_guid(&aud) && !is_guid(&bare(&resource))
+    aud == resource || is_guid(&aud) != is_guid(&resource)
 }
 
 /// Whether `s` is a GUID in its 8-4-4-4-12 hex form.

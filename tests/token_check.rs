@@ -136,6 +136,23 @@ fn a_token_for_another_resource_is_refused() {
         Err("token_mismatch".into()),
         "another app's id"
     );
+    let by_id = format!("{GRAPH_ID}/.default");
+    let v1 = ok(&by_id, r#""https://graph.microsoft.com""#);
+    assert_eq!(
+        v1,
+        Ok(TokenSource::IdentityProvider),
+        "v1: the URI for an id"
+    );
+    let other = ok(&by_id, r#""https://vault.azure.net""#);
+    assert_eq!(
+        other,
+        Ok(TokenSource::IdentityProvider),
+        "an id and a URI: not comparable"
+    );
+    let same = ok(&by_id, &format!(r#""{GRAPH_ID}""#));
+    assert_eq!(same, Ok(TokenSource::IdentityProvider));
+    let wrong = ok(&by_id, r#""11111111-2222-3333-4444-555555555555""#);
+    assert_eq!(wrong, Err("token_mismatch".into()), "two ids");
 }
 
 #[test]

@@ -32,7 +32,7 @@ fn correlation() -> impl FnMut() -> String {
 
 fn warm_app(extra: &str) -> Harness {
     let json = format!(
-        r#"{{"auth":{{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"0123456789abcdef","allowedTenants":["*"]}},"cache":{{"keepWarm":[{{"scopes":["https://vault.azure.net/.default"],"tenantId":"Fabrikam.com"}}]{extra}}}}}"#
+        r#"{{"auth":{{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"0123456789abcdef","allowedTenants":["*"]}},"cache":{{"keepWarm":[{{"scopes":["https://vault.azure.net/.default"],"tenantId":"Fabrikam.com"}},{{"scopes":["https://vault.azure.net/.default"],"tenantId":"fabrikam.com"}}]{extra}}}}}"#
     );
     Harness::new(&json)
 }
@@ -47,7 +47,11 @@ fn due_lists_held_tokens_by_the_window_and_keep_warm_keys_not_held() {
     let due = h.client.due(T0, 10 * MINUTE_MS, correlation());
     assert!(due.refresh.is_empty(), "graph stays fresh for 12 h");
     assert_eq!(due.skipped, 1);
-    assert_eq!(due.load.len(), 1, "vault for fabrikam is not held yet");
+    assert_eq!(
+        due.load.len(),
+        1,
+        "vault for fabrikam is not held yet; listed twice, loaded once"
+    );
     let vault = &due.load[0];
     assert_eq!(vault.target.tenant.as_deref(), Some("Fabrikam.com"));
     assert_eq!(vault.scopes.list, ["https://vault.azure.net/.default"]);
