@@ -125,7 +125,7 @@ for (let r = 0; r < 10; r++) {
 const coldPlain = median(cold.plain);
 const coldTraced = median(cold.traced);
 row("cold acquisition (stub fetch), median", us(coldPlain), "each variant in its own processes, alternated");
-row("cold acquisition with a tracer and meter (one span, one histogram point), median", us(coldTraced), `+${us(coldTraced - coldPlain)}; BatchSpanProcessor`);
+row("cold acquisition with a tracer and meter (one span, one histogram point), median", us(coldTraced), `${coldTraced >= coldPlain ? "+" : "−"}${us(Math.abs(coldTraced - coldPlain))}; BatchSpanProcessor`);
 // What telemetry does per acquisition, alone: a span as telemetry.js starts and ends it, and one
 // histogram point.
 const histogram = meter.createHistogram("bench.duration");
