@@ -151,4 +151,9 @@ export class EnvironmentCredential extends EnvironmentDriven {
           });
     });
   }
+
+  /** The counters of that credential's app. */
+  stats() {
+    return this.#credential.stats();
+  }
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ClientConfigurationError, ClientSecretCredential, ConfidentialClientApplication, ServerError } from "entra-edge";
+import { ClientConfigurationError, ClientSecretCredential, ConfidentialClientApplication, EnvironmentCredential, ServerError } from "entra-edge";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
 import { FakeKv } from "./support/fake-kv.mjs";
 import { closeServer, listen } from "./support/listen.mjs";
@@ -126,6 +126,19 @@ test("stats: retries, a throttled refusal and a stale serve; credential.stats() 
   assert.equal(c.tokenRequests, 2, "its app and its CAE sibling");
   assert.deepEqual(c.results, { memory: 1, store: 0, identityProvider: 2 });
   assert.equal(c.cachedKeys, 2);
+
+  const saved = { ...process.env };
+  Object.assign(process.env, { AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT_ID, AZURE_CLIENT_SECRET: SECRET, AZURE_AUTHORITY_HOST: fake.url });
+  try {
+    const fromEnv = new EnvironmentCredential({ system: { now } });
+    await fromEnv.getToken(GRAPH);
+    assert.equal(fromEnv.stats().tokenRequests, 1);
+  } finally {
+    for (const name of ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_AUTHORITY_HOST"]) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  }
 });
 
 test("refreshDue renews what is due within the window before anyone waits; the rest is skipped", async () => {
