@@ -283,6 +283,8 @@ pub struct Acquisition<T = AccessToken> {
     /// A refresh renews a token that stops being fresh by this time (a stored one that stays
     /// fresh past it was renewed by another process already).
     due_by_ms: u64,
+    /// Token requests sent, for telemetry.
+    attempts: u32,
 }
 
 impl<T: TokenText> Acquisition<T> {
@@ -329,12 +331,18 @@ impl<T: TokenText> Acquisition<T> {
             store_left_ms: 0,
             store_off: false,
             due_by_ms: now_ms,
+            attempts: 0,
         }
     }
 
     /// The request this acquisition is for.
     pub fn request(&self) -> &Prepared {
         &self.p
+    }
+
+    /// How many token requests it has sent (telemetry's `entra_edge.attempts`).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
     }
 
     /// The next action. Call again after each [`Action::Write`] and [`Action::Log`], and after
@@ -381,6 +389,7 @@ impl<T: TokenText> Acquisition<T> {
                         .attempt_timeout(now_ms.saturating_sub(self.started_ms));
                     // Lifetimes count from the send, not the receipt: never overestimate a token's life.
                     self.sent_ms = now_ms;
+                    self.attempts += 1;
                     client.stats_mut().token_requests += 1;
                     self.state = State::Sending;
                     return Action::Send {

@@ -189,7 +189,10 @@ fn stats_count_what_the_machine_did() {
     h.reads
         .push_back(Read::Fails("cache.store.get failed: down"));
     h.answer(503, &[], b"down").answer(200, &[], &success());
-    h.run(Acquisition::load(p.clone(), T0)).unwrap();
+    let mut acq = Acquisition::load(p.clone(), T0);
+    assert_eq!(acq.attempts(), 0);
+    h.drive(&mut acq).unwrap();
+    assert_eq!(acq.attempts(), 2, "telemetry's entra_edge.attempts");
     assert!(h.client.hit(&p, h.clock).is_some());
     let s = h.client.stats();
     assert_eq!(

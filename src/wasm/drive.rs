@@ -43,8 +43,7 @@ impl Inner {
         let mut cause = None;
         // Store writes started, which a lease release waits for.
         let mut writes: Vec<Promise> = Vec::new();
-        // Token requests sent, for telemetry (`entra_edge.attempts`).
-        let mut attempts = 0u32;
+        // What telemetry's span says of this acquisition, on its result or error.
         let server = acq.request().server_address().to_owned();
         let traced = |o: JsValue, attempts: u32| {
             set(&o, "attempts", attempts);
@@ -70,7 +69,6 @@ impl Inner {
                     timeout_ms,
                     by_deadline,
                 } => {
-                    attempts += 1;
                     let sent = match &self.network {
                         Some(network) => network.send(&request, (timeout_ms, by_deadline)).await,
                         None => {
@@ -109,11 +107,14 @@ impl Inner {
                         self.refresh_in_background(acq.request(), wait_until);
                     }
                     let r = result(&answer, &acq.request().key, &corr);
-                    return Ok(traced(r, attempts));
+                    return Ok(traced(r, acq.attempts()));
                 }
                 Action::Done(Err(e)) => {
                     let from_fetch = e.code() == "fetch_failed";
-                    return Err(traced(fail(&e, cause.filter(|_| from_fetch)), attempts));
+                    return Err(traced(
+                        fail(&e, cause.filter(|_| from_fetch)),
+                        acq.attempts(),
+                    ));
                 }
             };
             let now = self.now_ms().map_err(|e| fail(&e, None))?;

@@ -258,6 +258,11 @@ impl Harness {
 
     /// Runs `acq` to its end.
     pub fn run(&mut self, mut acq: Acquisition) -> Result<Answer, Error> {
+        self.drive(&mut acq)
+    }
+
+    /// As [`Harness::run`], leaving the acquisition to the caller to inspect.
+    pub fn drive(&mut self, acq: &mut Acquisition) -> Result<Answer, Error> {
         loop {
             let action = acq.poll(&mut self.client, self.clock, &mut self.entropy);
             match self.perform(action) {
