@@ -9,9 +9,11 @@ import { fileURLToPath } from "node:url";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { RedisStore } from "entra-edge/stores";
 import { ClientConfigurationError, ClientSecretCredential, ConfidentialClientApplication, EnvironmentCredential, ServerError } from "entra-edge";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
 import { FakeKv } from "./support/fake-kv.mjs";
+import { startRedis } from "./support/redis.mjs";
 import { closeServer, listen } from "./support/listen.mjs";
 import { until } from "./support/until.mjs";
 import { bundleWorker, startWorker } from "./support/workerd.mjs";
@@ -190,6 +192,30 @@ test("cache.keepWarm loads tokens nobody asked for yet, from the store when anot
   assert.equal(b.stats().tokenRequests, 0);
   assert.equal(b.stats().cachedKeys, 2);
   assert.equal((await b.acquireTokenByClientCredential({ scopes: GRAPH })).tokenSource, "memory");
+});
+
+test("two daemons over Redis renew a due token with one token request between them (the lease)", async () => {
+  const redis = await startRedis();
+  const { default: Redis } = await import("ioredis");
+  const clients = [new Redis({ path: redis.socket }), new Redis({ path: redis.socket })];
+  try {
+    const [a, b] = clients.map((client) => app({ cache: { store: new RedisStore(client) } }));
+    await a.acquireTokenByClientCredential({ scopes: GRAPH });
+    await until(async () => (await clients[0].keys("entra-edge:*")).some((k) => /^entra-edge:[0-9a-f]{64}$/.test(k)), "a's write lands in Redis");
+    assert.equal((await b.acquireTokenByClientCredential({ scopes: GRAPH })).tokenSource, "store");
+    const n = fake.requests.length;
+    clock += 29 * MINUTE;
+    const runs = await Promise.all([a.refreshDue(), b.refreshDue()]);
+    assert.equal(fake.requests.length, n + 1, "one token request for the fleet");
+    assert.equal(runs[0].refreshed + runs[1].refreshed, 1, JSON.stringify(runs));
+    assert.equal(runs[0].skipped + runs[1].skipped, 1, "the other one left it to the lease holder or adopted its token");
+    assert.equal(runs[0].failed + runs[1].failed, 0);
+    const leases = [a.stats().leases, b.stats().leases];
+    assert.equal(leases[0].taken + leases[1].taken, 2, "a's first load and one renewal");
+  } finally {
+    await Promise.all(clients.map((c) => c.quit()));
+    await redis.stop();
+  }
 });
 
 test("refreshDue: a failing identity provider is counted, and the cached token is still served", async () => {
