@@ -152,7 +152,7 @@ export interface Configuration {
     disableInternalRetries?: boolean;
     /** msal-node's: only `"AAD"`. */
     protocolMode?: "AAD";
-    /** Node: `refreshDue()` on an unref'd timer, every minute (`true`) or every N ms (10 to 86400000). */
+    /** Node, Deno, Bun: `refreshDue()` on an unref'd timer, every minute (`true`) or every N ms (10 to 86400000). */
     refreshTimer?: boolean | number;
     /**
      * OpenTelemetry (`@opentelemetry/api`'s Tracer and Meter, or `true` for its global providers):

@@ -142,17 +142,22 @@ export class ConfidentialClientApplication {
     this.#telemetry = telemetryFor(configuration.system?.telemetry, () => this.stats());
     const period = this.#core.refreshTimerMs;
     if (period !== undefined) {
-      // A Worker's timers live and die with one request, and may do no I/O at module scope.
+      // A Worker's or an Edge function's timers live and die with one request: a schedule
+      // comes from the platform there.
       if (globalThis.navigator?.userAgent === "Cloudflare-Workers") {
-        throw configError("invalid_config", "system.refreshTimer is for Node: in a Worker, add a Cron Trigger ([triggers] crons in wrangler.toml) whose scheduled handler calls ctx.waitUntil(app.refreshDue())");
+        throw configError("invalid_config", "system.refreshTimer is for long-lived processes: in a Worker, add a Cron Trigger ([triggers] crons in wrangler.toml) whose scheduled handler calls ctx.waitUntil(app.refreshDue())");
+      }
+      if (typeof globalThis.EdgeRuntime === "string") {
+        throw configError("invalid_config", "system.refreshTimer is for long-lived processes: in Vercel's Edge runtime, call app.refreshDue() from a route a Vercel Cron Job requests");
       }
       this.#startRefreshTimer(period);
     }
   }
 
   /**
-   * system.refreshTimer (Node): refreshDue every `period` ms on an unref'd timer, so a daemon
-   * still exits when its work is done. A run still going when the next tick comes is left be.
+   * system.refreshTimer (Node, Deno, Bun): refreshDue every `period` ms on an unref'd timer, so
+   * a daemon still exits when its work is done. A run still going when the next tick comes is
+   * left be.
    */
   #startRefreshTimer(period) {
     const timer = setInterval(() => {
@@ -162,7 +167,9 @@ export class ConfidentialClientApplication {
           this.#timerRun = undefined;
         });
     }, period);
-    timer.unref?.();
+    // Node and Bun timers have unref(); Deno's are numbers, unref'd through Deno.unrefTimer.
+    if (typeof timer.unref === "function") timer.unref();
+    else globalThis.Deno?.unrefTimer?.(timer);
   }
 
   /**

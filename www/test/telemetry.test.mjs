@@ -2,6 +2,7 @@
 // entra_edge.* metrics, read with the SDK's in-memory span exporter and a collecting metric
 // reader (@opentelemetry/sdk-trace-base and sdk-metrics 2.12.1 over @opentelemetry/api 1.9.0), in
 // Node and in workerd; a throwing tracer, meter or exporter never fails an acquisition.
+// Node only: it hosts workerd (Miniflare) for the Worker half.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";

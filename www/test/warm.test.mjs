@@ -1,12 +1,14 @@
 // Issue 23: tokens kept warm off the request path (refreshDue, cache.keepWarm, the example
 // Worker's Cron Trigger in workerd, system.refreshTimer), the counters of stats(), and the
 // token self-check, against the local Entra fake (its tokens are JWTs with tid and aud).
+// Node only: it hosts workerd (Miniflare) and the Edge runtime, spawns Node, Deno and Bun
+// programs and a redis-server.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RedisStore } from "entra-edge/stores";
@@ -17,6 +19,7 @@ import { startRedis } from "./support/redis.mjs";
 import { closeServer, listen } from "./support/listen.mjs";
 import { until } from "./support/until.mjs";
 import { bundleWorker, startWorker } from "./support/workerd.mjs";
+import { bundleForEdge, startEdge } from "./support/edge.mjs";
 
 const GRAPH = ["https://graph.microsoft.com/.default"];
 const VAULT = ["https://vault.azure.net/.default"];
@@ -277,15 +280,19 @@ test("bad refreshDue options and keepWarm entries are configuration errors namin
   assert.throws(config({}, { refreshTimer: "often" }), (e) => e instanceof ClientConfigurationError && e.message.includes("system.refreshTimer must be true, or a period in ms"));
 });
 
-test("system.refreshTimer in workerd is refused with the Cron Trigger to use instead", async () => {
+test("system.refreshTimer in workerd and the Edge runtime is refused with the platform's schedule to use instead", async () => {
+  const refused = (schedule) => ({ name: "ClientConfigurationError", errorCode: "invalid_config", schedule });
   const bundle = await bundleWorker(fileURLToPath(new URL("./workers/timer-worker.js", import.meta.url)));
   const mf = startWorker(bundle);
   try {
     const res = await mf.dispatchFetch("http://worker/");
-    assert.deepEqual(await res.json(), { name: "ClientConfigurationError", errorCode: "invalid_config", mentionsCron: true });
+    assert.deepEqual(await res.json(), refused("Cron Trigger"));
   } finally {
     await mf.dispose();
   }
+  const edge = await startEdge(await bundleForEdge(fileURLToPath(new URL("./runtimes/timer-edge.js", import.meta.url))));
+  const res = await edge.dispatchFetch("http://edge/");
+  assert.deepEqual(await res.json(), refused("Vercel Cron Job"));
 });
 
 test("system.refreshTimer renews due tokens by itself; unref'd, a daemon still exits", async () => {
@@ -303,12 +310,22 @@ test("system.refreshTimer renews due tokens by itself; unref'd, a daemon still e
     });
     await app.acquireTokenByClientCredential({ scopes: ${JSON.stringify(GRAPH)} });
     console.log("done");`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: fileURLToPath(new URL("..", import.meta.url)) });
-  let out = "";
-  child.stdout.on("data", (d) => (out += d));
-  const code = await new Promise((resolve) => child.on("exit", resolve));
-  assert.equal(code, 0);
-  assert.equal(out.trim(), "done");
+  // The same program in Node, Deno (whose timers are unref'd through Deno.unrefTimer) and Bun.
+  const file = fileURLToPath(new URL(`./runtimes/.refresh-timer-${process.pid}.mjs`, import.meta.url));
+  await writeFile(file, script);
+  const bin = (name) => fileURLToPath(new URL(`../node_modules/.bin/${name}`, import.meta.url));
+  try {
+    for (const [command, args] of [[process.execPath, [file]], [bin("deno"), ["run", "-A", file]], [bin("bun"), [file]]]) {
+      const child = spawn(command, args, { cwd: fileURLToPath(new URL("..", import.meta.url)) });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      const code = await new Promise((resolve) => child.on("exit", resolve));
+      assert.equal(code, 0, command);
+      assert.equal(out.trim(), "done", command);
+    }
+  } finally {
+    await rm(file, { force: true });
+  }
 });
 
 test("the token self-check: a token for another tenant is refused with token_mismatch and not cached", async () => {

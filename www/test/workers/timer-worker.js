@@ -1,4 +1,5 @@
-// system.refreshTimer in workerd: refused at construction (Workers use a Cron Trigger).
+// system.refreshTimer in workerd and the Edge runtime: refused at construction (a schedule comes
+// from the platform there: a Cron Trigger, a Vercel Cron Job).
 import { ConfidentialClientApplication } from "entra-edge";
 
 export default {
@@ -10,7 +11,7 @@ export default {
       });
       return Response.json({ constructed: true });
     } catch (e) {
-      return Response.json({ name: e.name, errorCode: e.errorCode, mentionsCron: /Cron Trigger/.test(e.message) });
+      return Response.json({ name: e.name, errorCode: e.errorCode, schedule: /Vercel Cron Job|Cron Trigger/.exec(e.message)?.[0] ?? null });
     }
   },
 };
