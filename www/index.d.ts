@@ -365,6 +365,7 @@ export declare class ManagedIdentityCredential implements TokenCredential {
   /** User-assigned by one of the three ids, or system-assigned with none. */
   constructor(options: ManagedIdentityOptions & ({ clientId: string } | { resourceId: string } | { objectId: string }));
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
+  stats(): CacheStats;
 }
 
 /** Node only: Environment, WorkloadIdentity, ManagedIdentity, AzureCli credentials in turn (AZURE_TOKEN_CREDENTIALS narrows them). */

@@ -1,7 +1,7 @@
 // Node-only credentials, driven by the environment variables @azure/identity reads, so an AKS
 // pod (workload identity) or a CI job needs no code beyond the constructor.
 import { appsFor, ClientCertificateCredential, ClientSecretCredential } from "./azure-credentials.js";
-import { AppCredential, configurationFor, DECRYPT_FIRST } from "./credentials.js";
+import { AppCredential, configurationFor, DECRYPT_FIRST, emptyStats } from "./credentials.js";
 import { configError, unavailable } from "./errors.js";
 
 function fs() {
@@ -48,6 +48,10 @@ class EnvironmentDriven {
   async getToken(scopes, options) {
     if (this.#unavailable) throw this.#unavailable;
     return this.#credential.getToken(scopes, options);
+  }
+  /** The counters of the credential the environment describes (none made: all 0). */
+  stats() {
+    return this.#credential?.stats() ?? emptyStats();
   }
 }
 
@@ -103,6 +107,10 @@ class FederatedTokenFile {
     this.#credential = new AppCredential(appsFor(configurationFor(name, tenantId, clientId, { clientAssertion }, options)));
   }
 
+  stats() {
+    return this.#credential.stats();
+  }
+
   async getToken(scopes, options) {
     try {
       return await this.#credential.getToken(scopes, options);
@@ -152,8 +160,4 @@ export class EnvironmentCredential extends EnvironmentDriven {
     });
   }
 
-  /** The counters of that credential's app. */
-  stats() {
-    return this.#credential.stats();
-  }
 }

@@ -94,8 +94,9 @@ export class AppCredential {
 
   /** The counters of the app behind this credential (and its CAE sibling, when made). */
   stats() {
-    const stats = this.#app.stats();
-    return this.#cae ? addStats(stats, this.#cae.stats()) : stats;
+    // A managed identity's CAE app is its one app; an unavailable one has none.
+    const apps = [this.#app, this.#cae].filter((app, i, all) => app && all.indexOf(app) === i);
+    return apps.length ? apps.map((app) => app.stats()).reduce(addStats) : emptyStats();
   }
 
   /**
@@ -115,6 +116,22 @@ export class AppCredential {
     if (r.refreshOn != null) token.refreshAfterTimestamp = r.refreshOn;
     return token;
   }
+}
+
+/** app.stats() of an app that has done nothing, for a credential without an app. */
+export function emptyStats() {
+  return {
+    results: { memory: 0, store: 0, identityProvider: 0 },
+    tokenRequests: 0,
+    retries: 0,
+    throttledRefusals: 0,
+    staleServes: 0,
+    storeReadFailures: 0,
+    storeWriteFailures: 0,
+    leases: { taken: 0, waited: 0, expired: 0 },
+    memoryEvictions: 0,
+    cachedKeys: 0,
+  };
 }
 
 /** `a` with every counter of `b` added, in place. */

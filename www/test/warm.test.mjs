@@ -12,9 +12,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RedisStore } from "entra-edge/stores";
-import { ClientConfigurationError, ClientSecretCredential, ConfidentialClientApplication, EnvironmentCredential, ServerError } from "entra-edge";
+import { ClientConfigurationError, ClientSecretCredential, ConfidentialClientApplication, EnvironmentCredential, ManagedIdentityCredential, ServerError } from "entra-edge";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
 import { FakeKv } from "./support/fake-kv.mjs";
+import { startManagedIdentityFake } from "./support/imds-fake.mjs";
 import { startRedis } from "./support/redis.mjs";
 import { closeServer, listen } from "./support/listen.mjs";
 import { until } from "./support/until.mjs";
@@ -143,6 +144,29 @@ test("stats: retries, a throttled refusal and a stale serve; credential.stats() 
       if (saved[name] === undefined) delete process.env[name];
       else process.env[name] = saved[name];
     }
+  }
+});
+
+test("stats() of credentials without an app of their own: a managed identity counted once, an unavailable one all 0", async () => {
+  const mi = await startManagedIdentityFake();
+  const names = ["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH"];
+  const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
+  try {
+    for (const n of names) delete process.env[n];
+    assert.deepEqual(new EnvironmentCredential().stats(), ZERO, "unavailable: nothing done");
+    Object.assign(process.env, mi.env.appService);
+    const credential = new ManagedIdentityCredential();
+    await credential.getToken("https://storage.azure.com/.default");
+    await credential.getToken("https://storage.azure.com/.default", { enableCae: true });
+    const s = credential.stats();
+    assert.equal(s.tokenRequests, 1);
+    assert.deepEqual(s.results, { memory: 1, store: 0, identityProvider: 1 }, "its CAE app is its one app: not counted twice");
+  } finally {
+    for (const [n, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[n];
+      else process.env[n] = v;
+    }
+    await mi.close();
   }
 });
 
