@@ -3,13 +3,12 @@
 // one per waiter. Node-only as a host: it starts the Deno processes (child processes).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
+import { startDaemons, waiting } from "./support/daemons.mjs";
 import { until } from "./support/until.mjs";
 
 const DENO = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
@@ -22,28 +21,12 @@ after(() => fake.close());
 async function startFleet(count, timeoutMs = 2000) {
   const dir = await mkdtemp(join(tmpdir(), "entra-edge-denokv-"));
   const kvPath = join(dir, "tokens.sqlite");
-  const daemons = Array.from({ length: count }, (_, i) => {
+  const commands = Array.from({ length: count }, (_, i) => {
     const config = { kvPath, authority: `${fake.url}/${TENANT}`, clientId: CLIENT_ID, clientSecret: SECRET, correlationId: `deno-${i}`, timeoutMs };
-    const args = ["run", "--allow-net=127.0.0.1", "--unstable-kv", `--allow-read=${dir}`, `--allow-write=${dir}`, DAEMON, JSON.stringify(config)];
-    const child = spawn(DENO, args, { stdio: ["pipe", "pipe", "inherit"] });
-    const d = { child, id: `deno-${i}`, logs: [], ready: false, outcome: null };
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const message = JSON.parse(line);
-      if (message.ready) d.ready = true;
-      if (message.log) d.logs.push(message.log);
-      if (message.result || message.error) d.outcome = message;
-    });
-    return d;
+    return [DENO, ["run", "--allow-net=127.0.0.1", "--unstable-kv", `--allow-read=${dir}`, `--allow-write=${dir}`, DAEMON, JSON.stringify(config)], `deno-${i}`];
   });
-  await until(() => daemons.every((d) => d.ready), "every Deno process opened the KV");
-  return {
-    daemons,
-    go: () => daemons.forEach((d) => d.child.stdin.write("go\n")),
-    stop: () => daemons.forEach((d) => (d.child.stdin.end(), d.child.kill())),
-  };
+  return startDaemons(commands, "every Deno process opened the KV");
 }
-
-const waiting = (d) => d.logs.some(([, m]) => /holds this token's lease: waiting/.test(m));
 
 test("6 Deno processes released together, the endpoint held: one token request, one token", async () => {
   const fleet = await startFleet(6);

@@ -4,14 +4,13 @@
 // Node only: it hosts the fleet (child processes, Miniflare); the Deno fleet is deno-kv-fleet.test.mjs.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { CLIENT_ID, SECRET, TENANT, entraError, startEntraFake, throttled } from "./support/entra-fake.mjs";
+import { startDaemons, waiting } from "./support/daemons.mjs";
 import { startRedis } from "./support/redis.mjs";
 import { until } from "./support/until.mjs";
 import { bundleWorker, workerOptions } from "./support/workerd.mjs";
@@ -21,28 +20,9 @@ let fake;
 before(async () => (fake = await startEntraFake()));
 after(() => fake.close());
 
-/** `count` daemon processes, each reporting its log lines and outcome. */
-async function startFleet(count, socket, timeoutMs = 2000) {
-  const daemons = Array.from({ length: count }, (_, i) => {
-    const child = spawn(process.execPath, [DAEMON, socket, `${fake.url}/${TENANT}`, CLIENT_ID, SECRET, `daemon-${i}`, String(timeoutMs)], { stdio: ["pipe", "pipe", "inherit"] });
-    const d = { child, id: `daemon-${i}`, logs: [], ready: false, outcome: null };
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const message = JSON.parse(line);
-      if (message.ready) d.ready = true;
-      if (message.log) d.logs.push(message.log);
-      if (message.result || message.error) d.outcome = message;
-    });
-    return d;
-  });
-  await until(() => daemons.every((d) => d.ready), "every daemon started");
-  return {
-    daemons,
-    go: () => daemons.forEach((d) => d.child.stdin.write("go\n")),
-    stop: () => daemons.forEach((d) => (d.child.stdin.end(), d.child.kill())),
-  };
-}
-
-const waiting = (d) => d.logs.some(([, m]) => /holds this token's lease: waiting/.test(m));
+/** `count` daemon processes over the Redis at `socket`. */
+const startFleet = (count, socket, timeoutMs = 2000) =>
+  startDaemons(Array.from({ length: count }, (_, i) => [process.execPath, [DAEMON, socket, `${fake.url}/${TENANT}`, CLIENT_ID, SECRET, `daemon-${i}`, String(timeoutMs)], `daemon-${i}`]));
 
 describe("daemons over a real redis-server", () => {
   let redis;

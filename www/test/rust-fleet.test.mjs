@@ -6,9 +6,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { CLIENT_ID, SECRET, TENANT, startEntraFake } from "./support/entra-fake.mjs";
+import { startDaemons, waiting } from "./support/daemons.mjs";
 import { startRedis } from "./support/redis.mjs";
 import { until } from "./support/until.mjs";
 
@@ -22,29 +22,15 @@ before(async () => {
 });
 after(() => fake.close());
 
-/** Daemons of the kinds given ("node" / "rust"), each reporting its log lines and outcome. */
-async function startFleet(kinds, socket) {
-  const daemons = kinds.map((kind, i) => {
-    const args = [socket, `${fake.url}/${TENANT}`, CLIENT_ID, SECRET, `${kind}-${i}`, "2000"];
-    const child = kind === "node" ? spawn(process.execPath, [NODE_DAEMON, ...args], { stdio: ["pipe", "pipe", "inherit"] }) : spawn(RUST_DAEMON, args, { stdio: ["pipe", "pipe", "inherit"] });
-    const d = { kind, child, logs: [], ready: false, outcome: null };
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const message = JSON.parse(line);
-      if (message.ready) d.ready = true;
-      if (message.log) d.logs.push(message.log);
-      if (message.result || message.error) d.outcome = message;
-    });
-    return d;
-  });
-  await until(() => daemons.every((d) => d.ready), "every daemon started");
-  return {
-    daemons,
-    go: (which = daemons) => which.forEach((d) => d.child.stdin.write("go\n")),
-    stop: () => daemons.forEach((d) => (d.child.stdin.end(), d.child.kill())),
-  };
-}
-
-const waiting = (d) => d.logs.some(([, m]) => /holds this token's lease: waiting/.test(m));
+/** Daemons of the kinds given ("node" / "rust"), ids "<kind>-<i>". */
+const startFleet = (kinds, socket) =>
+  startDaemons(
+    kinds.map((kind, i) => {
+      const args = [socket, `${fake.url}/${TENANT}`, CLIENT_ID, SECRET, `${kind}-${i}`, "2000"];
+      return kind === "node" ? [process.execPath, [NODE_DAEMON, ...args], `${kind}-${i}`] : [RUST_DAEMON, args, `${kind}-${i}`];
+    }),
+  );
+const kindOf = (d) => d.id.split("-")[0];
 
 describe("Node and Rust daemons over one redis-server", () => {
   test("a mixed fleet released together, the endpoint held: one token request, one token", async () => {
@@ -57,7 +43,7 @@ describe("Node and Rust daemons over one redis-server", () => {
     try {
       fleet.go();
       await until(() => fake.requests.length > n && fleet.daemons.filter(waiting).length === 5, "five daemons wait on the lease");
-      const waiters = fleet.daemons.filter(waiting).map((d) => d.kind);
+      const waiters = fleet.daemons.filter(waiting).map(kindOf);
       assert.ok(waiters.includes("node") && waiters.includes("rust"), `both kinds wait on the other's lease: ${waiters}`);
       release();
       await until(() => fleet.daemons.every((d) => d.outcome), "every daemon has a token");
