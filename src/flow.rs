@@ -216,6 +216,9 @@ enum Read {
     Outcome,
     /// The token's entry again, while another caller holds the lease.
     Awaited,
+    /// The entry once more, after taking over the lease: a holder that succeeded wrote it
+    /// before it released, so it is there now if it was not at the last read.
+    TakenEntry,
     /// The failure record, after taking over the lease a holder released without an entry:
     /// its error (or window) ends this acquisition too.
     HolderOutcome,
@@ -248,8 +251,9 @@ enum State {
         /// When the lease was asked for: the earliest it can have been taken.
         asked_ms: u64,
     },
-    /// This waiter took over the lease: read the holder's failure record.
+    /// This waiter took over the lease: read the entry again, then the failure record.
     TakenOver,
+    TakenOverMiss,
     /// Another caller holds the lease: read its entry again after the next wait.
     Waiting,
     WaitSleeping,
@@ -408,7 +412,8 @@ impl<T: TokenText> Acquisition<T> {
                     }
                     self.state = State::Attempt;
                 }
-                State::TakenOver => return self.read(client, now_ms, Read::HolderOutcome),
+                State::TakenOver => return self.read(client, now_ms, Read::TakenEntry),
+                State::TakenOverMiss => return self.read(client, now_ms, Read::HolderOutcome),
                 State::Waiting => {
                     self.state = State::WaitSleeping;
                     return Action::Sleep { ms: self.poll_ms };
@@ -528,7 +533,7 @@ impl<T: TokenText> Acquisition<T> {
     fn read(&mut self, client: &Client<T>, now_ms: u64, read: Read) -> Action<T> {
         let key = match read {
             Read::Outcome | Read::HolderOutcome => client.outcome_key(&self.p),
-            Read::Entry | Read::Awaited => client.store_key(&self.p),
+            Read::Entry | Read::Awaited | Read::TakenEntry => client.store_key(&self.p),
         };
         let within_ms = self.store_share(client, now_ms);
         self.state = State::Reading {
@@ -604,6 +609,12 @@ impl<T: TokenText> Acquisition<T> {
                 }
             }
             Read::Awaited => self.waited(client, value, now_ms),
+            Read::TakenEntry => {
+                self.state = State::TakenOverMiss;
+                if let Some(value) = self.store_value(value, "requesting the token") {
+                    self.open_entry(client, &value, now_ms);
+                }
+            }
             Read::HolderOutcome => self.holder_outcome(client, value, now_ms),
         }
     }
@@ -629,6 +640,8 @@ impl<T: TokenText> Acquisition<T> {
             Ok(Some((token, freshness))) => {
                 self.log(Level::Verbose, "token served from cache.store");
                 let answer = client.answer(token, TokenSource::Store, freshness);
+                // A waiter that took the lease over found the holder's entry: let it go.
+                self.release(client, now_ms);
                 self.finish(Ok(answer));
                 true
             }

@@ -589,13 +589,34 @@ fn waiters_end_with_the_holders_error_without_a_request() {
     let steps = waiter.steps();
     assert!(!steps.iter().any(|s| s.starts_with("send")), "{steps:?}");
     assert_eq!(
-        steps[steps.len() - 4..],
+        steps[steps.len() - 5..],
         [
             "lease taken",
-            "read outcome within 2150",
+            "read entry within 2150",
+            "read outcome within 2100",
             "release",
             "done error invalid_client"
         ]
+    );
+}
+
+#[test]
+fn a_waiter_that_takes_over_reads_the_entry_the_holder_wrote_just_before_releasing() {
+    // The holder writes its entry and releases between the waiter's read of the entry and its
+    // next lease request: the waiter takes the lease, and must find the entry, not ask again.
+    let mut h = leasing();
+    let p = h.request(None);
+    let (key, value) = entry_written(&p, &success());
+    h.leases.insert(h.client.lease_key(&p), T0 + 300);
+    h.appears = Some((T0 + 400, key, value));
+    let answer = h.run(Acquisition::load(p, T0)).unwrap();
+    assert_eq!(answer.source, TokenSource::Store);
+    let steps = h.steps();
+    assert!(!steps.iter().any(|s| s.starts_with("send")), "{steps:?}");
+    assert_eq!(
+        steps[steps.len() - 4..],
+        ["lease taken", "read entry within 2150", "release", "done store"],
+        "the lease is let go: {steps:?}"
     );
 }
 

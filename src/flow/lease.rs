@@ -6,10 +6,11 @@
 //! - Not taken: it waits, reading the entry now and then (from 25 ms, doubling to 400 ms), and
 //!   asks for the lease again after each miss. The lease comes free when its holder released
 //!   it or died (the lease ends by itself `system.timeoutMs` plus one second after it was
-//!   taken). Taking it over, the waiter first reads the failure record: a holder that failed
-//!   left its error there (or a `Retry-After` window), and the waiter ends with it at once, with
-//!   no request of its own; otherwise (the holder died) it requests the token itself, so a dead
-//!   holder costs one more request, not one per waiter. Waiting is bounded by half the
+//!   taken). Taking it over, the waiter reads the entry once more (a holder writes it before
+//!   it releases, possibly just after the waiter's last read) and then the failure record: a
+//!   holder that failed left its error there (or a `Retry-After` window), and the waiter ends
+//!   with it at once, with no request of its own; otherwise (the holder died) it requests the
+//!   token itself, so a dead holder costs one more request, not one per waiter. Waiting is bounded by half the
 //!   deadline; past it the caller requests the token itself.
 //! - A background refresh asks for the lease too; not taken, another process is refreshing,
 //!   and this one postpones its own refresh by the lease's life (its next attempt reads the
@@ -68,7 +69,8 @@ impl<T: TokenText> Acquisition<T> {
                 }
                 // The store set it no earlier than it was asked: it ends no earlier than this.
                 self.lease_until_ms = Some(asked_ms.saturating_add(client.lease_ttl_ms()));
-                // Taken over from a holder: first, did it fail?
+                // Taken over from a holder: did it write its entry just before it released, or
+                // did it fail? (The entry read before this lease may predate that write.)
                 self.state = if self.waited {
                     State::TakenOver
                 } else {
