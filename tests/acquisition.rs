@@ -615,7 +615,12 @@ fn a_waiter_that_takes_over_reads_the_entry_the_holder_wrote_just_before_releasi
     assert!(!steps.iter().any(|s| s.starts_with("send")), "{steps:?}");
     assert_eq!(
         steps[steps.len() - 4..],
-        ["lease taken", "read entry within 2150", "release", "done store"],
+        [
+            "lease taken",
+            "read entry within 2150",
+            "release",
+            "done store"
+        ],
         "the lease is let go: {steps:?}"
     );
 }
