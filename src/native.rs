@@ -16,8 +16,9 @@ mod redis_store;
 mod sign;
 mod store;
 
+pub use crate::token::AssertionContext;
 pub use crate::token::{Request, Token};
-pub use client::{AssertionContext, Builder, Client};
+pub use client::{Builder, Client};
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
 pub use store::{MemoryStore, Store, StoreFuture};

@@ -4,7 +4,36 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::cache::{CachedToken, Shared, TokenSource};
+use crate::error::Error;
+use crate::flow::Outcome;
 use crate::input::JsonRequest;
+use crate::secret::ClientSecret;
+
+/// What the assertion callback is told: `auth.clientAssertion`'s `ctx`.
+#[derive(Debug, Clone)]
+pub struct AssertionContext {
+    /// `auth.clientId`.
+    pub client_id: String,
+    /// Where the assertion will be sent (its `aud` for Entra).
+    pub token_endpoint: String,
+}
+
+/// What a Rust driver reports for the assertion callback: `None` when it did not finish in
+/// time, its error, or the JWT it returned (which must not be empty).
+pub(crate) fn asserted<E>(called: Option<Result<String, E>>) -> Outcome {
+    match called {
+        None => Outcome::TimedOut,
+        Some(Err(_)) => Outcome::Asserted(Err(Error::config(
+            "invalid_credential",
+            "auth.clientAssertion callback (Builder::assertion) returned an error",
+        ))),
+        Some(Ok(jwt)) if jwt.is_empty() => Outcome::Asserted(Err(Error::config(
+            "invalid_credential",
+            "auth.clientAssertion callback must return a non-empty string (a signed JWT)",
+        ))),
+        Some(Ok(jwt)) => Outcome::Asserted(Ok(ClientSecret::new(jwt))),
+    }
+}
 
 /// A token request, as the JS `acquireTokenByClientCredential` request: validated by the core
 /// with the same errors and codes.

@@ -10,5 +10,6 @@
 mod client;
 mod drive;
 
+pub use crate::token::AssertionContext;
 pub use crate::token::{Request, Token};
-pub use client::{AssertionContext, Builder, Client};
+pub use client::{Builder, Client};

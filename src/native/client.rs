@@ -21,16 +21,7 @@ use crate::config::{ClientConfig, Environment, RustHandles};
 use crate::error::Error;
 use crate::flow::{uuid, Acquisition, Level};
 use crate::memo::Memo;
-use crate::token::{Request, Token};
-
-/// What the assertion callback is told: `auth.clientAssertion`'s `ctx`.
-#[derive(Debug, Clone)]
-pub struct AssertionContext {
-    /// `auth.clientId`.
-    pub client_id: String,
-    /// Where the assertion will be sent (its `aud` for Entra).
-    pub token_endpoint: String,
-}
+use crate::token::{AssertionContext, Request, Token};
 
 pub(super) type AssertionFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
 pub(super) type Assertion = Arc<dyn Fn(AssertionContext) -> AssertionFuture + Send + Sync>;

@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::client::{now_ms, AssertionContext, Inner};
+use super::client::{now_ms, Inner};
 use super::http::send;
 use crate::client::{Answer, StoreWrite};
 use crate::error::Error;
 use crate::flow::{Acquisition, Action, Entropy, Level, Outcome};
-use crate::secret::ClientSecret;
+use crate::token::{asserted, AssertionContext};
 
 /// The operating system's random generator.
 struct OsEntropy;
@@ -95,28 +95,14 @@ impl Inner {
 
     /// The assertion callback, once per token request, given up after `within_ms`.
     async fn call_assertion(&self, token_endpoint: String, within_ms: u64) -> Outcome {
-        let failed = || {
-            Error::config(
-                "invalid_credential",
-                "auth.clientAssertion callback (Builder::assertion) returned an error",
-            )
-        };
         let Some(callback) = &self.assertion else {
-            return Outcome::Asserted(Err(failed()));
+            return asserted::<()>(Some(Err(())));
         };
         let ctx = AssertionContext {
             client_id: self.core().config().client_id.clone(),
             token_endpoint,
         };
-        match within(callback(ctx), within_ms).await {
-            None => Outcome::TimedOut,
-            Some(Err(_)) => Outcome::Asserted(Err(failed())),
-            Some(Ok(jwt)) if jwt.is_empty() => Outcome::Asserted(Err(Error::config(
-                "invalid_credential",
-                "auth.clientAssertion callback must return a non-empty string (a signed JWT)",
-            ))),
-            Some(Ok(jwt)) => Outcome::Asserted(Ok(ClientSecret::new(jwt))),
-        }
+        asserted(within(callback(ctx), within_ms).await)
     }
 
     /// Writes in the background: a caller never waits for the store. A write gets the

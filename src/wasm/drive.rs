@@ -13,22 +13,13 @@ use super::app::Inner;
 use super::errors::to_js;
 use super::exports::result;
 use super::http::send;
-use super::js::{random_fill, resolve, set, sleep, within};
+use super::js::{resolve, set, sleep, within, JsEntropy};
 use super::token::JsToken;
 use crate::client::StoreWrite;
 use crate::credential::JwsAlg;
 use crate::error::Error;
-use crate::flow::{Acquisition, Action, Entropy, Level, Outcome};
+use crate::flow::{Acquisition, Action, Level, Outcome};
 use crate::secret::ClientSecret;
-
-/// `crypto.getRandomValues`, through the shell's pool.
-struct JsEntropy;
-
-impl Entropy for JsEntropy {
-    fn fill(&mut self, out: &mut [u8]) -> bool {
-        random_fill(out)
-    }
-}
 
 impl Inner {
     /// Runs `acq` to its end: the result object, or the error object callers get.

@@ -124,6 +124,16 @@ pub(crate) fn random_fill(out: &mut [u8]) -> bool {
     })
 }
 
+/// `crypto.getRandomValues`, through the pool above: the machine's randomness in every driver
+/// on wasm32 (the wasm shell, workers-rs).
+pub(crate) struct JsEntropy;
+
+impl crate::flow::Entropy for JsEntropy {
+    fn fill(&mut self, out: &mut [u8]) -> bool {
+        random_fill(out)
+    }
+}
+
 /// The clock: `system.now()` when configured, else `Date.now()`.
 pub(crate) fn now_ms(now: Option<&Function>) -> Result<u64, Error> {
     let ms = match now {

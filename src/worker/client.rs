@@ -24,7 +24,7 @@ use crate::config::{ClientConfig, Environment, RustHandles};
 use crate::error::Error;
 use crate::flow::{uuid, Acquisition, Level};
 use crate::memo::Memo;
-use crate::token::{Request, Token};
+use crate::token::{AssertionContext, Request, Token};
 use crate::wasm::js::{random_fill, within};
 use crate::wasm::webcrypto::RsaSigner;
 
@@ -33,15 +33,6 @@ const MAX_STORE_KEYS: usize = 10_000;
 
 /// How much longer than the deadline a follower waits before calling a flight stalled.
 const FOLLOW_MARGIN_MS: u64 = 1000;
-
-/// What the assertion callback is told: `auth.clientAssertion`'s `ctx`.
-#[derive(Debug, Clone)]
-pub struct AssertionContext {
-    /// `auth.clientId`.
-    pub client_id: String,
-    /// Where the assertion will be sent (its `aud` for Entra).
-    pub token_endpoint: String,
-}
 
 pub(super) type AssertionFuture = Pin<Box<dyn Future<Output = Result<String, String>>>>;
 type Assertion = Rc<dyn Fn(AssertionContext) -> AssertionFuture>;

@@ -10,23 +10,14 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::{AbortController, Fetch, Headers, Method, RequestInit, RequestRedirect};
 
-use super::client::{now_ms, AssertionContext, Inner};
+use super::client::{now_ms, Inner};
 use crate::client::{Answer, StoreWrite};
 use crate::error::Error;
-use crate::flow::{Acquisition, Action, Entropy, Level, Outcome};
+use crate::flow::{Acquisition, Action, Level, Outcome};
 use crate::request::HttpRequest;
 use crate::response::{HttpResponse, MAX_BODY_BYTES};
-use crate::secret::ClientSecret;
-use crate::wasm::js::{random_fill, sleep, within};
-
-/// `crypto.getRandomValues`, through the shell's pool.
-struct JsEntropy;
-
-impl Entropy for JsEntropy {
-    fn fill(&mut self, out: &mut [u8]) -> bool {
-        random_fill(out)
-    }
-}
+use crate::token::{asserted, AssertionContext};
+use crate::wasm::js::{sleep, within, JsEntropy};
 
 impl Inner {
     /// Runs `acq` to its end: its answer, and the promises of the KV writes it started.
@@ -103,28 +94,14 @@ impl Inner {
 
     /// The assertion callback, once per token request, given up after `within_ms`.
     async fn call_assertion(&self, token_endpoint: String, within_ms: u64) -> Outcome {
-        let failed = || {
-            Error::config(
-                "invalid_credential",
-                "auth.clientAssertion callback (Builder::assertion) returned an error",
-            )
-        };
         let Some(callback) = &self.assertion else {
-            return Outcome::Asserted(Err(failed()));
+            return asserted::<()>(Some(Err(())));
         };
         let ctx = AssertionContext {
             client_id: self.core.borrow().config().client_id.clone(),
             token_endpoint,
         };
-        match within(callback(ctx), within_ms).await {
-            None => Outcome::TimedOut,
-            Some(Err(_)) => Outcome::Asserted(Err(failed())),
-            Some(Ok(jwt)) if jwt.is_empty() => Outcome::Asserted(Err(Error::config(
-                "invalid_credential",
-                "auth.clientAssertion callback must return a non-empty string (a signed JWT)",
-            ))),
-            Some(Ok(jwt)) => Outcome::Asserted(Ok(ClientSecret::new(jwt))),
-        }
+        asserted(within(callback(ctx), within_ms).await)
     }
 
     /// `kv.put(key, value, { expirationTtl })` in the background: a caller never waits for KV.
