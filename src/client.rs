@@ -13,7 +13,7 @@ use crate::cache::{
 use crate::claims::merge_claims;
 use crate::config::{ClientConfig, Credential};
 use crate::credential::JwsAlg;
-use crate::envelope::{self, OpenError, SealingKey, NONCE_LEN};
+use crate::envelope::{self, OpenError, Plain, SealingKey, NONCE_LEN};
 use crate::error::{Error, ServerDetails};
 use crate::input::RequestInput;
 use crate::managed_identity;
@@ -71,13 +71,16 @@ impl Prepared {
 /// A token, shared with the memory level, and how it may be used now.
 pub type Held<T> = (Shared<CachedToken<T>>, Freshness);
 
-/// A sealed entry to put into the store.
+/// An entry to seal and put into the store: the driver seals `plain` for `key` with `nonce`
+/// (with the runtime's cipher, or [`Client::sealed_value`]).
 #[derive(Debug)]
 pub struct StoreWrite {
-    /// Store key (`cache.keyPrefix` + hex hash).
+    /// Store key (`cache.keyPrefix` + hex hash), also the associated data.
     pub key: String,
-    /// The envelope.
-    pub value: String,
+    /// The payload.
+    pub plain: Plain,
+    /// A fresh AES-GCM nonce.
+    pub nonce: [u8; NONCE_LEN],
     /// KV `expirationTtl`, seconds, at least 60.
     pub ttl_seconds: u64,
 }
@@ -570,13 +573,13 @@ impl<T: TokenText> Client<T> {
         now_ms: u64,
         nonce: [u8; NONCE_LEN],
     ) -> Option<StoreWrite> {
-        let sealing = self.sealing.as_ref()?;
-        let key = self.outcome_key(p);
-        let value = outcome::seal(sealing, &key, err, holder, now_ms, nonce)?;
+        self.sealing.as_ref()?;
+        let plain = outcome::record(err, holder, now_ms)?;
         let wait = err.server_details().and_then(|d| d.retry_after_ms);
         Some(StoreWrite {
-            key,
-            value,
+            key: self.outcome_key(p),
+            plain,
+            nonce,
             ttl_seconds: wait
                 .unwrap_or(0)
                 .div_ceil(1000)
@@ -600,18 +603,10 @@ impl<T: TokenText> Client<T> {
         self.config.retry.timeout_ms + LEASE_MARGIN_MS
     }
 
-    /// Reads a failure record another process stored: adopts its `Retry-After` window, and
-    /// returns the lease holder's error when it is recent. Values that do not open (written
-    /// without the sealing key) tell nothing.
-    pub fn read_outcome(&mut self, p: &Prepared, value: &str, now_ms: u64) -> Option<Error> {
-        let sealing = self.sealing.as_ref()?;
-        let read = outcome::open(
-            sealing,
-            &self.outcome_key(p),
-            value,
-            now_ms,
-            self.lease_ttl_ms(),
-        );
+    /// Reads a failure record another process stored (opened): adopts its `Retry-After`
+    /// window, and returns the lease holder's error when it is recent.
+    pub fn read_outcome(&mut self, p: &Prepared, plain: &Plain, now_ms: u64) -> Option<Error> {
+        let read = outcome::read(plain.bytes(), now_ms, self.lease_ttl_ms());
         if let Some(until) = read.window_until_ms {
             self.open_window(p, now_ms, until - now_ms);
         }
@@ -668,15 +663,49 @@ impl<T: TokenText> Client<T> {
         now_ms: u64,
         nonce: [u8; NONCE_LEN],
     ) -> Option<StoreWrite> {
-        let sealing = self.sealing.as_ref()?;
+        self.sealing.as_ref()?;
         let ttl_seconds = envelope::ttl_seconds(token, now_ms, self.config.expiry_buffer_ms)?;
-        let key = self.store_key(p);
-        let value = envelope::seal(sealing, &key, token, nonce)?;
         Some(StoreWrite {
-            key,
-            value,
+            key: self.store_key(p),
+            plain: envelope::entry_plain(token)?,
+            nonce,
             ttl_seconds,
         })
+    }
+
+    /// The sealing key, for a driver that seals with the runtime's cipher; `None` without a
+    /// store.
+    pub fn sealing_key(&self) -> Option<&SealingKey> {
+        self.sealing.as_ref()
+    }
+
+    /// `write` sealed with the software cipher: the envelope to put.
+    pub fn sealed_value(&self, write: &StoreWrite) -> Option<String> {
+        envelope::seal_bytes(
+            self.sealing.as_ref()?,
+            &write.key,
+            write.plain.bytes(),
+            write.nonce,
+        )
+    }
+
+    /// A value read from `store_key` opened with the software cipher.
+    ///
+    /// # Errors
+    /// An [`OpenError`] when it does not open (or no store is configured).
+    pub fn open_value(&self, store_key: &str, value: &str) -> Result<Plain, OpenError> {
+        let sealing = self.sealing.as_ref().ok_or(OpenError::Authentication)?;
+        envelope::open_bytes(sealing, store_key, value).map(Plain::new)
+    }
+
+    /// A store read of `store_key` as [`crate::flow::Outcome::Read`] reports it, its value
+    /// opened with the software cipher.
+    pub fn opened(
+        &self,
+        store_key: &str,
+        read: Result<Option<String>, String>,
+    ) -> Result<Option<Result<Plain, OpenError>>, String> {
+        read.map(|value| value.map(|v| self.open_value(store_key, &v)))
     }
 
     /// Opens a value read from the store; a servable token is also put into memory.
@@ -687,13 +716,10 @@ impl<T: TokenText> Client<T> {
     pub fn open_stored(
         &mut self,
         p: &Prepared,
-        value: &str,
+        opened: Result<Plain, OpenError>,
         now_ms: u64,
     ) -> Result<Option<Held<T>>, OpenError> {
-        let Some(sealing) = &self.sealing else {
-            return Ok(None);
-        };
-        let token: CachedToken<T> = envelope::open(sealing, &self.store_key(p), value)?.hold();
+        let token: CachedToken<T> = envelope::entry_from(opened?.bytes())?.hold();
         match token.freshness(now_ms, self.config.expiry_buffer_ms) {
             Freshness::Expired => Ok(None),
             f => match self.remember(p, token, now_ms) {

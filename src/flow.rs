@@ -58,7 +58,7 @@ use crate::cache::{CachedToken, Freshness, Shared, TokenSource};
 use crate::client::{Answer, Client, Prepared, StoreWrite};
 use crate::config::Credential;
 use crate::credential::{finish_jwt, JwsAlg};
-use crate::envelope::NONCE_LEN;
+use crate::envelope::{OpenError, Plain, NONCE_LEN};
 use crate::error::Error;
 use crate::request::HttpRequest;
 use crate::response::HttpResponse;
@@ -164,11 +164,16 @@ pub enum Action<T = AccessToken> {
     Done(Result<Answer<T>, Error>),
 }
 
+/// A stored value as the driver's cipher opened it, or why it did not open.
+pub type Opened = Result<Plain, OpenError>;
+
 /// What happened to the action the machine asked for.
 #[derive(Debug)]
 pub enum Outcome {
-    /// A store read: the value or `None`, or why it failed.
-    Read(Result<Option<String>, String>),
+    /// A store read, its value opened by the driver's cipher (the runtime's, with
+    /// [`Client::sealing_key`], or [`Client::open_value`]; the store key is the associated
+    /// data): the payload or `None`, or why the read failed.
+    Read(Result<Option<Opened>, String>),
     /// The step took longer than it was given.
     TimedOut,
     /// An RSA signature.
@@ -583,7 +588,7 @@ impl<T: TokenText> Acquisition<T> {
         &mut self,
         client: &mut Client<T>,
         read: Read,
-        value: Result<Option<String>, String>,
+        value: Result<Option<Opened>, String>,
         now_ms: u64,
     ) {
         match read {
@@ -591,7 +596,7 @@ impl<T: TokenText> Acquisition<T> {
                 self.state = State::Window;
                 if let Some(value) = self.store_value(value, "asking the identity provider instead")
                 {
-                    self.open_entry(client, &value, now_ms);
+                    self.open_entry(client, value, now_ms);
                 }
             }
             Read::Outcome => {
@@ -600,19 +605,20 @@ impl<T: TokenText> Acquisition<T> {
                 } else {
                     State::Attempt
                 };
-                if let Some(value) = self.store_value(
+                // Values that do not open (written without the sealing key) tell nothing.
+                if let Some(Ok(plain)) = self.store_value(
                     value,
                     "the Retry-After window of other isolates is not known",
                 ) {
                     // A holder's error is for the callers that waited for it, not this one.
-                    let _ = client.read_outcome(&self.p, &value, now_ms);
+                    let _ = client.read_outcome(&self.p, &plain, now_ms);
                 }
             }
             Read::Awaited => self.waited(client, value, now_ms),
             Read::TakenEntry => {
                 self.state = State::TakenOverMiss;
                 if let Some(value) = self.store_value(value, "requesting the token") {
-                    self.open_entry(client, &value, now_ms);
+                    self.open_entry(client, value, now_ms);
                 }
             }
             Read::HolderOutcome => self.holder_outcome(client, value, now_ms),
@@ -620,7 +626,7 @@ impl<T: TokenText> Acquisition<T> {
     }
 
     /// A store read's value, or `None` after logging why there is none.
-    fn store_value(&mut self, value: Result<Option<String>, String>, then: &str) -> Option<String> {
+    fn store_value(&mut self, value: Result<Option<Opened>, String>, then: &str) -> Option<Opened> {
         value.unwrap_or_else(|why| {
             self.log(Level::Warning, &format!("{why}; {then}"));
             None
@@ -628,7 +634,7 @@ impl<T: TokenText> Acquisition<T> {
     }
 
     /// Opens a stored entry; `true` when it was the answer.
-    fn open_entry(&mut self, client: &mut Client<T>, value: &str, now_ms: u64) -> bool {
+    fn open_entry(&mut self, client: &mut Client<T>, value: Opened, now_ms: u64) -> bool {
         match client.open_stored(&self.p, value, now_ms) {
             // A refresh wants a token that is no longer due: one another process refreshed.
             Ok(Some((token, _)))

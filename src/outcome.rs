@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::envelope::{self, SealingKey, NONCE_LEN};
+use crate::envelope::Plain;
 use crate::error::{Error, ServerDetails};
 use crate::response::{hint, MAX_WINDOW_MS};
 
@@ -60,17 +60,10 @@ pub struct Outcome {
     pub holder_error: Option<Error>,
 }
 
-/// Seals the record of a failure `err` at `now_ms`: its window (if it opened one) and, when
-/// `holder` (the writer held the lease: callers may be waiting for it), the error.
+/// The record of a failure `err` at `now_ms`, to be sealed: its window (if it opened one) and,
+/// when `holder` (the writer held the lease: callers may be waiting for it), the error.
 /// `None` when there is nothing to tell.
-pub fn seal(
-    key: &SealingKey,
-    store_key: &str,
-    err: &Error,
-    holder: bool,
-    now_ms: u64,
-    nonce: [u8; NONCE_LEN],
-) -> Option<String> {
+pub fn record(err: &Error, holder: bool, now_ms: u64) -> Option<Plain> {
     let until = err
         .server_details()
         .and_then(|d| d.retry_after_ms)
@@ -84,16 +77,14 @@ pub fn seal(
         until,
         err,
     };
-    envelope::seal_bytes(key, store_key, &serde_json::to_vec(&record).ok()?, nonce)
+    serde_json::to_vec(&record).ok().map(Plain::new)
 }
 
-/// Reads a record at `now_ms`. `fresh_ms` is how long a holder's error counts (a lease's life).
-/// Values that do not open, and windows ending more than [`MAX_WINDOW_MS`] ahead, tell nothing.
-pub fn open(key: &SealingKey, store_key: &str, value: &str, now_ms: u64, fresh_ms: u64) -> Outcome {
-    let Some(record) = envelope::open_bytes(key, store_key, value)
-        .ok()
-        .and_then(|plain| crate::lenient::object::<Record>(&plain))
-    else {
+/// Reads an opened record at `now_ms`. `fresh_ms` is how long a holder's error counts (a
+/// lease's life). Records that do not parse, and windows ending more than [`MAX_WINDOW_MS`]
+/// ahead, tell nothing.
+pub fn read(plain: &[u8], now_ms: u64, fresh_ms: u64) -> Outcome {
+    let Some(record) = crate::lenient::object::<Record>(plain) else {
         return Outcome::default();
     };
     let window_until_ms = record
@@ -180,10 +171,6 @@ fn error(f: Failure, retry_after_ms: Option<u64>) -> Error {
 mod tests {
     use super::*;
 
-    fn key() -> SealingKey {
-        SealingKey::derive(b"secret", "client")
-    }
-
     fn server(status: u16, retry_after_ms: Option<u64>) -> Error {
         Error::Server {
             code: "invalid_client".into(),
@@ -200,8 +187,8 @@ mod tests {
 
     #[test]
     fn a_holders_error_travels_for_one_lease_life() {
-        let sealed = seal(&key(), "k:outcome", &server(401, None), true, 1000, [7; 12]).unwrap();
-        let read = open(&key(), "k:outcome", &sealed, 1500, 2000);
+        let plain = record(&server(401, None), true, 1000).unwrap();
+        let read = read(plain.bytes(), 1500, 2000);
         let err = read.holder_error.unwrap();
         assert_eq!(err.code(), "invalid_client");
         assert_eq!(err.server_details().unwrap().status, 401);
@@ -209,7 +196,7 @@ mod tests {
         assert!(err.message().contains("another process"));
         assert_eq!(read.window_until_ms, None);
         assert_eq!(
-            open(&key(), "k:outcome", &sealed, 3000, 2000),
+            super::read(plain.bytes(), 3000, 2000),
             Outcome::default(),
             "stale after the lease's life"
         );
@@ -218,38 +205,17 @@ mod tests {
     #[test]
     fn windows_are_told_to_everyone_and_errors_only_by_holders() {
         let throttled = server(429, Some(60_000));
-        let sealed = seal(&key(), "k:outcome", &throttled, false, 1000, [7; 12]).unwrap();
-        let read = open(&key(), "k:outcome", &sealed, 2000, 2000);
+        let plain = record(&throttled, false, 1000).unwrap();
+        let read = read(plain.bytes(), 2000, 2000);
         assert_eq!(read.window_until_ms, Some(61_000));
         assert!(read.holder_error.is_none());
-        assert!(seal(&key(), "k", &server(401, None), false, 1, [7; 12]).is_none());
-        assert!(seal(&key(), "k", &Error::config("x", "y"), true, 1, [7; 12]).is_none());
+        assert!(record(&server(401, None), false, 1).is_none());
+        assert!(record(&Error::config("x", "y"), true, 1).is_none());
     }
 
     #[test]
-    fn records_without_the_key_or_moved_tell_nothing() {
-        let sealed = seal(
-            &key(),
-            "k:outcome",
-            &server(429, Some(60_000)),
-            true,
-            0,
-            [7; 12],
-        );
-        let sealed = sealed.unwrap();
-        let other = SealingKey::derive(b"other", "client");
-        assert_eq!(
-            open(&other, "k:outcome", &sealed, 1, 10),
-            Outcome::default()
-        );
-        assert_eq!(
-            open(&key(), "j:outcome", &sealed, 1, 10),
-            Outcome::default()
-        );
-        assert_eq!(
-            open(&key(), "k:outcome", "9999999999999", 1, 10),
-            Outcome::default(),
-            "an unsealed window is ignored"
-        );
+    fn payloads_that_are_no_record_tell_nothing() {
+        assert_eq!(read(b"9999999999999", 1, 10), Outcome::default());
+        assert_eq!(read(b"{\"at\":\"x\"}", 1, 10), Outcome::default());
     }
 }

@@ -2,6 +2,7 @@
 //! `wasm_bindgen` and the runtime (fetch, clock, randomness, callbacks).
 
 mod app;
+mod cipher;
 mod drive;
 mod errors;
 mod exports;

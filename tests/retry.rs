@@ -318,13 +318,15 @@ fn windows_travel_through_the_store_sealed() {
     assert_eq!(write.key, first.outcome_key(&p));
     assert!(write.key.starts_with("entra-edge:") && write.key.ends_with(":outcome"));
     assert_eq!(write.ttl_seconds, 90);
+    let value = first.sealed_value(&write).unwrap();
     assert!(
-        write.value.starts_with("ee1.") && !write.value.contains("1800000090000"),
+        value.starts_with("ee1.") && !value.contains("1800000090000"),
         "sealed, not the window in clear"
     );
 
     let mut other = client(store);
-    assert!(other.read_outcome(&p, &write.value, T0 + 30_000).is_none());
+    let opened = other.open_value(&write.key, &value).unwrap();
+    assert!(other.read_outcome(&p, &opened, T0 + 30_000).is_none());
     let refused = other.check_throttle(&p, T0 + 30_000).unwrap_err();
     assert_eq!(
         refused.server_details().unwrap().retry_after_ms,
@@ -334,19 +336,21 @@ fn windows_travel_through_the_store_sealed() {
     // Issue 20.7: anyone who can write the store could block a key for a day with a plain
     // number; a window is only believed when it opens with the sealing key.
     for bogus in ["1800000090000", "soon", "-5", "", "99999999999999999999"] {
-        let mut c = client(store);
-        let _ = c.read_outcome(&p, bogus, T0);
-        assert!(c.check_throttle(&p, T0).is_ok(), "{bogus:?} is ignored");
+        let c = client(store);
+        assert!(
+            c.open_value(&write.key, bogus).is_err(),
+            "{bogus:?} does not open, so the machine ignores it"
+        );
     }
     let stranger = client(
         r#"{"auth":{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"another-secret-0000"},"cache":{"store":{}}}"#,
     );
     let forged = stranger.outcome_write(&p, &err, true, T0, [9; 12]).unwrap();
-    let mut c = client(store);
-    assert!(c.read_outcome(&p, &forged.value, T0).is_none());
+    let forged = stranger.sealed_value(&forged).unwrap();
+    let c = client(store);
     assert!(
-        c.check_throttle(&p, T0).is_ok(),
-        "a record sealed with another key is ignored"
+        c.open_value(&write.key, &forged).is_err(),
+        "a record sealed with another key does not open, so the machine ignores it"
     );
     assert!(
         entra("{}")

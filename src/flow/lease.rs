@@ -20,7 +20,7 @@
 //! - The holder releases the lease when it is done, unless the lease's life has passed (a
 //!   retry took longer): it ended by itself and may be another caller's by then.
 
-use super::{Acquisition, Action, Kind, Level, State};
+use super::{Acquisition, Action, Kind, Level, Opened, State};
 use crate::client::Client;
 use crate::error::Error;
 use crate::secret::TokenText;
@@ -120,7 +120,7 @@ impl<T: TokenText> Acquisition<T> {
     pub(super) fn waited(
         &mut self,
         client: &mut Client<T>,
-        value: Result<Option<String>, String>,
+        value: Result<Option<Opened>, String>,
         now_ms: u64,
     ) {
         let then = if value.is_ok() {
@@ -129,7 +129,7 @@ impl<T: TokenText> Acquisition<T> {
             "requesting the token instead of waiting for the lease holder"
         };
         if let Some(value) = self.store_value(value, then) {
-            if self.open_entry(client, &value, now_ms) {
+            if self.open_entry(client, value, now_ms) {
                 return;
             }
         }
@@ -151,14 +151,15 @@ impl<T: TokenText> Acquisition<T> {
     pub(super) fn holder_outcome(
         &mut self,
         client: &mut Client<T>,
-        value: Result<Option<String>, String>,
+        value: Result<Option<Opened>, String>,
         now_ms: u64,
     ) {
         self.state = State::Attempt;
-        let Some(value) = self.store_value(value, "requesting the token") else {
+        // Values that do not open (written without the sealing key) tell nothing.
+        let Some(Ok(plain)) = self.store_value(value, "requesting the token") else {
             return;
         };
-        if let Some(err) = client.read_outcome(&self.p, &value, now_ms) {
+        if let Some(err) = client.read_outcome(&self.p, &plain, now_ms) {
             self.log(
                 Level::Warning,
                 "the lease holder's token request failed: ending with its error",

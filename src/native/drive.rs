@@ -88,9 +88,10 @@ impl Inner {
             return Outcome::Read(Ok(None));
         };
         self.note_key(&key);
-        within(store.get(&key), within_ms)
-            .await
-            .map_or(Outcome::TimedOut, Outcome::Read)
+        match within(store.get(&key), within_ms).await {
+            None => Outcome::TimedOut,
+            Some(read) => Outcome::Read(self.core().opened(&key, read)),
+        }
     }
 
     /// The assertion callback, once per token request, given up after `within_ms`.
@@ -109,11 +110,13 @@ impl Inner {
     /// deadline, so a hung store leaks no task.
     fn write_store(self: &Arc<Self>, write: StoreWrite) -> Option<JoinHandle<()>> {
         let store = self.store.clone()?;
+        // AES-GCM in software here: the aes crate uses AES-NI where the CPU has it.
+        let value = self.core().sealed_value(&write)?;
         self.note_key(&write.key);
         let me = self.clone();
         let within_ms = self.core().config().retry.deadline_ms;
         Some(tokio::spawn(async move {
-            let put = store.put(&write.key, &write.value, write.ttl_seconds);
+            let put = store.put(&write.key, &value, write.ttl_seconds);
             let failed = match within(put, within_ms).await {
                 Some(Ok(())) => return,
                 Some(Err(why)) => why,

@@ -11,6 +11,7 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
+use super::cipher::Cipher;
 use super::errors::to_js;
 use super::exports::result;
 use super::js::{call_method, get, ignore_rejection, now_ms, random_fill, within};
@@ -39,6 +40,8 @@ pub struct WasmClient {
 pub(super) struct Inner {
     pub(super) core: RefCell<Client<JsToken>>,
     pub(super) store: Option<Store>,
+    /// The runtime's AES-GCM for the store's envelopes (inert without a store).
+    pub(super) cipher: Cipher,
     pub(super) fetch: Option<Function>,
     /// msal's `INetworkModule`, in place of `fetch`.
     pub(super) network: Option<NetworkClient>,
@@ -63,10 +66,11 @@ struct Flight {
 
 #[wasm_bindgen]
 impl WasmClient {
-    /// Validates `config`; throws a configuration error object on bad input.
+    /// Validates `config`; throws a configuration error object on bad input. `cipher` makes
+    /// the runtime's AES-GCM for the store from the sealing key (see `cipher.rs`).
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue) -> Result<WasmClient, JsValue> {
-        Inner::new(config)
+    pub fn new(config: JsValue, cipher: JsValue) -> Result<WasmClient, JsValue> {
+        Inner::new(config, cipher)
             .map(|inner| WasmClient {
                 inner: Rc::new(inner),
             })
@@ -145,7 +149,7 @@ impl WasmClient {
 }
 
 impl Inner {
-    fn new(config: JsValue) -> Result<Self, Error> {
+    fn new(config: JsValue, cipher: JsValue) -> Result<Self, Error> {
         const CODE: &str = "invalid_config";
         if !config.is_object() {
             return Err(Error::config(
@@ -181,9 +185,12 @@ impl Inner {
         for note in &core.notes {
             log.line(Level::Info, note);
         }
+        let core = Client::new(core);
+        let cipher = Cipher::new(&cipher, core.sealing_key())?;
         Ok(Inner {
-            core: RefCell::new(Client::new(core)),
+            core: RefCell::new(core),
             store,
+            cipher,
             fetch: function(handles.fetch, "system.fetch", CODE)?,
             network: handles.network_client.map(NetworkClient::new).transpose()?,
             now: function(handles.now, "system.now", CODE)?,

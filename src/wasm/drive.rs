@@ -113,13 +113,20 @@ impl Inner {
         }
     }
 
-    /// `cache.store.get(key)`, given up after `within_ms`.
+    /// `cache.store.get(key)`, opened by the runtime's cipher, given up after `within_ms`.
     async fn read(&self, key: String, within_ms: u64) -> Outcome {
         let Some(store) = &self.store else {
             return Outcome::Read(Ok(None));
         };
         self.store_keys.borrow_mut().note(&key);
-        within(store.get(&key), within_ms)
+        let read = store.get(&key);
+        let opened = async {
+            match read.await? {
+                None => Ok(None),
+                Some(value) => Ok(Some(self.cipher.open(&key, &value).await)),
+            }
+        };
+        within(opened, within_ms)
             .await
             .map_or(Outcome::TimedOut, Outcome::Read)
     }
@@ -179,10 +186,14 @@ impl Inner {
         let handle = store.clone();
         let me = self.clone();
         let work = future_to_promise(async move {
-            if let Err(why) = handle
-                .put(&write.key, &write.value, write.ttl_seconds)
-                .await
-            {
+            let Some(value) = me.cipher.seal(&write).await else {
+                me.log.line(
+                    Level::Warning,
+                    "sealing the entry failed: it is not written to cache.store; the token stays cached in memory",
+                );
+                return Ok(JsValue::UNDEFINED);
+            };
+            if let Err(why) = handle.put(&write.key, &value, write.ttl_seconds).await {
                 me.core.borrow_mut().stats_mut().store_write_failures += 1;
                 me.log.line(
                     Level::Warning,

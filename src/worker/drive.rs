@@ -87,9 +87,10 @@ impl Inner {
                 .await
                 .map_err(|e| format!("cache.store.get failed: {e}"))
         };
-        within(get, within_ms)
-            .await
-            .map_or(Outcome::TimedOut, Outcome::Read)
+        match within(get, within_ms).await {
+            None => Outcome::TimedOut,
+            Some(read) => Outcome::Read(self.core.borrow().opened(&key, read)),
+        }
     }
 
     /// The assertion callback, once per token request, given up after `within_ms`.
@@ -107,10 +108,11 @@ impl Inner {
     /// `kv.put(key, value, { expirationTtl })` in the background: a caller never waits for KV.
     fn write(self: &Rc<Self>, write: StoreWrite) -> Option<Promise> {
         let kv = self.kv.clone()?;
+        let value = self.core.borrow().sealed_value(&write)?;
         self.note_key(&write.key);
         let me = self.clone();
         Some(future_to_promise(async move {
-            let put = match kv.put(&write.key, write.value.as_str()) {
+            let put = match kv.put(&write.key, value.as_str()) {
                 Ok(put) => put.expiration_ttl(write.ttl_seconds).execute().await,
                 Err(e) => Err(e),
             };

@@ -178,7 +178,8 @@ impl Harness {
                                 self.appears = None;
                             }
                         }
-                        Outcome::Read(Ok(self.store.get(&key).cloned()))
+                        let value = self.store.get(&key).cloned();
+                        Outcome::Read(self.client.opened(&key, Ok(value)))
                     }
                 }
             }
@@ -238,7 +239,8 @@ impl Harness {
             Action::Write(w) => {
                 self.trace
                     .push(format!("write {} ttl {}", short(&w.key), w.ttl_seconds));
-                self.store.insert(w.key, w.value);
+                let value = self.client.sealed_value(&w).expect("seals");
+                self.store.insert(w.key, value);
                 return Step::Continue;
             }
             Action::Log { level, message } => {

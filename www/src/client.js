@@ -2,6 +2,7 @@
 import { WasmClient, adminConsentUrl as wasmConsentUrl, scopeForResource as wasmScope } from "../pkg/entra_edge.js";
 import { configError, toError } from "./errors.js";
 import { ensureWasm } from "./loader.js";
+import { cipherFor } from "./cipher.js";
 
 import { createAuthorizedFetch } from "./authorized-fetch.js";
 import { ACQUIRE, AppCredential, NOTE, NOW, withCp1 } from "./credentials.js";
@@ -131,7 +132,7 @@ export class ConfidentialClientApplication {
   constructor(configuration) {
     ensureWasm();
     try {
-      this.#core = new WasmClient(configuration);
+      this.#core = new WasmClient(configuration, cipherFor);
     } catch (e) {
       rethrow(e);
     }

@@ -4,6 +4,8 @@
 // Certificate paths are read the same way, for ClientCertificateCredential.
 import { setCertificateReader } from "./azure-credentials.js";
 import { readCertificateFile } from "./credentials-node.js";
+import { setCipherFactory } from "./cipher.js";
+import { nodeCipher } from "./cipher-node.js";
 import { setModuleLoader } from "./loader.js";
 
 setModuleLoader(() => {
@@ -11,6 +13,7 @@ setModuleLoader(() => {
   return new WebAssembly.Module(readFileSync(new URL("./entra_edge_bg.wasm", import.meta.url)));
 });
 setCertificateReader(readCertificateFile);
+setCipherFactory(nodeCipher);
 
 export * from "./client.js";
 export { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential } from "./azure-credentials.js";

@@ -1,0 +1,86 @@
+//! The store's AES-256-GCM through the runtime's native cipher: an object the JS layer makes
+//! from the sealing key (WebCrypto in workerd, Deno and the Edge runtime; `node:crypto` in
+//! Node, where WebCrypto's thread-pool round trip costs more than it saves). The core keeps
+//! the envelope's format; only the cipher runs outside the wasm, where software AES-GCM cost
+//! about 40% of a workerd store hit (BENCHMARKS.md, issue 24).
+
+use js_sys::{Function, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::js::{get, resolve};
+use crate::client::StoreWrite;
+use crate::envelope::{self, OpenError, Plain, SealingKey};
+use crate::error::Error;
+use crate::flow::Opened;
+
+/// `{ open(iv, aad, sealed), seal(iv, aad, plain) }`, each returning bytes or a promise of
+/// them; `None` without a store (nothing is sealed then).
+pub(crate) struct Cipher(Option<Methods>);
+
+struct Methods {
+    handle: JsValue,
+    open: Function,
+    seal: Function,
+}
+
+impl Cipher {
+    /// The cipher `factory` makes for `key`, when there is a store. The key's bytes are copied
+    /// into JS once and zeroed on this side after the factory returns (WebCrypto imports them
+    /// non-extractable).
+    pub(crate) fn new(factory: &JsValue, key: Option<&SealingKey>) -> Result<Cipher, Error> {
+        let Some(key) = key else {
+            return Ok(Cipher(None));
+        };
+        let unsupported = || {
+            Error::config(
+                "unsupported_runtime",
+                "sealing cache.store entries needs AES-GCM from the runtime (crypto.subtle or node:crypto), which failed to load the key",
+            )
+        };
+        let factory = factory.dyn_ref::<Function>().ok_or_else(unsupported)?;
+        let raw = Uint8Array::from(&key.expose()[..]);
+        let made = factory.call1(&JsValue::UNDEFINED, &raw);
+        raw.fill(0, 0, raw.length());
+        let handle = made.map_err(|_| unsupported())?;
+        let method = |name| get(&handle, name).dyn_into::<Function>().ok();
+        let (Some(open), Some(seal)) = (method("open"), method("seal")) else {
+            return Err(unsupported());
+        };
+        Ok(Cipher(Some(Methods { handle, open, seal })))
+    }
+
+    /// Opens `value` read from `store_key` (the associated data).
+    pub(crate) async fn open(&self, store_key: &str, value: &str) -> Opened {
+        let (nonce, sealed) = envelope::unframe(value)?;
+        let m = self.0.as_ref().ok_or(OpenError::Authentication)?;
+        let called = m.open.call3(
+            &m.handle,
+            &Uint8Array::from(&nonce[..]),
+            &Uint8Array::from(store_key.as_bytes()),
+            &Uint8Array::from(sealed.as_slice()),
+        );
+        let opened = match called {
+            Ok(v) => resolve(v).await,
+            Err(e) => Err(e),
+        };
+        // A tag that does not verify rejects (WebCrypto) or throws (node:crypto).
+        let bytes = opened.map_err(|_| OpenError::Authentication)?;
+        Ok(Plain::new(Uint8Array::new(&bytes).to_vec()))
+    }
+
+    /// `write` sealed: the envelope to put, `None` when the cipher failed.
+    pub(crate) async fn seal(&self, write: &StoreWrite) -> Option<String> {
+        let m = self.0.as_ref()?;
+        let called = m.seal.call3(
+            &m.handle,
+            &Uint8Array::from(&write.nonce[..]),
+            &Uint8Array::from(write.key.as_bytes()),
+            &Uint8Array::from(write.plain.bytes()),
+        );
+        let sealed = resolve(called.ok()?).await.ok()?;
+        Some(envelope::frame(
+            &write.nonce,
+            &Uint8Array::new(&sealed).to_vec(),
+        ))
+    }
+}

@@ -1,0 +1,77 @@
+// Where entra-edge's time goes inside workerd (Miniflare), next to the hand-written helper's
+// logic, with the store and the token endpoint inside the isolate (bench/breakdown-worker.js):
+// what is left is each implementation's own code. Usage: node bench/breakdown.mjs [dist dir]...
+// Several dist folders (e.g. a baseline and this build) are measured side by side in one run,
+// alternating, and medians of per-call times are printed.
+import { cp, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const dists = process.argv.slice(2).length ? process.argv.slice(2) : [fileURLToPath(new URL("../dist", import.meta.url))];
+
+async function bundle(dist) {
+  const out = await mkdtemp(join(tmpdir(), "entra-edge-breakdown-"));
+  await build({
+    entryPoints: [join(here, "breakdown-worker.js")],
+    bundle: true,
+    format: "esm",
+    outfile: join(out, "worker.js"),
+    alias: { "entra-edge": join(dist, "workerd.js") },
+    external: ["*.wasm"],
+    logLevel: "warning",
+  });
+  await cp(join(dist, "entra_edge_bg.wasm"), join(out, "entra_edge_bg.wasm"));
+  return new Miniflare({
+    modulesRoot: out,
+    modules: [
+      { type: "ESModule", path: join(out, "worker.js") },
+      { type: "CompiledWasm", path: join(out, "entra_edge_bg.wasm") },
+    ],
+    compatibilityDate: "2026-04-01",
+  });
+}
+
+const call = async (mf, path) => {
+  const t = process.hrtime.bigint();
+  const res = await mf.dispatchFetch(`http://bench${path}`);
+  if (!res.ok) throw new Error(`${path}: ${await res.text()}`);
+  await res.text();
+  return Number(process.hrtime.bigint() - t);
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const workers = await Promise.all(dists.map(bundle));
+const cases = [
+  ["memory hit", "/hit", 5000, ["edge", "hand"]],
+  ["store hit (Map store, memory off)", "/store", 300, ["edge", "hand"]],
+  ["cold acquisition (stub fetch, Map store)", "/cold", 300, ["edge", "hand", "raw"]],
+  ["WebCrypto AES-256-GCM open, 2.2 KB", "/decrypt", 2000, ["-"]],
+];
+const ROUNDS = Number(process.env.ROUNDS ?? 9);
+try {
+  const rows = [];
+  for (const [what, path, n, impls] of cases) {
+    const samples = new Map();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [w, mf] of workers.entries()) {
+        const noop = await call(mf, "/noop?n=1");
+        for (const impl of impls) {
+          if (impl === "hand" && w > 0) continue;
+          const k = `${impl}${impl === "edge" ? `#${w}` : ""}`;
+          const t = await call(mf, `${path}?impl=${impl}&n=${n}`);
+          if (round === 0) continue; // warm-up
+          samples.set(k, [...(samples.get(k) ?? []), (t - noop) / n / 1000]);
+        }
+      }
+    }
+    for (const [k, xs] of samples) rows.push(`| ${what} | ${k.startsWith("edge") ? `entra-edge (${dists[Number(k.split("#")[1])]})` : k} | ${median(xs).toFixed(2)} µs |`);
+  }
+  console.log("| path | implementation | median per call |\n|---|---|---|");
+  for (const r of rows) console.log(r);
+} finally {
+  await Promise.all(workers.map((mf) => mf.dispose()));
+}
