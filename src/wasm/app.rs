@@ -14,7 +14,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use super::cipher::Cipher;
 use super::errors::to_js;
 use super::exports::result;
-use super::js::{call_method, get, ignore_rejection, now_ms, random_fill, within};
+use super::js::{call_method, get, ignore_rejection, now_ms, random_fill, within, within_js};
 use super::log::{Log, MEMORY_HIT};
 use super::network::NetworkClient;
 use super::source::{function, read, JsHandle};
@@ -54,7 +54,13 @@ pub(super) struct Inner {
     next_flight: Cell<u64>,
     /// Store keys this app has read or written, for `clearCache`.
     pub(super) store_keys: RefCell<StoreKeys>,
+    /// Plain requests as prepared, by the JS layer's key: reading a request through serde and
+    /// hashing its cache key was about a tenth of a workerd store hit (issue 24).
+    prepared: RefCell<HashMap<String, Prepared>>,
 }
+
+/// Plain requests kept prepared; past it the map starts over (a miss only prepares again).
+const MAX_PREPARED: usize = 4096;
 
 /// A shared acquisition: its promise, and when it started (its deadline counts from there).
 #[derive(Clone)]
@@ -77,10 +83,14 @@ impl WasmClient {
             .map_err(|e| to_js(&e, None, None))
     }
 
-    /// `acquireTokenByClientCredential`: resolves to a result object, rejects with an error object.
-    pub fn acquire(&self, request: JsValue) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move { inner.acquire(request).await })
+    /// `acquireTokenByClientCredential`: resolves to a result object, rejects with an error
+    /// object. `plain` is the JS layer's key for a request made only of scopes and the tenant
+    /// choice (and waitUntil): the same key always prepares the same way, so that is done once.
+    pub fn acquire(&self, request: JsValue, plain: Option<String>) -> Promise {
+        self.inner
+            .clone()
+            .acquire(request, plain)
+            .unwrap_or_else(|e| Promise::reject(&e))
     }
 
     /// The admin-consent URL for this app on its authority's cloud; `undefined` off Entra.
@@ -200,11 +210,20 @@ impl Inner {
             flights: RefCell::new(HashMap::new()),
             next_flight: Cell::new(0),
             store_keys: RefCell::new(StoreKeys::default()),
+            prepared: RefCell::new(HashMap::new()),
         })
     }
 
-    async fn acquire(self: Rc<Self>, request: JsValue) -> Result<JsValue, JsValue> {
-        let (p, wait_until) = self.prepare(request).map_err(|e| to_js(&e, None, None))?;
+    /// A memory hit answers at once; the first caller of a load is served by the flight it
+    /// starts (no future of its own around it); later callers follow it.
+    fn acquire(
+        self: Rc<Self>,
+        request: JsValue,
+        plain: Option<String>,
+    ) -> Result<Promise, JsValue> {
+        let (p, wait_until) = self
+            .prepare(request, plain)
+            .map_err(|e| to_js(&e, None, None))?;
         let now = self
             .now_ms()
             .map_err(|e| to_js(&e, Some(&p.correlation_id), None))?;
@@ -214,23 +233,58 @@ impl Inner {
             if answer.refresh {
                 self.refresh_in_background(&p, wait_until);
             }
-            return Ok(result(&answer, &p.key, &p.correlation_id));
+            return Ok(Promise::resolve(&result(
+                &answer,
+                &p.key,
+                &p.correlation_id,
+            )));
         }
-        let out = self.load(&p, wait_until).await;
-        if let Ok(r) = &out {
-            // Per caller: the callers of one flight each got a result.
-            let source = match get(r, "tokenSource").as_string().as_deref() {
-                Some("memory") => TokenSource::Memory,
-                Some("store") => TokenSource::Store,
-                _ => TokenSource::IdentityProvider,
-            };
-            self.core.borrow_mut().stats_mut().served(source);
+        let flying = self.flights.borrow().contains_key(&p.flight_key());
+        if !flying {
+            return Ok(self.start_load(&p, now, wait_until, true));
         }
-        out
+        Ok(future_to_promise(async move {
+            let out = self.load(&p, wait_until).await;
+            if let Ok(r) = &out {
+                self.served(r);
+            }
+            out
+        }))
     }
 
-    fn prepare(&self, request: JsValue) -> Result<(Prepared, Option<Function>), Error> {
+    /// Counts what one caller was served (the callers of one flight each got a result).
+    fn served(&self, r: &JsValue) {
+        let source = match get(r, "tokenSource").as_string().as_deref() {
+            Some("memory") => TokenSource::Memory,
+            Some("store") => TokenSource::Store,
+            _ => TokenSource::IdentityProvider,
+        };
+        self.core.borrow_mut().stats_mut().served(source);
+    }
+
+    fn prepare(
+        &self,
+        request: JsValue,
+        plain: Option<String>,
+    ) -> Result<(Prepared, Option<Function>), Error> {
         const CODE: &str = "invalid_request";
+        let mut id = [0u8; 16];
+        // Without randomness the id is still well-formed; it only correlates less well.
+        random_fill(&mut id);
+        if let Some(known) = plain
+            .as_ref()
+            .and_then(|k| self.prepared.borrow().get(k).cloned())
+        {
+            // A plain request's waitUntil is a function or absent (the JS layer checked).
+            let wait_until = get(&request, "waitUntil").dyn_into::<Function>().ok();
+            return Ok((
+                Prepared {
+                    correlation_id: uuid(id),
+                    ..known
+                },
+                wait_until,
+            ));
+        }
         if !request.is_object() {
             return Err(Error::config(
                 CODE,
@@ -239,10 +293,14 @@ impl Inner {
         }
         let mut raw: RequestInput<JsHandle> = read(request, "request", CODE)?;
         let wait_until = function(raw.wait_until.take(), "waitUntil", CODE)?;
-        let mut id = [0u8; 16];
-        // Without randomness the id is still well-formed; it only correlates less well.
-        random_fill(&mut id);
         let prepared = self.core.borrow().prepare(raw, uuid(id))?;
+        if let Some(key) = plain {
+            let mut known = self.prepared.borrow_mut();
+            if known.len() >= MAX_PREPARED {
+                known.clear();
+            }
+            known.insert(key, prepared.clone());
+        }
         Ok((prepared, wait_until))
     }
 
@@ -274,13 +332,27 @@ impl Inner {
         let now = self
             .now_ms()
             .map_err(|e| to_js(&e, Some(&p.correlation_id), None))?;
+        JsFuture::from(self.start_load(p, now, wait_until, false)).await
+    }
+
+    /// Starts the load flight for `p`; with `serves`, it counts what its starter is served.
+    fn start_load(
+        self: &Rc<Self>,
+        p: &Prepared,
+        now: u64,
+        wait_until: Option<Function>,
+        serves: bool,
+    ) -> Promise {
         let acquisition = Acquisition::load(p.clone(), now);
         let me = self.clone();
         let keep_alive = wait_until.clone();
-        let flight = self.start_flight(key, now, keep_alive.as_ref(), async move {
-            me.drive(acquisition, wait_until).await
-        });
-        JsFuture::from(flight).await
+        self.start_flight(p.flight_key(), now, keep_alive.as_ref(), async move {
+            let out = me.clone().drive(acquisition, wait_until).await;
+            if let (true, Ok(r)) = (serves, &out) {
+                me.served(r);
+            }
+            out
+        })
     }
 
     /// Awaits another caller's flight, but not forever: in workerd a flight whose request
@@ -291,11 +363,7 @@ impl Inner {
         let deadline = self.core.borrow().config().retry.deadline_ms;
         let now = self.now_ms().unwrap_or(flight.started_ms);
         let ends = flight.started_ms + deadline + FOLLOW_MARGIN_MS;
-        within(
-            JsFuture::from(flight.promise.clone()),
-            ends.saturating_sub(now),
-        )
-        .await
+        within_js(flight.promise.clone().into(), ends.saturating_sub(now)).await
     }
 
     /// Starts `work` as the flight under `key`. The flight is handed to `waitUntil` so that,

@@ -13,7 +13,7 @@ use super::app::Inner;
 use super::errors::to_js;
 use super::exports::result;
 use super::http::send;
-use super::js::{resolve, set, sleep, within, JsEntropy};
+use super::js::{set, sleep, within, within_js, JsEntropy};
 use super::token::JsToken;
 use crate::client::StoreWrite;
 use crate::credential::JwsAlg;
@@ -72,8 +72,7 @@ impl Inner {
                     }))
                 }
                 Action::Sleep { ms } => {
-                    let (timer, _) = sleep(ms, &JsValue::UNDEFINED);
-                    let _ = JsFuture::from(timer).await;
+                    let _ = JsFuture::from(sleep(ms)).await;
                     Outcome::Slept
                 }
                 Action::Write(write) => {
@@ -113,22 +112,20 @@ impl Inner {
         }
     }
 
-    /// `cache.store.get(key)`, opened by the runtime's cipher, given up after `within_ms`.
+    /// `cache.store.get(key)`, given up after `within_ms`, then opened by the runtime's cipher.
     async fn read(&self, key: String, within_ms: u64) -> Outcome {
         let Some(store) = &self.store else {
             return Outcome::Read(Ok(None));
         };
         self.store_keys.borrow_mut().note(&key);
-        let read = store.get(&key);
-        let opened = async {
-            match read.await? {
-                None => Ok(None),
-                Some(value) => Ok(Some(self.cipher.open(&key, &value).await)),
-            }
+        let Some(read) = store.get(&key, within_ms).await else {
+            return Outcome::TimedOut;
         };
-        within(opened, within_ms)
-            .await
-            .map_or(Outcome::TimedOut, Outcome::Read)
+        Outcome::Read(match read {
+            Ok(Some(value)) => Ok(Some(self.cipher.open(&key, &value).await)),
+            Ok(None) => Ok(None),
+            Err(why) => Err(why),
+        })
     }
 
     /// An RSA signature by WebCrypto, given up after `within_ms`.
@@ -161,7 +158,7 @@ impl Inner {
             Ok(v) => v,
             Err(_) => return Outcome::Asserted(Err(failed())),
         };
-        match within(resolve(called), within_ms).await {
+        match within_js(called, within_ms).await {
             None => Outcome::TimedOut,
             Some(Err(_)) => Outcome::Asserted(Err(failed())),
             Some(Ok(v)) => Outcome::Asserted(match v.as_string() {
@@ -211,7 +208,8 @@ impl Inner {
         let Some(store) = &self.store else {
             return Outcome::Leased(Ok(false));
         };
-        within(store.lease(&key, ttl_ms), within_ms)
+        store
+            .lease(&key, ttl_ms, within_ms)
             .await
             .map_or(Outcome::TimedOut, Outcome::Leased)
     }

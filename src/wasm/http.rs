@@ -8,7 +8,7 @@ use wasm_bindgen_futures::JsFuture;
 use serde::Serialize;
 
 use super::exports::to_value;
-use super::js::{call_method, clear_timer, get, resolve, set, within};
+use super::js::{call_method, get, resolve, set, within};
 use crate::error::Error;
 use crate::request::HttpRequest;
 use crate::response::{HttpResponse, MAX_BODY_BYTES};
@@ -40,11 +40,9 @@ pub(crate) async fn send(
     let signal = controller.signal();
     set(&init, "signal", &signal);
 
-    let timer = start_timer(&controller, timeout_ms);
-    // Raced as well as aborted: a `system.fetch` that ignores `init.signal`, or a body that
-    // never ends, must not hold the caller past its time (issue 20.3).
+    // Raced, then aborted when the time is up: a `system.fetch` that ignores `init.signal`, or
+    // a body that never ends, must not hold the caller past its time (issue 20.3).
     let result = within(exchange(fetch, &req.url, &init), timeout_ms).await;
-    clear_timer(timer);
     match result {
         None => {
             controller.abort();
@@ -176,19 +174,6 @@ async fn read_capped(response: &JsValue) -> Result<Vec<u8>, JsValue> {
             return Ok(body);
         }
     }
-}
-
-/// `setTimeout(controller.abort.bind(controller), ms)`: a bound method, not a wasm closure.
-fn start_timer(controller: &web_sys::AbortController, ms: u64) -> JsValue {
-    let Ok(abort) = get(controller, "abort").dyn_into::<Function>() else {
-        return JsValue::UNDEFINED;
-    };
-    call_method(
-        &js_sys::global(),
-        "setTimeout",
-        &[abort.bind0(controller).into(), JsValue::from(ms as f64)],
-    )
-    .unwrap_or(JsValue::UNDEFINED)
 }
 
 /// A short description of a JS error: its message and, for Node's undici, its cause.

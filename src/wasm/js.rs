@@ -7,22 +7,40 @@ use std::task::Poll;
 
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::error::Error;
 
 /// `obj[name]`, `undefined` when `obj` is not an object or lacks it.
-pub(crate) fn get(obj: &JsValue, name: &str) -> JsValue {
+pub(crate) fn get(obj: &JsValue, name: &'static str) -> JsValue {
     if !obj.is_object() && !obj.is_function() {
         return JsValue::UNDEFINED;
     }
-    Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+    Reflect::get(obj, &key(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Sets `obj[name] = value` on a fresh plain object we own, where it cannot fail.
-pub(crate) fn set(obj: &JsValue, name: &str, value: impl Into<JsValue>) {
-    let _ = Reflect::set(obj, &JsValue::from_str(name), &value.into());
+pub(crate) fn set(obj: &JsValue, name: &'static str, value: impl Into<JsValue>) {
+    let _ = Reflect::set(obj, &key(name), &value.into());
+}
+
+thread_local! {
+    /// Property names as JS strings, made once: a store hit reads and writes a few dozen, and
+    /// making each anew was a measurable part of it in workerd (issue 24).
+    static KEYS: std::cell::RefCell<std::collections::HashMap<&'static str, JsValue>> =
+        std::cell::RefCell::default();
+}
+
+/// `name` as a JS string, from the cache.
+fn key(name: &'static str) -> JsValue {
+    KEYS.with(|keys| {
+        keys.borrow_mut()
+            .entry(name)
+            .or_insert_with(|| JsValue::from_str(name))
+            .clone()
+    })
 }
 
 thread_local! {
@@ -37,7 +55,11 @@ pub(crate) fn ignore_rejection() -> JsValue {
 }
 
 /// `obj.name(...args)`.
-pub(crate) fn call_method(obj: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+pub(crate) fn call_method(
+    obj: &JsValue,
+    name: &'static str,
+    args: &[JsValue],
+) -> Result<JsValue, JsValue> {
     let f: Function = get(obj, name)
         .dyn_into()
         .map_err(|_| JsValue::from_str(&format!("{name} is not a function")))?;
@@ -58,41 +80,84 @@ pub(crate) async fn resolve(value: JsValue) -> Result<JsValue, JsValue> {
     }
 }
 
-/// A promise that resolves to `value` after `ms`, and the timer id for [`clear_timer`].
-pub(crate) fn sleep(ms: u64, value: &JsValue) -> (Promise, JsValue) {
-    let mut id = JsValue::UNDEFINED;
-    let promise = Promise::new(&mut |resolve, _reject| {
-        let fire = resolve.bind1(&JsValue::UNDEFINED, value);
-        id = call_method(
-            &js_sys::global(),
-            "setTimeout",
-            &[fire.into(), JsValue::from(ms as f64)],
-        )
-        .unwrap_or(JsValue::UNDEFINED);
-    });
-    (promise, id)
+// Timers made in JS: a wasm closure per timer (Promise::new with a Rust callback) and a
+// Reflect lookup of setTimeout cost more than the rest of a store step in workerd (issue 24).
+// One function per snippet: wasm-bindgen 0.2.130 imports a snippet once per function and
+// names it twice in its import object, which bundlers warn about.
+#[wasm_bindgen(inline_js = "
+export function delay(ms) {
+  let id;
+  const promise = new Promise((resolve) => { id = setTimeout(resolve, ms); });
+  promise.timer = id;
+  return promise;
+}
+")]
+extern "C" {
+    fn delay(ms: f64) -> Promise;
+}
+
+#[wasm_bindgen(inline_js = "export function cancel(promise) { clearTimeout(promise.timer); }")]
+extern "C" {
+    fn cancel(timer: &Promise);
+}
+
+#[wasm_bindgen(inline_js = "
+export function race(value, ms) {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function') || typeof value.then !== 'function') return value;
+  let id;
+  const late = new Promise((resolve) => { id = setTimeout(resolve, ms, Symbol.for('entra-edge.timed-out')); });
+  return Promise.race([value, late]).finally(() => clearTimeout(id));
+}
+")]
+extern "C" {
+    fn race(value: &JsValue, ms: f64) -> JsValue;
+}
+
+thread_local! {
+    /// What [`race`] settles with when the time ran out.
+    static TIMED_OUT: JsValue = js_sys::Symbol::for_("entra-edge.timed-out").into();
+}
+
+/// What a call returned (a promise of any realm, or a plain value), awaited for at most `ms`:
+/// `None` when the time ran out first. The race runs in JS, so a step costs one future rather
+/// than a future for the work and one for its timer.
+pub(crate) async fn within_js(called: JsValue, ms: u64) -> Option<Result<JsValue, JsValue>> {
+    let raced = race(&called, ms as f64);
+    let out = match raced.dyn_into::<Promise>() {
+        Ok(promise) => JsFuture::from(promise).await,
+        Err(value) => Ok(value),
+    };
+    match out {
+        Ok(v) if TIMED_OUT.with(|late| *late == v) => None,
+        other => Some(other),
+    }
+}
+
+/// A promise that resolves after `ms`; [`clear_timer`] cancels it.
+pub(crate) fn sleep(ms: u64) -> Promise {
+    delay(ms as f64)
 }
 
 /// Awaits `work` for at most `ms`: `None` when the time ran out first. A late `work` is
 /// dropped; the JS promise behind it settles unobserved.
 pub(crate) async fn within<F: Future>(work: F, ms: u64) -> Option<F::Output> {
-    let (timer, id) = sleep(ms, &JsValue::UNDEFINED);
-    let mut timer = JsFuture::from(timer);
+    let timer = sleep(ms);
+    let mut pending = JsFuture::from(timer.clone());
     let mut work = pin!(work);
     let out = poll_fn(|cx| {
         if let Poll::Ready(v) = work.as_mut().poll(cx) {
             return Poll::Ready(Some(v));
         }
-        Pin::new(&mut timer).poll(cx).map(|_| None)
+        Pin::new(&mut pending).poll(cx).map(|_| None)
     })
     .await;
-    clear_timer(id);
+    clear_timer(&timer);
     out
 }
 
-/// Cancels a timer from `setTimeout` (so Node can exit and workerd holds no timer).
-pub(crate) fn clear_timer(id: JsValue) {
-    let _ = call_method(&js_sys::global(), "clearTimeout", &[id]);
+/// Cancels a timer from [`sleep`] (so Node can exit and workerd holds no timer).
+pub(crate) fn clear_timer(timer: &Promise) {
+    cancel(timer);
 }
 
 thread_local! {

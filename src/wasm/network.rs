@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::exports::to_value;
 use super::http::{describe, HEADERS};
-use super::js::{call_method, get, resolve, within};
+use super::js::{call_method, get, within_js};
 use super::source::JsHandle;
 use crate::error::Error;
 use crate::request::HttpRequest;
@@ -60,7 +60,7 @@ impl NetworkClient {
             &[req.url.as_str().into(), options],
         )
         .map_err(|e| (Error::fetch_failed(&describe(&e)), Some(e)))?;
-        match within(resolve(called), timeout_ms).await {
+        match within_js(called, timeout_ms).await {
             None => Err((Error::timed_out(timeout_ms, by_deadline), None)),
             Some(Err(e)) => Err((Error::fetch_failed(&describe(&e)), Some(e))),
             Some(Ok(response)) => Ok(read(&response)),
@@ -75,10 +75,14 @@ fn read(response: &JsValue) -> HttpResponse {
     let given = get(response, "headers");
     let mut headers = Vec::new();
     if let Some(object) = given.dyn_ref::<Object>() {
-        for name in Object::keys(object).iter().filter_map(|k| k.as_string()) {
+        for key in Object::keys(object).iter() {
+            let Some(name) = key.as_string() else {
+                continue;
+            };
             let lower = name.to_ascii_lowercase();
             if HEADERS.contains(&lower.as_str()) {
-                if let Some(value) = get(&given, &name).as_string() {
+                let value = js_sys::Reflect::get(&given, &key).ok();
+                if let Some(value) = value.and_then(|v| v.as_string()) {
                     headers.push((lower, value));
                 }
             }

@@ -7,98 +7,137 @@ use std::future::Future;
 use js_sys::{Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::js::{call_method, get, resolve, set};
+use super::js::{get, resolve, set, within_js};
 use super::source::JsHandle;
 use crate::error::Error;
 
-/// The configured store.
+/// The configured store, its methods looked up once (a lookup per call was a measurable part
+/// of a store hit in workerd).
 #[derive(Clone)]
 pub(crate) struct Store {
     handle: JsValue,
+    get: Function,
+    put: Function,
+    delete: Function,
+    /// `lease` and `release`, for stores that coordinate a fleet.
+    lease: Option<(Function, Function)>,
 }
 
 impl Store {
     /// Checks `cache.store` has the methods a store needs.
     pub(crate) fn new(JsHandle(handle): JsHandle) -> Result<Store, Error> {
-        for method in ["get", "put", "delete"] {
-            if get(&handle, method).dyn_ref::<Function>().is_none() {
-                return Err(Error::config(
+        let method = |name: &'static str| get(&handle, name).dyn_into::<Function>().ok();
+        let required = |name: &'static str| {
+            method(name).ok_or_else(|| {
+                Error::config(
                     "invalid_config",
                     format!(
-                        "cache.store must be a KV namespace or an object with get, put and delete methods; {method} is missing"
+                        "cache.store must be a KV namespace or an object with get, put and delete methods; {name} is missing"
                     ),
-                ));
-            }
-        }
-        Ok(Store { handle })
+                )
+            })
+        };
+        let (get, put, delete) = (required("get")?, required("put")?, required("delete")?);
+        let lease = method("lease").zip(method("release"));
+        Ok(Store {
+            handle,
+            get,
+            put,
+            delete,
+            lease,
+        })
     }
 
-    /// `get(key)`: the stored string, `None` when absent. The read starts at the call, not at
-    /// the first poll, so two reads can be in flight together.
-    pub(crate) fn get(&self, key: &str) -> impl Future<Output = Result<Option<String>, String>> {
-        let started = self.call("get", &[key.into()]);
-        async move {
-            let value = started.await?;
-            if value.is_null() || value.is_undefined() {
-                return Ok(None);
-            }
-            value
+    /// `get(key)` given at most `ms`: the stored string or `None` when absent, or why it
+    /// failed; `None` when the time ran out.
+    pub(crate) async fn get(&self, key: &str, ms: u64) -> Option<Result<Option<String>, String>> {
+        let value = match self.get.call1(&self.handle, &key.into()) {
+            Ok(called) => within_js(called, ms).await?,
+            Err(e) => Err(e),
+        };
+        Some(match value {
+            Err(e) => Err(describe("get", &e)),
+            Ok(v) if v.is_null() || v.is_undefined() => Ok(None),
+            Ok(v) => v
                 .as_string()
                 .map(Some)
-                .ok_or_else(|| "get returned neither a string nor null".to_owned())
-        }
+                .ok_or_else(|| "get returned neither a string nor null".to_owned()),
+        })
     }
 
     /// `put(key, value, { expirationTtl })`.
     pub(crate) async fn put(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<(), String> {
         let options = Object::new();
         set(&options, "expirationTtl", ttl_seconds as f64);
-        self.call("put", &[key.into(), value.into(), options.into()])
-            .await
-            .map(|_| ())
+        let called = self
+            .put
+            .call3(&self.handle, &key.into(), &value.into(), &options);
+        self.call("put", called).await.map(|_| ())
     }
 
     /// Whether the store coordinates a fleet: `lease(key, ttlMs)` and `release(key)`.
     pub(crate) fn leases(&self) -> bool {
-        get(&self.handle, "lease").is_function() && get(&self.handle, "release").is_function()
+        self.lease.is_some()
     }
 
-    /// `lease(key, ttlMs)`: whether this caller took the lease.
-    pub(crate) fn lease(
+    /// `lease(key, ttlMs)` given at most `ms`: whether this caller took the lease, or why
+    /// asking failed; `None` when the time ran out.
+    pub(crate) async fn lease(
         &self,
         key: &str,
         ttl_ms: u64,
-    ) -> impl Future<Output = Result<bool, String>> {
-        let started = self.call("lease", &[key.into(), JsValue::from(ttl_ms as f64)]);
-        async move { Ok(started.await?.is_truthy()) }
+        ms: u64,
+    ) -> Option<Result<bool, String>> {
+        let called = match &self.lease {
+            Some((lease, _)) => {
+                lease.call2(&self.handle, &key.into(), &JsValue::from(ttl_ms as f64))
+            }
+            None => Ok(JsValue::FALSE),
+        };
+        let taken = match called {
+            Ok(called) => within_js(called, ms).await?,
+            Err(e) => Err(e),
+        };
+        Some(
+            taken
+                .map(|v| v.is_truthy())
+                .map_err(|e| describe("lease", &e)),
+        )
     }
 
     /// `release(key)`.
     pub(crate) async fn release(&self, key: &str) -> Result<(), String> {
-        self.call("release", &[key.into()]).await.map(|_| ())
+        let called = match &self.lease {
+            Some((_, release)) => release.call1(&self.handle, &key.into()),
+            None => Ok(JsValue::UNDEFINED),
+        };
+        self.call("release", called).await.map(|_| ())
     }
 
     /// `delete(key)`.
     pub(crate) async fn delete(&self, key: &str) -> Result<(), String> {
-        self.call("delete", &[key.into()]).await.map(|_| ())
+        let called = self.delete.call1(&self.handle, &key.into());
+        self.call("delete", called).await.map(|_| ())
     }
 
-    /// Calls `method` now; the returned future awaits its promise.
+    /// Awaits what calling `method` returned (a promise or a value).
     fn call(
         &self,
         method: &'static str,
-        args: &[JsValue],
+        called: Result<JsValue, JsValue>,
     ) -> impl Future<Output = Result<JsValue, String>> {
-        let describe = move |e: JsValue| {
-            let message = get(&e, "message").as_string().or_else(|| e.as_string());
-            format!(
-                "cache.store.{method} failed: {}",
-                message.unwrap_or_else(|| "unknown error".to_owned())
-            )
-        };
-        let called = call_method(&self.handle, method, args);
+        let describe = move |e: JsValue| describe(method, &e);
         async move { resolve(called.map_err(describe)?).await.map_err(describe) }
     }
+}
+
+/// Why `cache.store.<method>` failed, for the logger.
+fn describe(method: &str, e: &JsValue) -> String {
+    let message = get(e, "message").as_string().or_else(|| e.as_string());
+    format!(
+        "cache.store.{method} failed: {}",
+        message.unwrap_or_else(|| "unknown error".to_owned())
+    )
 }
 
 /// Most store keys remembered for `clearCache`: the keys of the most recent acquisitions.

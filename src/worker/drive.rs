@@ -50,7 +50,7 @@ impl Inner {
                     by_deadline,
                 } => Outcome::Received(send(&request, timeout_ms, by_deadline).await),
                 Action::Sleep { ms } => {
-                    let _ = JsFuture::from(sleep(ms, &JsValue::UNDEFINED).0).await;
+                    let _ = JsFuture::from(sleep(ms)).await;
                     Outcome::Slept
                 }
                 Action::Write(write) => {

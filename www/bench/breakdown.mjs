@@ -2,7 +2,10 @@
 // logic, with the store and the token endpoint inside the isolate (bench/breakdown-worker.js):
 // what is left is each implementation's own code. Usage: node bench/breakdown.mjs [dist dir]...
 // Several dist folders (e.g. a baseline and this build) are measured side by side in one run,
-// alternating, and medians of per-call times are printed.
+// alternating. Two figures per path: the median wall time per call seen from outside, and the
+// CPU time the workerd process spent per call (its threads' schedstat, summed over all
+// rounds), which a busy machine disturbs far less than wall time.
+import { readdirSync, readFileSync } from "node:fs";
 import { cp, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +38,34 @@ async function bundle(dist) {
   });
 }
 
+// The workerd processes Miniflare started (children of this process), by instance order.
+function workerdPids() {
+  const pids = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) === process.pid && stat.includes("(workerd)")) pids.push(Number(pid));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids.sort((a, b) => a - b);
+}
+
+// CPU time of all of `pid`'s threads, in ns (the first field of each thread's schedstat).
+function cpuNs(pid) {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // The thread ended.
+    }
+  }
+  return total;
+}
+
 const call = async (mf, path) => {
   const t = process.hrtime.bigint();
   const res = await mf.dispatchFetch(`http://bench${path}`);
@@ -44,7 +75,15 @@ const call = async (mf, path) => {
 };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const workers = await Promise.all(dists.map(bundle));
+const workers = [];
+const pids = [];
+for (const dist of dists) {
+  const before = new Set(workerdPids());
+  const mf = await bundle(dist);
+  await mf.ready;
+  workers.push(mf);
+  pids.push(workerdPids().find((p) => !before.has(p)));
+}
 const cases = [
   ["memory hit", "/hit", 5000, ["edge", "hand"]],
   ["store hit (Map store, memory off)", "/store", 300, ["edge", "hand"]],
@@ -56,21 +95,30 @@ try {
   const rows = [];
   for (const [what, path, n, impls] of cases) {
     const samples = new Map();
+    const cpu = new Map();
     for (let round = 0; round < ROUNDS; round++) {
       for (const [w, mf] of workers.entries()) {
+        const c0 = cpuNs(pids[w]);
         const noop = await call(mf, "/noop?n=1");
+        const noopCpu = cpuNs(pids[w]) - c0;
         for (const impl of impls) {
           if (impl === "hand" && w > 0) continue;
           const k = `${impl}${impl === "edge" ? `#${w}` : ""}`;
+          const c1 = cpuNs(pids[w]);
           const t = await call(mf, `${path}?impl=${impl}&n=${n}`);
+          const used = cpuNs(pids[w]) - c1;
           if (round === 0) continue; // warm-up
           samples.set(k, [...(samples.get(k) ?? []), (t - noop) / n / 1000]);
+          cpu.set(k, (cpu.get(k) ?? 0) + (used - noopCpu) / n / 1000);
         }
       }
     }
-    for (const [k, xs] of samples) rows.push(`| ${what} | ${k.startsWith("edge") ? `entra-edge (${dists[Number(k.split("#")[1])]})` : k} | ${median(xs).toFixed(2)} µs |`);
+    for (const [k, xs] of samples) {
+      const name = k.startsWith("edge") ? `entra-edge (${dists[Number(k.split("#")[1])]})` : k;
+      rows.push(`| ${what} | ${name} | ${median(xs).toFixed(2)} µs | ${(cpu.get(k) / (ROUNDS - 1)).toFixed(2)} µs |`);
+    }
   }
-  console.log("| path | implementation | median per call |\n|---|---|---|");
+  console.log("| path | implementation | wall per call (median) | workerd CPU per call (mean) |\n|---|---|---|---|");
   for (const r of rows) console.log(r);
 } finally {
   await Promise.all(workers.map((mf) => mf.dispose()));

@@ -244,7 +244,9 @@ export class ConfidentialClientApplication {
     }
     const telemetry = this.#telemetry;
     const start = telemetry && performance.now();
-    return this.#core.acquire(request).then(
+    // A plain request's key lets the core prepare it once (see WasmClient.acquire).
+    const plain = key !== undefined && isPlain(request) ? key : undefined;
+    return this.#core.acquire(request, plain).then(
       (r) => {
         // As in the core: a skipCache or claims answer replaces the entry under its key; an
         // answer without serveUntil (refresh due, stale) removes it.
