@@ -419,6 +419,24 @@ impl<T: TokenText> Client<T> {
         )
     }
 
+    /// The key file an answer asks to read before the request is sent again (Azure Arc's 401 to a
+    /// request without a key, `keyed` false), or `None` when the answer is to be received.
+    ///
+    /// # Errors
+    /// As [`crate::managed_identity::arc::key_file`]: a challenge that breaks a rule.
+    pub fn challenge(&self, resp: &HttpResponse, keyed: bool) -> Option<Result<String, Error>> {
+        match &self.config.credential {
+            Credential::ManagedIdentity(mi) => {
+                let asked = mi.challenge(resp, keyed);
+                if asked.is_some() {
+                    self.endpoint_answered.set(true);
+                }
+                asked
+            }
+            _ => None,
+        }
+    }
+
     /// The token in the endpoint's answer to a request sent at `sent_ms`, not yet cached.
     /// `assertion` is the client assertion that request carried: a bearer credential, scrubbed
     /// from any server text kept in an error, as the secret is.

@@ -16,7 +16,7 @@ use crate::authority::{Authority, Target};
 use crate::credential::CertificateCredential;
 use crate::error::Error;
 use crate::input::{self, AuthInput, ConfigInput, Handle, SystemInput};
-use crate::managed_identity::ManagedIdentity;
+use crate::managed_identity::{ManagedIdentity, ShellCan, Source};
 use crate::region::{self, Region};
 use crate::retry::{RetryPolicy, ENTRA_FLOOR_MS, GENERIC_FLOOR_MS};
 use crate::scope::Scopes;
@@ -59,6 +59,8 @@ pub struct Handles<H> {
     pub now: Option<H>,
     /// `auth.clientAssertion` when it is not a string (the callback).
     pub assertion: Option<H>,
+    /// `auth.managedIdentity.readFile`: reads Azure Arc's key file ([`crate::flow::Action::ReadFile`]).
+    pub read_file: Option<H>,
 }
 
 /// What the shell read from its environment for the configuration.
@@ -174,7 +176,7 @@ impl ClientConfig {
                 "auth is required: pass { auth: { clientId, authority, clientSecret } }",
             )
         })?;
-        let managed = managed_identity(&mut auth)?;
+        let (managed, read_file, pinned_fetch) = managed_identity(&mut auth)?;
         let cache = input.cache.unwrap_or_default();
         let mut system = input.system.unwrap_or_default();
 
@@ -326,13 +328,26 @@ impl ClientConfig {
             refresh_period_ms: warm::refresh_period(system.refresh_timer),
         };
         config.keep_warm = warm::keep_warm(&config, keep_warm)?;
+        let fetch = match &config.credential {
+            Credential::ManagedIdentity(m) if matches!(m.source, Source::ServiceFabric { .. }) => {
+                if system.fetch.is_some() || system.network_client.is_some() {
+                    return Err(Error::config(
+                        "invalid_config",
+                        "Service Fabric's endpoint certificate is checked against IDENTITY_SERVER_THUMBPRINT before anything is sent, which system.fetch and system.networkClient cannot do: remove them",
+                    ));
+                }
+                pinned_fetch
+            }
+            _ => system.fetch,
+        };
         let handles = Handles {
             store: cache.store,
-            fetch: system.fetch,
+            fetch,
             network_client: system.network_client,
             logger,
             now: system.now,
             assertion,
+            read_file,
         };
         Ok((config, handles))
     }
@@ -412,11 +427,14 @@ fn authority<H>(auth: &AuthInput<H>, msal: &mut msal::Msal) -> Result<Authority,
     }
 }
 
+/// What [`managed_identity`] gives: the identity, and the shell's file reader and pinned fetch.
+type Managed<H> = (Option<ManagedIdentity>, Option<H>, Option<H>);
+
 /// `auth.managedIdentity`, validated; it stands alone, so the client credential options are refused
 /// next to it by name.
-fn managed_identity<H>(auth: &mut AuthInput<H>) -> Result<Option<ManagedIdentity>, Error> {
-    let Some(input) = auth.managed_identity.take() else {
-        return Ok(None);
+fn managed_identity<H>(auth: &mut AuthInput<H>) -> Result<Managed<H>, Error> {
+    let Some(mut input) = auth.managed_identity.take() else {
+        return Ok((None, None, None));
     };
     let others = [
         ("clientId", auth.client_id.is_some()),
@@ -435,7 +453,14 @@ fn managed_identity<H>(auth: &mut AuthInput<H>) -> Result<Option<ManagedIdentity
             format!("auth.managedIdentity gets tokens from the platform's endpoint, so auth.{name} has no use with it: remove one of them"),
         ));
     }
-    ManagedIdentity::from_input(input).map(Some)
+    let read_file = input.read_file.take();
+    let pinned_fetch = input.pinned_fetch.take();
+    let can = ShellCan {
+        read_file: read_file.is_some(),
+        pinned_fetch: pinned_fetch.is_some(),
+    };
+    let managed = ManagedIdentity::from_input(input, can)?;
+    Ok((Some(managed), read_file, pinned_fetch))
 }
 
 fn retry_policy<H>(system: &SystemInput<H>, entra: bool) -> Result<RetryPolicy, Error> {

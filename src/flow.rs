@@ -12,6 +12,7 @@
 //!         Action::Sign { input, alg, within_ms }         => handle(Signed(signature) | TimedOut)
 //!         Action::Assert { within_ms }                   => handle(Asserted(jwt) | TimedOut)
 //!         Action::Send { request, timeout_ms, .. }       => handle(Received(response))
+//!         Action::ReadFile { path, max_bytes, within_ms } => handle(FileRead(content) | TimedOut)
 //!         Action::Sleep { ms }                           => handle(Slept)
 //!         Action::Write(write)                           => write it in the background, poll again
 //!         Action::Release { key }                        => release after the writes, poll again
@@ -33,7 +34,9 @@
 //!    writes its error and window before it releases, and waiters end with them at once.
 //! 4. An attempt: refused at once inside an open window; otherwise the client assertion
 //!    (signed by the shell's WebCrypto for RSA, here for ES256, or the user's callback), then
-//!    the token request.
+//!    the token request. Azure Arc's agent answers it with a 401 naming a key file: the shell
+//!    reads it (checked by [`crate::managed_identity::arc`] first) and the request is sent again
+//!    with the key, within the same attempt.
 //! 5. A token is cached in memory, unless a token requested later is held, which is then
 //!    the answer; the new one is sealed for the store and answered.
 //! 6. A failure is retried after the wait the retry policy gives (`Retry-After`, back-off),
@@ -60,6 +63,7 @@ use crate::config::Credential;
 use crate::credential::{finish_jwt, JwsAlg};
 use crate::envelope::{OpenError, Plain, NONCE_LEN};
 use crate::error::Error;
+use crate::managed_identity::arc::{self, FileError, MAX_KEY_BYTES};
 use crate::request::HttpRequest;
 use crate::response::HttpResponse;
 use crate::secret::{AccessToken, ClientSecret, TokenText};
@@ -130,6 +134,16 @@ pub enum Action<T = AccessToken> {
         /// Whether the timeout is what is left of the deadline (for the message).
         by_deadline: bool,
     },
+    /// Read the file at `path` (Azure Arc's key), at most `max_bytes` of a regular file, no
+    /// symlink: report [`Outcome::FileRead`] or [`Outcome::TimedOut`].
+    ReadFile {
+        /// The file, checked against the source's rules already.
+        path: String,
+        /// A larger file is [`FileError::TooLarge`].
+        max_bytes: u64,
+        /// Longest wait.
+        within_ms: u64,
+    },
     /// Wait before the next attempt: report [`Outcome::Slept`].
     Sleep {
         /// Milliseconds.
@@ -186,6 +200,8 @@ pub enum Outcome {
     Slept,
     /// Whether the lease was taken, or why asking failed.
     Leased(Result<bool, String>),
+    /// The file's content, or why it could not be read.
+    FileRead(Result<ClientSecret, FileError>),
 }
 
 impl Outcome {
@@ -199,6 +215,7 @@ impl Outcome {
             Outcome::Received(_) => "Received",
             Outcome::Slept => "Slept",
             Outcome::Leased(_) => "Leased",
+            Outcome::FileRead(_) => "FileRead",
         }
     }
 }
@@ -248,6 +265,10 @@ enum State {
     },
     Send,
     Sending,
+    /// Azure Arc's key file is being read.
+    ReadingKey {
+        within_ms: u64,
+    },
     Sleep(u64),
     Sleeping,
     Lease,
@@ -511,6 +532,20 @@ impl<T: TokenText> Acquisition<T> {
                 self.failed(client, err, now_ms, entropy)
             }
             (State::Sending, Outcome::Received(Ok(response))) => {
+                match client.challenge(&response, self.assertion.is_some()) {
+                    Some(Ok(path)) => {
+                        let within_ms = self.left(client, now_ms);
+                        self.queue.push_back(Action::ReadFile {
+                            path,
+                            max_bytes: MAX_KEY_BYTES,
+                            within_ms,
+                        });
+                        self.state = State::ReadingKey { within_ms };
+                        return;
+                    }
+                    Some(Err(err)) => return self.failed(client, err, now_ms, entropy),
+                    None => {}
+                }
                 let received = client.receive(
                     &self.p,
                     &response,
@@ -522,6 +557,22 @@ impl<T: TokenText> Acquisition<T> {
                     Ok(token) => self.succeeded(client, token, now_ms, entropy),
                     Err(err) => self.failed(client, err, now_ms, entropy),
                 }
+            }
+            (State::ReadingKey { .. }, Outcome::FileRead(read)) => {
+                match read
+                    .map_err(|e| arc::file_error(&e))
+                    .and_then(|c| arc::key(&c))
+                {
+                    Ok(key) => {
+                        self.assertion = Some(key);
+                        self.state = State::Send;
+                    }
+                    Err(err) => self.failed(client, err, now_ms, entropy),
+                }
+            }
+            (State::ReadingKey { within_ms }, Outcome::TimedOut) => {
+                let err = timed_out("reading Azure Arc's key file", within_ms);
+                self.failed(client, err, now_ms, entropy);
             }
             (State::Sleeping, Outcome::Slept) => self.state = State::Attempt,
             (_, outcome) => self.finish(Err(Error::network(
@@ -704,9 +755,12 @@ impl<T: TokenText> Acquisition<T> {
                 self.queue.push_back(Action::Assert { within_ms: left_ms });
                 self.state = State::Asserting { within_ms: left_ms };
             }
-            Credential::Secret { .. }
-            | Credential::StaticAssertion(_)
-            | Credential::ManagedIdentity(_) => self.state = State::Send,
+            // Each attempt meets Azure Arc's challenge afresh: the agent's keys are single-use.
+            Credential::ManagedIdentity(_) => {
+                self.assertion = None;
+                self.state = State::Send;
+            }
+            Credential::Secret { .. } | Credential::StaticAssertion(_) => self.state = State::Send,
         }
     }
 

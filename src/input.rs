@@ -93,7 +93,7 @@ pub struct AuthInput<H> {
     pub skip_authority_metadata_cache: Option<bool>,
     pub azure_cloud_options: Option<CloudOptionsInput>,
     /// A managed identity instead of a client credential (the Node credentials set it).
-    pub managed_identity: Option<crate::managed_identity::ManagedIdentityInput>,
+    pub managed_identity: Option<crate::managed_identity::ManagedIdentityInput<H>>,
 }
 
 /// msal-node's `auth.azureCloudOptions`.

@@ -5,20 +5,25 @@
 //!
 //! - [`source`]: which endpoint serves this process, chosen from the environment in msal-node's
 //!   order, and the user-assigned id.
+//! - [`arc`]: Azure Arc's key-file challenge: the 401 names a file the shell reads
+//!   ([`crate::flow::Action::ReadFile`]) and the request is sent again with its content.
 //! - [`answer`]: the endpoint's answer (`expires_on` in epoch seconds, `resource`, `client_id`)
 //!   and its errors (IMDS 400 means the identity is not here; 404, 410, 429 and 5xx are retried).
 
 pub mod answer;
+pub mod arc;
 pub mod source;
 
 use crate::authority::Authority;
 use crate::error::Error;
 use crate::form::{form_body, form_encode};
 use crate::request::HttpRequest;
+use crate::response::HttpResponse;
 use crate::scope::{Scopes, DEFAULT_SUFFIX};
 use crate::secret::ClientSecret;
 
-pub use source::{EnvironmentInput, ManagedIdentityInput, Source, UserAssigned};
+pub use arc::FileError;
+pub use source::{EnvironmentInput, ManagedIdentityInput, ShellCan, Source, UserAssigned};
 
 /// The client id a system-assigned identity is cached under (msal-node's name for it).
 pub const SYSTEM_ASSIGNED: &str = "system_assigned_managed_identity";
@@ -80,8 +85,28 @@ impl ManagedIdentity {
         }
     }
 
-    /// The token request for `scopes` (one scope, checked by [`resource`]).
-    pub fn token_request(&self, scopes: &Scopes, correlation_id: &str) -> HttpRequest {
+    /// The key file an answer asks for: Azure Arc's 401 to a request sent without a key
+    /// (`keyed`: with one, a 401 is a refusal read as any error). `None` for any other answer.
+    ///
+    /// # Errors
+    /// As [`arc::key_file`].
+    pub fn challenge(&self, resp: &HttpResponse, keyed: bool) -> Option<Result<String, Error>> {
+        match &self.source {
+            Source::Arc { folder, .. } if resp.status == 401 && !keyed => {
+                Some(arc::key_file(resp, folder))
+            }
+            _ => None,
+        }
+    }
+
+    /// The token request for `scopes` (one scope, checked by [`resource`]); `key` is Azure
+    /// Arc's key, read from the file its challenge named.
+    pub fn token_request(
+        &self,
+        scopes: &Scopes,
+        correlation_id: &str,
+        key: Option<&str>,
+    ) -> HttpRequest {
         let resource = scopes.list.first().map_or("", |s| resource_of(s));
         let mut query: Vec<(&str, &str)> = Vec::new();
         let mut headers: Vec<(String, String)> = Vec::new();
@@ -103,6 +128,27 @@ impl ManagedIdentity {
                     query.push((id.app_service_name(), id.value()));
                 }
                 headers.push(("x-identity-header".into(), header.secret().to_owned()));
+                endpoint
+            }
+            Source::ServiceFabric {
+                endpoint, header, ..
+            } => {
+                query.extend([
+                    ("api-version", "2019-07-01-preview"),
+                    ("resource", resource),
+                ]);
+                if let Some(id) = id {
+                    query.push((id.service_fabric_name(), id.value()));
+                }
+                headers.push(("secret".into(), header.secret().to_owned()));
+                endpoint
+            }
+            Source::Arc { endpoint, .. } => {
+                query.extend([("api-version", arc::API_VERSION), ("resource", resource)]);
+                headers.push(("metadata".into(), "true".into()));
+                if let Some(key) = key {
+                    headers.push(("authorization".into(), format!("Basic {key}")));
+                }
                 endpoint
             }
             Source::MachineLearning {

@@ -56,14 +56,15 @@ pub struct TokenRequestInput<'a> {
     pub claims: Option<&'a str>,
     /// Sent as `client-request-id`.
     pub correlation_id: &'a str,
-    /// The client assertion for this request, when the credential is an assertion.
+    /// The client assertion for this request, when the credential is an assertion; Azure Arc's
+    /// key for a managed identity there.
     pub assertion: Option<&'a str>,
 }
 
 /// Builds the client-credentials token request.
 pub fn token_request(config: &ClientConfig, input: &TokenRequestInput<'_>) -> HttpRequest {
     if let Credential::ManagedIdentity(mi) = &config.credential {
-        return mi.token_request(input.scopes, input.correlation_id);
+        return mi.token_request(input.scopes, input.correlation_id, input.assertion);
     }
     let mut headers = vec![
         (

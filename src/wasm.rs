@@ -6,6 +6,7 @@ mod cipher;
 mod drive;
 mod errors;
 mod exports;
+mod file;
 mod http;
 pub(crate) mod js;
 mod log;

@@ -146,12 +146,12 @@ fn bad_input_is_named_and_no_value_is_echoed() {
         (
             r#"{"environment":{"IDENTITY_ENDPOINT":"https://x","IDENTITY_HEADER":"SECRET-HEADER","IDENTITY_SERVER_THUMBPRINT":"ab"}}"#,
             "credential_unavailable",
-            "ManagedIdentityCredential: Service Fabric's managed identity (IDENTITY_SERVER_THUMBPRINT) is not supported: its endpoint's certificate is pinned by thumbprint, which fetch cannot check. Use a client credential, or @azure/identity there",
+            "ManagedIdentityCredential: Service Fabric's endpoint certificate is pinned by IDENTITY_SERVER_THUMBPRINT, which fetch cannot check; use ManagedIdentityCredential in Node, where requests go through node:https with the thumbprint checked",
         ),
         (
             r#"{"environment":{"IDENTITY_ENDPOINT":"http://localhost:40342/metadata/identity/oauth2/token","IMDS_ENDPOINT":"http://localhost:40342"}}"#,
             "credential_unavailable",
-            "ManagedIdentityCredential: Azure Arc (IDENTITY_ENDPOINT with IMDS_ENDPOINT) is not supported yet: use a client credential, or @azure/identity there",
+            "ManagedIdentityCredential: Azure Arc's agent answers with a key file to read, and this runtime cannot read files: use ManagedIdentityCredential in Node",
         ),
         (
             r#"{"environment":{"MSI_ENDPOINT":"http://localhost:50342/oauth2/token"},"clientId":"u"}"#,

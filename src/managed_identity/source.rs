@@ -5,19 +5,32 @@
 
 use serde::Deserialize;
 
-use super::{ManagedIdentity, IMDS_HOST, IMDS_PATH};
+use super::{arc, ManagedIdentity, IMDS_HOST, IMDS_PATH};
 use crate::error::Error;
+use crate::input::Handle;
 use crate::secret::ClientSecret;
 
-/// `auth.managedIdentity`: which identity, and the environment the shell read.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// `auth.managedIdentity`: which identity, the environment the shell read, and what the shell
+/// can do beyond `fetch` (the Node layer sets all of it).
+#[derive(Default, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    bound(deserialize = "H: Handle")
+)]
 #[allow(missing_docs)]
-pub struct ManagedIdentityInput {
+pub struct ManagedIdentityInput<H> {
     pub client_id: Option<String>,
     pub resource_id: Option<String>,
     pub object_id: Option<String>,
     pub environment: Option<EnvironmentInput>,
+    /// `process.platform`: where Azure Arc keeps its key files.
+    pub platform: Option<String>,
+    /// `(path, maxBytes) => Promise<string>`: reads Azure Arc's key file (Node only).
+    pub read_file: Option<H>,
+    /// A `fetch` that checks the endpoint's certificate against `IDENTITY_SERVER_THUMBPRINT`
+    /// before sending anything (Service Fabric; Node only).
+    pub pinned_fetch: Option<H>,
 }
 
 /// The platform's variables, by their names. The two secrets are redacted types.
@@ -41,6 +54,19 @@ pub struct EnvironmentInput {
     pub pod_identity_authority_host: Option<String>,
     #[serde(rename = "DEFAULT_IDENTITY_CLIENT_ID")]
     pub default_identity_client_id: Option<String>,
+    /// Windows' `%ProgramData%`, under which Azure Arc keeps its key files.
+    #[serde(rename = "ProgramData")]
+    pub program_data: Option<String>,
+}
+
+/// What the shell can do for a source beyond `fetch`: read Azure Arc's key file, pin Service
+/// Fabric's certificate. A source that needs what the shell cannot do is unavailable.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShellCan {
+    /// `auth.managedIdentity.readFile` is there.
+    pub read_file: bool,
+    /// `auth.managedIdentity.pinnedFetch` is there.
+    pub pinned_fetch: bool,
 }
 
 /// A managed-identity endpoint.
@@ -68,6 +94,23 @@ pub enum Source {
         /// `MSI_ENDPOINT`.
         endpoint: String,
     },
+    /// Service Fabric: `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` + `IDENTITY_SERVER_THUMBPRINT`.
+    /// Sent only through the shell's pinned fetch.
+    ServiceFabric {
+        /// `IDENTITY_ENDPOINT` (https).
+        endpoint: String,
+        /// `IDENTITY_HEADER`, sent as `secret`.
+        header: ClientSecret,
+        /// `IDENTITY_SERVER_THUMBPRINT`: the endpoint certificate's SHA-1, 40 hex digits.
+        thumbprint: String,
+    },
+    /// Azure Arc: `IDENTITY_ENDPOINT` + `IMDS_ENDPOINT`; a 401 names a key file in `folder`.
+    Arc {
+        /// `IDENTITY_ENDPOINT`.
+        endpoint: String,
+        /// The agent's key folder on this platform.
+        folder: String,
+    },
     /// The VM's Instance Metadata Service (also AKS pods through `AZURE_POD_IDENTITY_AUTHORITY_HOST`).
     Imds {
         /// The token URL.
@@ -80,6 +123,8 @@ impl Source {
     pub fn endpoint(&self) -> &str {
         match self {
             Source::AppService { endpoint, .. }
+            | Source::ServiceFabric { endpoint, .. }
+            | Source::Arc { endpoint, .. }
             | Source::MachineLearning { endpoint, .. }
             | Source::CloudShell { endpoint }
             | Source::Imds { endpoint } => endpoint,
@@ -89,9 +134,11 @@ impl Source {
     /// The secret sent with each request, if the source has one.
     pub fn secret(&self) -> Option<&ClientSecret> {
         match self {
-            Source::AppService { header, .. } => Some(header),
+            Source::AppService { header, .. } | Source::ServiceFabric { header, .. } => {
+                Some(header)
+            }
             Source::MachineLearning { secret, .. } => Some(secret),
-            Source::CloudShell { .. } | Source::Imds { .. } => None,
+            Source::Arc { .. } | Source::CloudShell { .. } | Source::Imds { .. } => None,
         }
     }
 
@@ -99,6 +146,8 @@ impl Source {
     pub fn name(&self) -> &'static str {
         match self {
             Source::AppService { .. } => "App Service",
+            Source::ServiceFabric { .. } => "Service Fabric",
+            Source::Arc { .. } => "Azure Arc",
             Source::MachineLearning { .. } => "Azure Machine Learning",
             Source::CloudShell { .. } => "Cloud Shell",
             Source::Imds { .. } => "IMDS",
@@ -145,6 +194,15 @@ impl UserAssigned {
         }
     }
 
+    /// Its query parameter on Service Fabric (msal-node's names).
+    pub fn service_fabric_name(&self) -> &'static str {
+        match self {
+            UserAssigned::ClientId(_) => "client_id",
+            UserAssigned::ResourceId(_) => "mi_res_id",
+            UserAssigned::ObjectId(_) => "object_id",
+        }
+    }
+
     /// Its query parameter on App Service.
     pub fn app_service_name(&self) -> &'static str {
         match self {
@@ -166,9 +224,10 @@ impl ManagedIdentity {
     ///
     /// # Errors
     /// `invalid_config` for two ids at once, an empty or malformed id, or an endpoint variable
-    /// that is not an http(s) URL; `credential_unavailable` for a platform this package cannot
-    /// ask (Service Fabric, Azure Arc) or a user-assigned id where the platform takes none.
-    pub fn from_input(input: ManagedIdentityInput) -> Result<Self, Error> {
+    /// that is not an http(s) URL; `credential_unavailable` for a platform the shell cannot ask
+    /// (Service Fabric without a pinned fetch, Azure Arc without a file reader or off Linux and
+    /// Windows) or a user-assigned id where the platform takes none.
+    pub fn from_input<H>(input: ManagedIdentityInput<H>, can: ShellCan) -> Result<Self, Error> {
         let ids = [
             input.client_id.map(UserAssigned::ClientId),
             input.resource_id.map(UserAssigned::ResourceId),
@@ -201,7 +260,16 @@ impl ManagedIdentity {
                 ));
             }
         }
-        let source = detect(input.environment.unwrap_or_default())?;
+        let source = detect(
+            input.environment.unwrap_or_default(),
+            input.platform.as_deref(),
+            can,
+        )?;
+        if user_assigned.is_some() && matches!(source, Source::Arc { .. }) {
+            return Err(unavailable(
+                "ManagedIdentityCredential: Azure Arc serves only the machine's system-assigned identity; a user-assigned id cannot be used there: remove clientId, resourceId or objectId",
+            ));
+        }
         if user_assigned.is_some() && matches!(source, Source::CloudShell { .. }) {
             return Err(unavailable(
                 "ManagedIdentityCredential: Cloud Shell has only the signed-in user's identity; a user-assigned id cannot be used there: remove it",
@@ -222,11 +290,16 @@ impl ManagedIdentity {
     }
 }
 
-/// The endpoint the environment names, in msal-node's order.
+/// The endpoint the environment names, in msal-node's order; `platform` is Node's
+/// `process.platform`, `can` what the shell can do beyond `fetch`.
 ///
 /// # Errors
 /// As [`ManagedIdentity::from_input`].
-pub fn detect(env: EnvironmentInput) -> Result<Source, Error> {
+pub fn detect(
+    env: EnvironmentInput,
+    platform: Option<&str>,
+    can: ShellCan,
+) -> Result<Source, Error> {
     let set = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
     let secret = |v: Option<ClientSecret>| v.filter(|v| !v.secret().is_empty());
     let identity_endpoint = set(env.identity_endpoint);
@@ -234,10 +307,26 @@ pub fn detect(env: EnvironmentInput) -> Result<Source, Error> {
     let msi_endpoint = set(env.msi_endpoint);
     let msi_secret = secret(env.msi_secret);
     match (identity_endpoint, identity_header, msi_endpoint) {
-        (Some(_), Some(_), _) if set(env.identity_server_thumbprint).is_some() => {
-            Err(unavailable(
-                "ManagedIdentityCredential: Service Fabric's managed identity (IDENTITY_SERVER_THUMBPRINT) is not supported: its endpoint's certificate is pinned by thumbprint, which fetch cannot check. Use a client credential, or @azure/identity there",
-            ))
+        (Some(endpoint), Some(header), _)
+            if set(env.identity_server_thumbprint.clone()).is_some() =>
+        {
+            if !can.pinned_fetch {
+                return Err(unavailable(
+                    "ManagedIdentityCredential: Service Fabric's endpoint certificate is pinned by IDENTITY_SERVER_THUMBPRINT, which fetch cannot check; use ManagedIdentityCredential in Node, where requests go through node:https with the thumbprint checked",
+                ));
+            }
+            let endpoint = url("IDENTITY_ENDPOINT", endpoint)?;
+            if !endpoint.starts_with("https://") {
+                return Err(Error::config(
+                    "invalid_config",
+                    "ManagedIdentityCredential: Service Fabric's IDENTITY_ENDPOINT must be an https URL (its certificate is checked against IDENTITY_SERVER_THUMBPRINT); the platform sets it, so unset it if you set it by hand",
+                ));
+            }
+            Ok(Source::ServiceFabric {
+                endpoint,
+                header,
+                thumbprint: thumbprint(env.identity_server_thumbprint.unwrap_or_default())?,
+            })
         }
         (Some(endpoint), Some(header), _) => Ok(Source::AppService {
             endpoint: url("IDENTITY_ENDPOINT", endpoint)?,
@@ -254,9 +343,17 @@ pub fn detect(env: EnvironmentInput) -> Result<Source, Error> {
                 None => Source::CloudShell { endpoint },
             })
         }
-        (Some(_), None, None) if set(env.imds_endpoint).is_some() => Err(unavailable(
-            "ManagedIdentityCredential: Azure Arc (IDENTITY_ENDPOINT with IMDS_ENDPOINT) is not supported yet: use a client credential, or @azure/identity there",
-        )),
+        (Some(endpoint), None, None) if set(env.imds_endpoint.clone()).is_some() => {
+            let endpoint = url("IDENTITY_ENDPOINT", endpoint)?;
+            url("IMDS_ENDPOINT", env.imds_endpoint.unwrap_or_default())?;
+            if !can.read_file {
+                return Err(unavailable(
+                    "ManagedIdentityCredential: Azure Arc's agent answers with a key file to read, and this runtime cannot read files: use ManagedIdentityCredential in Node",
+                ));
+            }
+            let folder = arc::folder(platform, env.program_data.as_deref())?;
+            Ok(Source::Arc { endpoint, folder })
+        }
         _ => {
             let host = match set(env.pod_identity_authority_host) {
                 Some(host) => url("AZURE_POD_IDENTITY_AUTHORITY_HOST", host)?,
@@ -267,6 +364,23 @@ pub fn detect(env: EnvironmentInput) -> Result<Source, Error> {
             })
         }
     }
+}
+
+/// `IDENTITY_SERVER_THUMBPRINT`: a SHA-1 thumbprint, 40 hex digits (colons and spaces, as
+/// certificate tools print them, allowed), uppercase.
+fn thumbprint(value: String) -> Result<String, Error> {
+    let hex: String = value
+        .chars()
+        .filter(|c| !matches!(c, ':' | ' '))
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if hex.len() != 40 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Error::config(
+            "invalid_config",
+            "ManagedIdentityCredential: IDENTITY_SERVER_THUMBPRINT must be the SHA-1 thumbprint of Service Fabric's endpoint certificate (40 hex digits); the platform sets it, so unset it if you set it by hand",
+        ));
+    }
+    Ok(hex)
 }
 
 /// An endpoint variable's value, checked to be an http(s) URL. Messages name the variable only.

@@ -14,6 +14,7 @@ use super::http::send;
 use crate::client::{Answer, StoreWrite};
 use crate::error::Error;
 use crate::flow::{Acquisition, Action, Entropy, Level, Outcome};
+use crate::managed_identity::FileError;
 use crate::token::{asserted, AssertionContext};
 
 /// The operating system's random generator.
@@ -55,6 +56,8 @@ impl Inner {
                     timeout_ms,
                     by_deadline,
                 } => Outcome::Received(send(&self.http, &request, timeout_ms, by_deadline).await),
+                // This driver builds no managed identity, so no key file is asked for.
+                Action::ReadFile { .. } => Outcome::FileRead(Err(FileError::Unsupported)),
                 Action::Sleep { ms } => {
                     tokio::time::sleep(Duration::from_millis(ms)).await;
                     Outcome::Slept

@@ -48,6 +48,8 @@ pub(super) struct Inner {
     now: Option<Function>,
     pub(super) log: Log,
     pub(super) assertion: Option<Function>,
+    /// `auth.managedIdentity.readFile`: Azure Arc's key file (Node).
+    pub(super) read_file: Option<Function>,
     pub(super) rsa: RsaSigner,
     /// In-progress loads and background refreshes by flight key; each removes itself.
     flights: RefCell<HashMap<String, Flight>>,
@@ -206,6 +208,7 @@ impl Inner {
             now: function(handles.now, "system.now", CODE)?,
             log,
             assertion: function(handles.assertion, "auth.clientAssertion", CODE)?,
+            read_file: function(handles.read_file, "auth.managedIdentity.readFile", CODE)?,
             rsa: RsaSigner::default(),
             flights: RefCell::new(HashMap::new()),
             next_flight: Cell::new(0),

@@ -71,6 +71,11 @@ impl Inner {
                         e
                     }))
                 }
+                Action::ReadFile {
+                    path,
+                    max_bytes,
+                    within_ms,
+                } => self.read_file(&path, max_bytes, within_ms).await,
                 Action::Sleep { ms } => {
                     let _ = JsFuture::from(sleep(ms)).await;
                     Outcome::Slept

@@ -14,6 +14,7 @@ use super::client::{now_ms, Inner};
 use crate::client::{Answer, StoreWrite};
 use crate::error::Error;
 use crate::flow::{Acquisition, Action, Level, Outcome};
+use crate::managed_identity::FileError;
 use crate::request::HttpRequest;
 use crate::response::{HttpResponse, MAX_BODY_BYTES};
 use crate::token::{asserted, AssertionContext};
@@ -49,6 +50,8 @@ impl Inner {
                     timeout_ms,
                     by_deadline,
                 } => Outcome::Received(send(&request, timeout_ms, by_deadline).await),
+                // Workers read no files, and this driver builds no managed identity.
+                Action::ReadFile { .. } => Outcome::FileRead(Err(FileError::Unsupported)),
                 Action::Sleep { ms } => {
                     let _ = JsFuture::from(sleep(ms)).await;
                     Outcome::Slept

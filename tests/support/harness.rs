@@ -14,7 +14,10 @@ use std::collections::{HashMap, VecDeque};
 use entra_edge::client::{Answer, Client, Prepared};
 use entra_edge::flow::{Acquisition, Action, Entropy, Outcome};
 use entra_edge::input::JsonRequest;
+use entra_edge::managed_identity::FileError;
+use entra_edge::request::HttpRequest;
 use entra_edge::response::HttpResponse;
+use entra_edge::secret::ClientSecret;
 use entra_edge::Error;
 
 use crate::common::{client, fixture, response};
@@ -95,6 +98,10 @@ pub struct Harness {
     pub send_ms: u64,
     /// When each token request was sent.
     pub sent: Vec<u64>,
+    /// Each token request, as sent.
+    pub requests: Vec<HttpRequest>,
+    /// What reading a file gives, by path (Azure Arc's key); a missing path is not found.
+    pub files: HashMap<String, Result<String, FileError>>,
     pub entropy: Random,
     trace: Vec<String>,
     /// The log lines of the trace [`Harness::steps`] took last.
@@ -126,6 +133,8 @@ impl Harness {
             answers: VecDeque::new(),
             send_ms: STEP_MS,
             sent: Vec::new(),
+            requests: Vec::new(),
+            files: HashMap::new(),
             entropy: Random::Counter(0),
             trace: Vec::new(),
             logs: Vec::new(),
@@ -206,8 +215,25 @@ impl Harness {
                 );
                 self.trace.push(format!("send timeout {timeout_ms}"));
                 self.sent.push(self.clock);
+                self.requests.push(request);
                 self.clock += self.send_ms;
                 Outcome::Received(self.answers.pop_front().expect("a scripted answer"))
+            }
+            Action::ReadFile {
+                path,
+                max_bytes,
+                within_ms,
+            } => {
+                self.trace.push(format!(
+                    "read file {path} max {max_bytes} within {within_ms}"
+                ));
+                self.clock += STEP_MS;
+                let read = self.files.get(&path).cloned();
+                Outcome::FileRead(match read {
+                    Some(Ok(text)) if text.len() as u64 > max_bytes => Err(FileError::TooLarge),
+                    Some(read) => read.map(ClientSecret::new),
+                    None => Err(FileError::NotFound),
+                })
             }
             Action::Sleep { ms } => {
                 self.trace.push(format!("sleep {ms}"));
