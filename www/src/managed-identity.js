@@ -1,13 +1,17 @@
 // @azure/identity's ManagedIdentityCredential (Node): the platform's managed-identity endpoint
-// (App Service / Functions / Container Apps, Azure Machine Learning, Cloud Shell, IMDS), behind
-// this package's cache, store, fleet lease, retries and stale-if-error. This file only reads the
-// environment; the core chooses the endpoint, builds the request and reads the answer.
+// (App Service / Functions / Container Apps, Service Fabric, Azure Arc, Azure Machine Learning,
+// Cloud Shell, IMDS), behind this package's cache, store, fleet lease, retries and
+// stale-if-error. This file only reads the environment and hands the core what Node can do
+// beyond fetch (read Azure Arc's key file, pin Service Fabric's certificate); the core chooses
+// the endpoint, builds the request, checks Arc's challenge and reads the answer.
+import { readKeyFile } from "./arc.js";
 import { ConfidentialClientApplication } from "./client.js";
 import { AppCredential, NOTE } from "./credentials.js";
 import { configError } from "./errors.js";
+import { pinnedFetch } from "./service-fabric.js";
 
 /** The variables the platforms set, as the core reads them (auth.managedIdentity.environment). */
-const VARIABLES = ["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET", "DEFAULT_IDENTITY_CLIENT_ID", "AZURE_POD_IDENTITY_AUTHORITY_HOST"];
+const VARIABLES = ["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET", "DEFAULT_IDENTITY_CLIENT_ID", "AZURE_POD_IDENTITY_AUTHORITY_HOST", "ProgramData"];
 const IDS = ["clientId", "resourceId", "objectId"];
 const OPTIONS = new Set([...IDS, "cache", "system", "loggingOptions", "retryOptions"]);
 const INSTEAD = {
@@ -35,7 +39,10 @@ export function managedConfiguration(name, options) {
     if (option in INSTEAD) throw configError("unsupported_option", `${name}: options.${option} is @azure/identity's; here use ${INSTEAD[option]}`);
     if (!OPTIONS.has(option)) throw configError("invalid_config", `${name}: unknown option options.${option}: check its spelling against the documented options`);
   }
-  const managedIdentity = { environment: environment() };
+  const env = environment();
+  const managedIdentity = { environment: env, platform: process.platform, readFile: readKeyFile };
+  // Used by the core for Service Fabric only (all three of its variables set).
+  if (env.IDENTITY_SERVER_THUMBPRINT) managedIdentity.pinnedFetch = pinnedFetch(env.IDENTITY_SERVER_THUMBPRINT);
   for (const id of IDS) {
     if (options[id] === undefined) continue;
     if (typeof options[id] !== "string") throw configError("invalid_config", `${name}: options.${id} must be a string, the identity's id as the Azure portal shows it`);
