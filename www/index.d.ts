@@ -354,8 +354,11 @@ export interface ManagedIdentityOptions {
 
 /**
  * Node only: `@azure/identity`'s ManagedIdentityCredential. The endpoint comes from the
- * environment (App Service / Functions / Container Apps, Azure Machine Learning, Cloud Shell,
- * IMDS); a platform that cannot be asked rejects getToken with CredentialUnavailableError.
+ * environment (Service Fabric, App Service / Functions / Container Apps, Azure Machine Learning,
+ * Cloud Shell, Azure Arc, IMDS); a platform that cannot be asked rejects getToken with
+ * CredentialUnavailableError. Service Fabric's certificate is checked against
+ * IDENTITY_SERVER_THUMBPRINT, so `system.fetch` is refused there; Azure Arc's key file must pass
+ * the agent's folder, `.key` and 4096-byte rules, and Arc takes no user-assigned id.
  */
 export declare class ManagedIdentityCredential implements TokenCredential {
   /** System-assigned. */
