@@ -43,21 +43,31 @@ function pinnedConnection(expected, options, done) {
   socket.once("error", (e) => settle(e));
 }
 
+/**
+ * Keeps connections open between token requests, as fetch does: each new one is checked before
+ * any request is written on it, a checked one stays checked. Idle ones do not hold the process.
+ */
+class PinnedAgent extends https.Agent {
+  #expected;
+  constructor(expected) {
+    super({ keepAlive: true, maxSockets: 8 });
+    this.#expected = expected;
+  }
+  createConnection(options, done) {
+    pinnedConnection(this.#expected, options, done);
+  }
+}
+
 /** A `fetch(url, init)` for Service Fabric's endpoint, pinned to `thumbprint`. */
 export function pinnedFetch(thumbprint) {
-  const expected = normalize(thumbprint);
+  const agent = new PinnedAgent(normalize(thumbprint));
   return (url, init = {}) =>
     new Promise((resolve, reject) => {
       const target = new URL(url);
       if (target.protocol !== "https:") return reject(new TypeError("Service Fabric's endpoint must be https"));
       const signal = init.signal;
       if (signal?.aborted) return reject(signal.reason);
-      // No agent: createConnection is then this request's own, and no socket is pooled.
-      const req = https.request(target, {
-        method: init.method ?? "GET",
-        headers: init.headers ?? {},
-        createConnection: (options, done) => pinnedConnection(expected, options, done),
-      });
+      const req = https.request(target, { method: init.method ?? "GET", headers: init.headers ?? {}, agent });
       const abort = () => req.destroy(signal.reason);
       signal?.addEventListener("abort", abort, { once: true });
       req.once("error", (e) => {
