@@ -14,7 +14,7 @@ mod harness;
 use common::*;
 use entra_edge::client::{Client, Prepared};
 use entra_edge::config::ClientConfig;
-use entra_edge::flow::Acquisition;
+use entra_edge::flow::{Acquisition, Action, Outcome};
 use entra_edge::input::JsonRequest;
 use entra_edge::managed_identity::arc::{self, LINUX_FOLDER};
 use entra_edge::managed_identity::FileError;
@@ -392,4 +392,37 @@ fn service_fabric_refusals_name_the_fix_and_echo_nothing() {
         .receive(&p, &response(401, &[], echo.as_bytes()), T0, 0, None)
         .unwrap_err();
     assert!(!err.message().contains(SF_HEADER), "{}", err.message());
+}
+
+/// The machine's next action other than a log line.
+fn next(h: &mut Harness, acq: &mut Acquisition, now: u64) -> Action {
+    loop {
+        match acq.poll(&mut h.client, now, &mut h.entropy) {
+            Action::Log { .. } => continue,
+            other => break other,
+        }
+    }
+}
+
+#[test]
+fn a_key_file_read_that_hangs_ends_within_the_deadline() {
+    let mut h = arc();
+    let mut acq = Acquisition::load(prepare(&h.client), T0);
+    assert!(matches!(next(&mut h, &mut acq, T0), Action::Send { .. }));
+    let realm = format!("Basic realm={KEY_PATH}");
+    let answer = Outcome::Received(Ok(challenge(&realm)));
+    acq.handle(&mut h.client, answer, T0 + 10, &mut h.entropy);
+    let Action::ReadFile { within_ms, .. } = next(&mut h, &mut acq, T0 + 10) else {
+        panic!("a key file read")
+    };
+    assert_eq!(within_ms, 89_990, "what is left of the 90 s deadline");
+    let end = T0 + 10 + within_ms;
+    acq.handle(&mut h.client, Outcome::TimedOut, end, &mut h.entropy);
+    let Action::Done(Err(err)) = next(&mut h, &mut acq, end) else {
+        panic!("done")
+    };
+    assert_eq!(err.code(), "timeout");
+    assert!(err.message().starts_with(
+        "reading Azure Arc's key file did not finish within the 89990 ms left of system.deadlineMs"
+    ));
 }
