@@ -3,7 +3,7 @@
 // file and answers 401 `WWW-Authenticate: Basic realm=<file>`; the file's content as
 // `Authorization: Basic <content>` gets the token once. The fake is checked with the real
 // client: the same test runs @azure/identity's own ManagedIdentityCredential against it and
-// must get a token.
+// must get a token. A fleet of daemon processes shares one challenge through a real redis-server.
 //
 // The key files live where the real agent writes them, /var/opt/azcmagent/tokens/: that is the
 // only folder the clients accept on Linux, and neither msal-node nor MSAL.NET (nor this package)
@@ -13,18 +13,22 @@
 // (tests/managed_identity_arc.rs).
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { access, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import http from "node:http";
 import { decodeJwt } from "jose";
 import { CredentialUnavailableError, DefaultAzureCredential, ManagedIdentityCredential, NetworkError } from "entra-edge";
 import { ARC_FOLDER, SYSTEM, startManagedIdentityFake } from "./support/imds-fake.mjs";
 import { closeServer, listen } from "./support/listen.mjs";
+import { startRedis } from "./support/redis.mjs";
+import { until } from "./support/until.mjs";
 
 const STORAGE = "https://storage.azure.com/.default";
 const CHILD = new URL("./support/azure-mi-child.mjs", import.meta.url).pathname;
@@ -106,6 +110,37 @@ describe("Azure Arc, checked with @azure/identity", { skip }, () => {
     const token = await new DefaultAzureCredential({ system: { maxRetries: 0 } }).getToken(STORAGE);
     assert.equal(decodeJwt(token.token).appid, SYSTEM.clientId);
     assert.equal(fake.tokenRequests("arc").length, before + 2);
+  });
+});
+
+describe("Azure Arc in a fleet", { skip }, () => {
+  test("4 daemon processes x 50 cold getToken over one redis-server: one challenge and one keyed request in all", async () => {
+    const DAEMON = fileURLToPath(new URL("./support/mi-daemon.mjs", import.meta.url));
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AZURE_|IDENTITY_|MSI_|IMDS_)/.test(k)));
+    const redis = await startRedis();
+    const daemons = Array.from({ length: 4 }, () => {
+      const child = spawn(process.execPath, [DAEMON, "fleet", redis.socket, "50"], { env: { ...clean, PATH: "/nonexistent", ...fake.env.arc }, stdio: ["pipe", "pipe", "inherit"] });
+      const d = { child, ready: false, outcome: null };
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        const m = JSON.parse(line);
+        if (m.ready) d.ready = true;
+        else d.outcome = m;
+      });
+      return d;
+    });
+    try {
+      await until(() => daemons.every((d) => d.ready), "every daemon started");
+      const before = fake.tokenRequests("arc").length;
+      daemons.forEach((d) => d.child.stdin.write("go\n"));
+      await until(() => daemons.every((d) => d.outcome), "every daemon has its tokens");
+      assert.deepEqual(daemons.map((d) => d.outcome.error), Array(4).fill(undefined), JSON.stringify(daemons.map((d) => d.outcome)));
+      assert.equal(new Set(daemons.flatMap((d) => d.outcome.tokens)).size, 1, "one token for the fleet");
+      const sent = fake.tokenRequests("arc").slice(before);
+      assert.deepEqual(sent.map((r) => r.headers.authorization === undefined), [true, false], "one challenge, one keyed request");
+    } finally {
+      daemons.forEach((d) => (d.child.stdin.end(), d.child.kill()));
+      await redis.stop();
+    }
   });
 });
 
