@@ -16,7 +16,7 @@ use crate::authority::{Authority, Target};
 use crate::credential::CertificateCredential;
 use crate::error::Error;
 use crate::input::{self, AuthInput, ConfigInput, Handle, SystemInput};
-use crate::managed_identity::{ManagedIdentity, ShellCan, Source};
+use crate::managed_identity::{ManagedIdentity, Shell, Source};
 use crate::region::{self, Region};
 use crate::retry::{RetryPolicy, ENTRA_FLOOR_MS, GENERIC_FLOOR_MS};
 use crate::scope::Scopes;
@@ -455,11 +455,12 @@ fn managed_identity<H>(auth: &mut AuthInput<H>) -> Result<Managed<H>, Error> {
     }
     let read_file = input.read_file.take();
     let pinned_fetch = input.pinned_fetch.take();
-    let can = ShellCan {
+    let shell = Shell {
         read_file: read_file.is_some(),
         pinned_fetch: pinned_fetch.is_some(),
+        arc_agent: input.arc_agent.take().unwrap_or(false),
     };
-    let managed = ManagedIdentity::from_input(input, can)?;
+    let managed = ManagedIdentity::from_input(input, shell)?;
     Ok((Some(managed), read_file, pinned_fetch))
 }
 

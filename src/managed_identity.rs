@@ -23,7 +23,7 @@ use crate::scope::{Scopes, DEFAULT_SUFFIX};
 use crate::secret::ClientSecret;
 
 pub use arc::FileError;
-pub use source::{EnvironmentInput, ManagedIdentityInput, ShellCan, Source, UserAssigned};
+pub use source::{EnvironmentInput, ManagedIdentityInput, Shell, Source, UserAssigned};
 
 /// The client id a system-assigned identity is cached under (msal-node's name for it).
 pub const SYSTEM_ASSIGNED: &str = "system_assigned_managed_identity";

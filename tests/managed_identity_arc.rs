@@ -426,3 +426,42 @@ fn a_key_file_read_that_hangs_ends_within_the_deadline() {
         "reading Azure Arc's key file did not finish within the 89990 ms left of system.deadlineMs"
     ));
 }
+
+#[test]
+fn the_installed_agent_is_found_without_its_variables() {
+    // msal-node's detection: no IDENTITY_ENDPOINT / IMDS_ENDPOINT, the agent's himds is there.
+    for environment in [
+        r#"{}"#,
+        r#"{"IDENTITY_ENDPOINT":"http://127.0.0.1:1/elsewhere"}"#,
+        r#"{"IMDS_ENDPOINT":"http://127.0.0.1:40342"}"#,
+    ] {
+        let managed = format!(
+            r#"{{"environment":{environment},"platform":"linux","readFile":true,"arcAgent":true}}"#
+        );
+        let client = Client::new(config(&managed, "").unwrap());
+        let r = client.token_request(&prepare(&client), None);
+        assert_eq!(
+            r.url,
+            "http://127.0.0.1:40342/metadata/identity/oauth2/token?api-version=2019-11-01&resource=https%3A%2F%2Fstorage.azure.com",
+            "{environment}"
+        );
+    }
+    // Its variables, when set, name the endpoint; the platforms before Arc in the order still win.
+    let client = Client::new(config(&arc_env(r#","arcAgent":true"#), "").unwrap());
+    assert!(client
+        .token_request(&prepare(&client), None)
+        .url
+        .starts_with(ENDPOINT));
+    let app_service = r#"{"environment":{"IDENTITY_ENDPOINT":"http://127.0.0.1:8081/msi/token","IDENTITY_HEADER":"h"},"platform":"linux","readFile":true,"arcAgent":true}"#;
+    let client = Client::new(config(app_service, "").unwrap());
+    let r = client.token_request(&prepare(&client), None);
+    assert!(r
+        .url
+        .starts_with("http://127.0.0.1:8081/msi/token?api-version=2019-08-01"));
+    // Without the agent and without IMDS_ENDPOINT: IMDS.
+    let client = Client::new(config(r#"{"environment":{},"arcAgent":false}"#, "").unwrap());
+    assert!(client
+        .token_request(&prepare(&client), None)
+        .url
+        .starts_with("http://169.254.169.254/"));
+}

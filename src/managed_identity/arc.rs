@@ -21,6 +21,8 @@ use crate::secret::ClientSecret;
 
 /// The api-version Arc's agent is asked with (MSAL.NET's; the agent serves it).
 pub const API_VERSION: &str = "2019-11-01";
+/// The agent's address when it is installed and `IDENTITY_ENDPOINT` / `IMDS_ENDPOINT` are not set.
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:40342/metadata/identity/oauth2/token";
 /// The agent's key folder on Linux.
 pub const LINUX_FOLDER: &str = "/var/opt/azcmagent/tokens/";
 /// The agent's key folder on Windows, under `%ProgramData%`.

@@ -31,6 +31,9 @@ pub struct ManagedIdentityInput<H> {
     /// A `fetch` that checks the endpoint's certificate against `IDENTITY_SERVER_THUMBPRINT`
     /// before sending anything (Service Fabric; Node only).
     pub pinned_fetch: Option<H>,
+    /// The Azure Arc agent's `himds` executable is installed (msal-node's detection of Arc when
+    /// its variables are not set, e.g. in a service started without them).
+    pub arc_agent: Option<bool>,
 }
 
 /// The platform's variables, by their names. The two secrets are redacted types.
@@ -59,14 +62,17 @@ pub struct EnvironmentInput {
     pub program_data: Option<String>,
 }
 
-/// What the shell can do for a source beyond `fetch`: read Azure Arc's key file, pin Service
-/// Fabric's certificate. A source that needs what the shell cannot do is unavailable.
+/// What the shell can do for a source beyond `fetch` (read Azure Arc's key file, pin Service
+/// Fabric's certificate), and what it found on the machine. A source that needs what the shell
+/// cannot do is unavailable.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ShellCan {
+pub struct Shell {
     /// `auth.managedIdentity.readFile` is there.
     pub read_file: bool,
     /// `auth.managedIdentity.pinnedFetch` is there.
     pub pinned_fetch: bool,
+    /// `auth.managedIdentity.arcAgent`: the Azure Arc agent's executable is installed.
+    pub arc_agent: bool,
 }
 
 /// A managed-identity endpoint.
@@ -227,7 +233,7 @@ impl ManagedIdentity {
     /// that is not an http(s) URL; `credential_unavailable` for a platform the shell cannot ask
     /// (Service Fabric without a pinned fetch, Azure Arc without a file reader or off Linux and
     /// Windows) or a user-assigned id where the platform takes none.
-    pub fn from_input<H>(input: ManagedIdentityInput<H>, can: ShellCan) -> Result<Self, Error> {
+    pub fn from_input<H>(input: ManagedIdentityInput<H>, shell: Shell) -> Result<Self, Error> {
         let ids = [
             input.client_id.map(UserAssigned::ClientId),
             input.resource_id.map(UserAssigned::ResourceId),
@@ -263,7 +269,7 @@ impl ManagedIdentity {
         let source = detect(
             input.environment.unwrap_or_default(),
             input.platform.as_deref(),
-            can,
+            shell,
         )?;
         if user_assigned.is_some() && matches!(source, Source::Arc { .. }) {
             return Err(unavailable(
@@ -291,14 +297,14 @@ impl ManagedIdentity {
 }
 
 /// The endpoint the environment names, in msal-node's order; `platform` is Node's
-/// `process.platform`, `can` what the shell can do beyond `fetch`.
+/// `process.platform`, `shell` what the shell can do beyond `fetch` and found on the machine.
 ///
 /// # Errors
 /// As [`ManagedIdentity::from_input`].
 pub fn detect(
     env: EnvironmentInput,
     platform: Option<&str>,
-    can: ShellCan,
+    shell: Shell,
 ) -> Result<Source, Error> {
     let set = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
     let secret = |v: Option<ClientSecret>| v.filter(|v| !v.secret().is_empty());
@@ -310,7 +316,7 @@ pub fn detect(
         (Some(endpoint), Some(header), _)
             if set(env.identity_server_thumbprint.clone()).is_some() =>
         {
-            if !can.pinned_fetch {
+            if !shell.pinned_fetch {
                 return Err(unavailable(
                     "ManagedIdentityCredential: Service Fabric's endpoint certificate is pinned by IDENTITY_SERVER_THUMBPRINT, which fetch cannot check; use ManagedIdentityCredential in Node, where requests go through node:https with the thumbprint checked",
                 ));
@@ -343,10 +349,19 @@ pub fn detect(
                 None => Source::CloudShell { endpoint },
             })
         }
-        (Some(endpoint), None, None) if set(env.imds_endpoint.clone()).is_some() => {
-            let endpoint = url("IDENTITY_ENDPOINT", endpoint)?;
-            url("IMDS_ENDPOINT", env.imds_endpoint.unwrap_or_default())?;
-            if !can.read_file {
+        (identity_endpoint, _, None)
+            if shell.arc_agent
+                || (identity_endpoint.is_some() && set(env.imds_endpoint.clone()).is_some()) =>
+        {
+            let endpoint = match (identity_endpoint, set(env.imds_endpoint)) {
+                (Some(endpoint), Some(imds)) => {
+                    url("IMDS_ENDPOINT", imds)?;
+                    url("IDENTITY_ENDPOINT", endpoint)?
+                }
+                // The agent is installed and its variables are not set: its own address.
+                _ => arc::DEFAULT_ENDPOINT.to_owned(),
+            };
+            if !shell.read_file {
                 return Err(unavailable(
                     "ManagedIdentityCredential: Azure Arc's agent answers with a key file to read, and this runtime cannot read files: use ManagedIdentityCredential in Node",
                 ));

@@ -3,12 +3,32 @@
 // symlink, folder or FIFO is refused without following or opening it, a file over maxBytes
 // without reading it all. Answers { content } or { error }; nothing here logs or throws the
 // path or the content.
-import { constants } from "node:fs";
+import { accessSync, constants } from "node:fs";
 import { lstat, open } from "node:fs/promises";
 
 // O_NOFOLLOW closes the gap between lstat and open; O_NONBLOCK keeps a FIFO swapped in from
 // blocking the open. Windows has neither (and no FIFOs in that folder).
 const FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+// Where the agent's executable is: msal-node finds Arc by it when the agent's variables are not
+// set (a service started without them).
+const himds = () =>
+  ({
+    linux: "/opt/azcmagent/bin/himds",
+    win32: process.env.ProgramFiles && `${process.env.ProgramFiles}\\AzureConnectedMachineAgent\\himds.exe`,
+  })[process.platform];
+
+/** `auth.managedIdentity.arcAgent`: whether the Azure Arc agent is installed here. */
+export function arcAgentInstalled() {
+  const path = himds();
+  if (!path) return false;
+  try {
+    accessSync(path, constants.F_OK | constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const code = (e) => (typeof e?.code === "string" ? e.code : "EIO");
 

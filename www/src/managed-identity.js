@@ -4,7 +4,7 @@
 // stale-if-error. This file only reads the environment and hands the core what Node can do
 // beyond fetch (read Azure Arc's key file, pin Service Fabric's certificate); the core chooses
 // the endpoint, builds the request, checks Arc's challenge and reads the answer.
-import { readKeyFile } from "./arc.js";
+import { arcAgentInstalled, readKeyFile } from "./arc.js";
 import { ConfidentialClientApplication } from "./client.js";
 import { AppCredential, NOTE } from "./credentials.js";
 import { configError } from "./errors.js";
@@ -40,7 +40,7 @@ export function managedConfiguration(name, options) {
     if (!OPTIONS.has(option)) throw configError("invalid_config", `${name}: unknown option options.${option}: check its spelling against the documented options`);
   }
   const env = environment();
-  const managedIdentity = { environment: env, platform: process.platform, readFile: readKeyFile };
+  const managedIdentity = { environment: env, platform: process.platform, readFile: readKeyFile, arcAgent: arcAgentInstalled() };
   // Used by the core for Service Fabric only (all three of its variables set).
   if (env.IDENTITY_SERVER_THUMBPRINT) managedIdentity.pinnedFetch = pinnedFetch(env.IDENTITY_SERVER_THUMBPRINT);
   for (const id of IDS) {

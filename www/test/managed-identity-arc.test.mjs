@@ -13,7 +13,7 @@
 // (tests/managed_identity_arc.rs).
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { access, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
@@ -110,6 +110,25 @@ describe("Azure Arc, checked with @azure/identity", { skip }, () => {
     const token = await new DefaultAzureCredential({ system: { maxRetries: 0 } }).getToken(STORAGE);
     assert.equal(decodeJwt(token.token).appid, SYSTEM.clientId);
     assert.equal(fake.tokenRequests("arc").length, before + 2);
+  });
+});
+
+// The agent found by its executable needs /opt/azcmagent/bin/himds and port 40342, which this
+// machine's other processes must not see: a child in its own mount and network namespaces.
+const namespaces = spawnSync("unshare", ["-m", "-n", "true"]).status === 0;
+const isolated = skip || (namespaces ? false : "needs unshare -m -n (mount and network namespaces: root with CAP_SYS_ADMIN, as CI has)");
+
+describe("Azure Arc found by its installed agent, without its variables (msal-node's detection)", { skip: isolated }, () => {
+  test("himds installed, nothing set: both clients ask the agent at 127.0.0.1:40342 and get a token", async () => {
+    const child = new URL("./support/arc-agent-child.mjs", import.meta.url).pathname;
+    const script = `ip link set lo up && mount -t tmpfs tmpfs /opt && mkdir -p /opt/azcmagent/bin && touch /opt/azcmagent/bin/himds && exec "${process.execPath}" "${child}"`;
+    const { stdout } = await promisify(execFile)("unshare", ["-m", "-n", "sh", "-c", script], { timeout: 50_000 });
+    const outcome = JSON.parse(stdout.trim().split("\n").at(-1));
+    assert.deepEqual(outcome.ours, { token: true }, JSON.stringify(outcome));
+    assert.deepEqual(outcome.ourRequests.map((r) => r.keyed), [false, true]);
+    assert.match(outcome.ourRequests[0].url, /^\/metadata\/identity\/oauth2\/token\?api-version=2019-11-01&resource=/);
+    assert.equal(outcome.theirs.token, true, `@azure/identity: ${outcome.theirs.message}`);
+    assert.deepEqual(outcome.theirRequests.map((r) => r.keyed), [false, true]);
   });
 });
 

@@ -50,12 +50,14 @@ export function miToken(identity, resource, lifetime, now = Date.now()) {
 const imdsError = (error, description, status = 400) => ({ status, headers: { "content-type": "application/json; charset=utf-8" }, body: { error, error_description: description } });
 
 /**
- * @param {{ lifetime?: number, user?: boolean, tls?: { cert: string, key: string } }} options
+ * @param {{ lifetime?: number, user?: boolean, tls?: { cert: string, key: string, thumbprint: string }, agent?: boolean }} options
  *   lifetime of the tokens in seconds (IMDS hands out about 24 h); `user: false` when no
- *   user-assigned identity is attached; `tls`: a certificate for the https listener Service
- *   Fabric's endpoint needs (env.serviceFabric is there only with it).
+ *   user-assigned identity is attached; `tls`: a certificate (and its SHA-1) for the https
+ *   listener Service Fabric's endpoint needs (env.serviceFabric is there only with it);
+ *   `agent`: the Arc agent also at its own address, http://127.0.0.1:40342 (every path), for a
+ *   process in its own network namespace.
  */
-export async function startManagedIdentityFake({ lifetime = 86399, user = true, tls } = {}) {
+export async function startManagedIdentityFake({ lifetime = 86399, user = true, tls, agent = false } = {}) {
   const requests = [];
   // Azure Arc's live keys: content -> key file path.
   const arcKeys = new Map();
@@ -156,13 +158,13 @@ export async function startManagedIdentityFake({ lifetime = 86399, user = true, 
       (a) => respond(res, a),
       (e) => respond(res, { status: 500, body: { error: "server_error", error_description: e.code ?? "the fake failed" } }),
     );
-  const handle = (req, res) => {
+  const handle = (req, res, agentKind) => {
     let raw = "";
     req.on("data", (c) => (raw += c));
     req.on("end", () => {
       const url = new URL(req.url, "http://fake");
       // msal-node asks for the path with a trailing slash; IMDS serves both.
-      const kind = PATHS[url.pathname.replace(/(.)\/$/, "$1")];
+      const kind = agentKind ?? PATHS[url.pathname.replace(/(.)\/$/, "$1")];
       const form = new URLSearchParams(raw);
       const record = { url: req.url, kind, method: req.method, query: Object.fromEntries(url.searchParams), headers: { ...req.headers }, form: Object.fromEntries(form), at: Date.now() };
       requests.push(record);
@@ -182,6 +184,8 @@ export async function startManagedIdentityFake({ lifetime = 86399, user = true, 
   const server = http.createServer(handle);
   const base = await listen(server);
   const secure = tls ? https.createServer({ cert: tls.cert, key: tls.key }, handle) : undefined;
+  const agentServer = agent ? http.createServer((req, res) => handle(req, res, "arc")) : undefined;
+  if (agentServer) await new Promise((resolve, reject) => agentServer.once("error", reject).listen(40342, "127.0.0.1", resolve));
   const secureBase = secure ? (await listen(secure)).replace("http:", "https:") : undefined;
   return {
     base,
@@ -202,7 +206,7 @@ export async function startManagedIdentityFake({ lifetime = 86399, user = true, 
     arcKeyFiles: () => [...arcKeys.values()],
     async close() {
       for (const res of hung) res.destroy();
-      await Promise.all([closeServer(server), secure && closeServer(secure)]);
+      await Promise.all([closeServer(server), secure && closeServer(secure), agentServer && closeServer(agentServer)]);
       await Promise.all([...arcKeys.values()].map((path) => rm(path, { force: true })));
     },
   };
