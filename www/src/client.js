@@ -5,89 +5,11 @@ import { ensureWasm } from "./loader.js";
 import { cipherFor } from "./cipher.js";
 
 import { createAuthorizedFetch } from "./authorized-fetch.js";
-import { ACQUIRE, AppCredential, NOTE, NOW, withCp1 } from "./credentials.js";
+import { ACQUIRE, AppCredential, MEMO, NOTE, NOW, withCp1 } from "./credentials.js";
+import { hitResult, isPlain, Memo, toResult } from "./memo.js";
 import { telemetryFor } from "./telemetry.js";
 
 export { AuthError, ClientConfigurationError, ConsentRequiredError, NetworkError, ServerError, ThrottledError } from "./errors.js";
-
-function toDate(ms) {
-  return ms == null ? null : new Date(ms);
-}
-
-// A memory hit sends nothing, so its correlation id only has to be unique: a random prefix made
-// on first use (never at import) and a counter, in a v4 UUID's shape. crypto.randomUUID() on
-// every hit was about a quarter of an awaited hit in Node (BENCHMARKS.md, issue 24).
-let hitIdPrefix;
-let hitIdCount = 0;
-function hitCorrelationId() {
-  hitIdPrefix ??= crypto.randomUUID().slice(0, 24);
-  hitIdCount = (hitIdCount + 1) % 0x1000000000000;
-  return hitIdPrefix + hitIdCount.toString(16).padStart(12, "0");
-}
-
-function toResult(r, correlationId = r.correlationId, tokenSource = r.tokenSource) {
-  return {
-    accessToken: r.accessToken,
-    tokenType: r.tokenType,
-    expiresOn: new Date(r.expiresOn),
-    extExpiresOn: toDate(r.extExpiresOn),
-    refreshOn: toDate(r.refreshOn),
-    scopes: typeof r.scopes === "string" ? [r.scopes] : [...r.scopes],
-    tenantId: r.tenantId,
-    fromCache: tokenSource !== "identityProvider",
-    tokenSource,
-    correlationId,
-  };
-}
-
-// Valid scopes, tenants, authorities and regions hold no control character: a request with one
-// goes to the core (and fails there), so the separators below cannot be forged.
-const CONTROL = /[\u0000-\u001f]/;
-
-/**
- * The memo key of a request: its scopes and tenant choice as given, or undefined when they are
- * not plain strings. One scope (Entra) is its own key; a list is JSON, so that ["a b"] and
- * ["a", "b"] never share an entry.
- */
-function memoKey(request) {
-  const scopes = request?.scopes;
-  if (!Array.isArray(scopes)) return undefined;
-  let key;
-  if (scopes.length === 1 && typeof scopes[0] === "string") key = scopes[0];
-  else if (scopes.every((s) => typeof s === "string")) key = `\u0000${JSON.stringify(scopes)}`;
-  else return undefined;
-  const { tenantId, authority, azureRegion } = request;
-  if (tenantId !== undefined || authority !== undefined || azureRegion !== undefined) {
-    for (const v of [tenantId, authority, azureRegion]) if (v !== undefined && typeof v !== "string") return undefined;
-    key = `${key}\u0001${tenantId ?? ""}\u0001${authority ?? ""}\u0001${azureRegion ?? ""}`;
-    if (CONTROL.test(`${scopes[0]}${tenantId ?? ""}${authority ?? ""}${azureRegion ?? ""}`)) return undefined;
-  } else if (CONTROL.test(scopes[0])) {
-    return undefined;
-  }
-  return key;
-}
-
-// How many spellings of a request the memo remembers per entry it may hold.
-const ALIASES_PER_ENTRY = 4;
-
-// Names a plain request may have (besides skipCache: false): the memo answers it as the core would.
-const PLAIN = new Set(["scopes", "tenantId", "authority", "azureRegion"]);
-
-/**
- * Whether a request may be answered from the memo: scopes and the tenant choice, maybe
- * waitUntil, maybe skipCache: false. Anything else (skipCache, claims, correlationId, any other
- * name, bad input) goes to the core, which validates it.
- */
-function isPlain(request) {
-  for (const name in request) {
-    const value = request[name];
-    if (PLAIN.has(name)) continue;
-    if (name === "waitUntil" && (value === undefined || typeof value === "function")) continue;
-    if (name === "skipCache" && (value === undefined || value === false)) continue;
-    return false;
-  }
-  return true;
-}
 
 /** msal's log levels, for system.loggerOptions (msal-node's `LogLevel`). */
 export const LogLevel = Object.freeze({ Error: 0, Warning: 1, Info: 2, Verbose: 3, Trace: 4 });
@@ -107,19 +29,9 @@ function rethrow(e) {
 
 export class ConfidentialClientApplication {
   #core;
-  // The core's memory answers, repeated without calling into the wasm until their serveUntil
-  // (the earlier of refreshOn and the expiry buffer, decided by the core). Keyed by the core's
-  // own cache key, which every answer carries: one key, so whatever the core replaces (a claims
-  // token after a revocation) replaces the answer for every spelling of the request. Requests
-  // as written find that key through #aliases; a memory hit is then two Map lookups.
-  // Bounded as the core's memory level is (cache.maxEntries), evicting by the clock algorithm:
-  // a hit only marks its entry used; past the bound, used entries from the oldest on get a
-  // second chance (moved to the end) until an unused one is evicted.
-  #memo = new Map();
-  // Request as written (memoKey) -> the core's cache key, bounded alike (oldest first).
-  #aliases = new Map();
+  // The core's fresh answers (memo.js): a memory hit never calls into the wasm.
+  #memo;
   #configuration;
-  #maxEntries;
   #now;
   #log;
   // Hits the memo answered without calling in: the core counts the rest (stats()).
@@ -137,20 +49,21 @@ export class ConfidentialClientApplication {
       rethrow(e);
     }
     this.#configuration = configuration;
-    this.#maxEntries = this.#core.maxEntries;
+    // Bounded as the core's memory level is; what it evicts, the core drops too, so both stay
+    // bounded (the core saw none of this level's hits).
+    this.#memo = new Memo(this.#core.maxEntries, (key) => this.#core.forget(key));
     // The clock the core reads (validated there), so both levels agree on serveUntil.
     this.#now = configuration.system?.now ?? Date.now;
-    // The core's memory-hit line, bound to the configured logger at the core's level.
+    // The core's memory-hit line, bound to the configured logger at the core's level, or
+    // undefined when the logger does not take such lines.
     const hit = this.#core.memoryHitLogger();
-    this.#log = hit
-      ? () => {
-          try {
-            hit();
-          } catch {
-            // A throwing logger must not fail an acquisition.
-          }
-        }
-      : () => {};
+    this.#log = hit && (() => {
+      try {
+        hit();
+      } catch {
+        // A throwing logger must not fail an acquisition.
+      }
+    });
     this.#telemetry = telemetryFor(configuration.system?.telemetry, () => this.stats());
     const period = this.#core.refreshTimerMs;
     if (period !== undefined) {
@@ -184,64 +97,30 @@ export class ConfidentialClientApplication {
     else globalThis.Deno?.unrefTimer?.(timer);
   }
 
-  /**
-   * Keeps what a memory hit needs of answer `r` to `request`, small: strings the caller already
-   * holds (its scope, its tenant) are reused, the token is the core's own string.
-   */
-  #remember(r, request) {
-    const scopes = request.scopes;
-    const scope = Array.isArray(scopes) && scopes.length === 1 && scopes[0] === r.scopes[0] ? scopes[0] : undefined;
-    this.#memo.delete(r.key);
-    this.#memo.set(r.key, {
-      accessToken: r.accessToken,
-      tokenType: r.tokenType === "Bearer" ? "Bearer" : r.tokenType,
-      expiresOn: r.expiresOn,
-      extExpiresOn: r.extExpiresOn,
-      refreshOn: r.refreshOn,
-      scopes: scope ?? r.scopes,
-      tenantId: r.tenantId === request.tenantId ? request.tenantId : r.tenantId,
-      serveUntil: r.serveUntil,
-      issuedAt: r.issuedAt,
-      used: false,
-    });
-    if (this.#memo.size <= this.#maxEntries) return;
-    for (const [k, entry] of this.#memo) {
-      this.#memo.delete(k);
-      if (!entry.used) {
-        // The core saw none of this level's hits: it drops the entry too, so both stay bounded.
-        this.#core.forget(k);
-        return;
-      }
-      entry.used = false;
-      this.#memo.set(k, entry);
-    }
+  /** A memory hit: `entry` is served (marked used, counted, logged). */
+  #served(entry) {
+    entry.used = true;
+    this.#memoHits++;
+    if (this.#log !== undefined) this.#log();
+    return entry;
   }
 
-  /**
-   * Points the request as written at the core's key, dropping the oldest alias past the bound:
-   * a few spellings per entry (an alias without its entry only misses).
-   */
-  #alias(key, coreKey) {
-    if (this.#aliases.get(key) === coreKey) return;
-    this.#aliases.delete(key);
-    this.#aliases.set(key, coreKey);
-    if (this.#aliases.size > ALIASES_PER_ENTRY * this.#maxEntries) this.#aliases.delete(this.#aliases.keys().next().value);
+  /** The memo's entry for `request` when it may answer it now, else undefined. */
+  #hit(request) {
+    const entry = this.#memo.lookup(request);
+    if (entry === undefined || !isPlain(request) || !(this.#now() < entry.serveUntil)) return undefined;
+    return this.#served(entry);
   }
 
-  /**
-   * The answer to `request` as the memo or the core holds it (times in epoch ms): a memo entry
-   * has no tokenSource. The credentials read it directly; the public call makes its result.
-   */
-  [ACQUIRE](request) {
-    const key = memoKey(request);
-    const coreKey = key === undefined ? undefined : this.#aliases.get(key);
-    const memo = coreKey === undefined ? undefined : this.#memo.get(coreKey);
-    if (memo !== undefined && this.#now() < memo.serveUntil && isPlain(request)) {
-      memo.used = true;
-      this.#memoHits++;
-      this.#log();
-      return Promise.resolve(memo);
-    }
+  /** The credentials' memory hit: a plain request of `scope` and maybe `tenantId`, built by them. */
+  [MEMO](scope, tenantId) {
+    const entry = this.#memo.find(scope, tenantId);
+    if (entry === undefined || !(this.#now() < entry.serveUntil)) return undefined;
+    return this.#served(entry);
+  }
+
+  /** The core's answer to `request`, kept in the memo when the core says until when it holds. */
+  #ask(request) {
     const telemetry = this.#telemetry;
     const start = telemetry && performance.now();
     // A plain request's key lets the core prepare it once (see WasmClient.acquire).
@@ -250,9 +129,8 @@ export class ConfidentialClientApplication {
       (r) => {
         // As in the core: a skipCache or claims answer replaces the entry under its key; an
         // answer without serveUntil (refresh due, stale) removes it.
-        if (r.serveUntil === undefined) this.#memo.delete(r.key);
-        else this.#remember(r, request);
-        if (key !== undefined) this.#alias(key, r.key);
+        if (r.serveUntil === undefined) this.#memo.drop(r.key);
+        else this.#memo.remember(r, request);
         // A stale serve left the memory level too: it made token requests.
         if (telemetry && (r.tokenSource !== "memory" || r.attempts > 0)) telemetry.acquired(start, r);
         return r;
@@ -262,6 +140,15 @@ export class ConfidentialClientApplication {
         rethrow(e);
       },
     );
+  }
+
+  /**
+   * The answer to `request` as the memo or the core holds it (times in epoch ms): a memo entry
+   * has no tokenSource. The authorized fetch reads it directly.
+   */
+  [ACQUIRE](request) {
+    const entry = this.#hit(request);
+    return entry === undefined ? this.#ask(request) : Promise.resolve(entry);
   }
 
   /** The clock the core reads: the authorized fetch compares a token's issuedAt with it. */
@@ -274,11 +161,16 @@ export class ConfidentialClientApplication {
     this.#core.note(message);
   }
 
-  async acquireTokenByClientCredential(request) {
-    const r = await this[ACQUIRE](request);
-    return r.tokenSource === undefined ? toResult(r, hitCorrelationId(), "memory") : toResult(r);
+  // Not async: a memory hit is one settled promise, not an async function's two layers.
+  acquireTokenByClientCredential(request) {
+    let entry;
+    try {
+      entry = this.#hit(request);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return entry === undefined ? this.#ask(request).then(toResult) : Promise.resolve(hitResult(entry));
   }
-
 
   /**
    * This app as an Azure SDK credential (@azure/core-auth's TokenCredential). `enableCae`
@@ -323,7 +215,6 @@ export class ConfidentialClientApplication {
 
   async clearCache() {
     this.#memo.clear();
-    this.#aliases.clear();
     return this.#core.clearCache().catch(rethrow);
   }
 }

@@ -62,6 +62,11 @@ export function withCp1(configuration) {
 // ConfidentialClientApplication's internal entry points for the credentials.
 /** `app[ACQUIRE](request)`: the answer with times in epoch ms, before the public result is made. */
 export const ACQUIRE = Symbol("entra-edge acquire");
+/**
+ * `app[MEMO](scope, tenantId)`: the memo's entry for a plain request of one scope (and maybe a
+ * tenant) when a memory hit may answer it now, counted and logged as one; else undefined.
+ */
+export const MEMO = Symbol("entra-edge memo");
 /** `app[NOTE](message)`: logs a note on the configuration through the app's logger. */
 export const NOTE = Symbol("entra-edge note");
 /** `app[NOW]()`: the app's clock (system.now or Date.now), in epoch ms. */
@@ -104,18 +109,35 @@ export class AppCredential {
    * the SDKs' bearer policy passes it) bypasses the cache; `tenantId` follows
    * auth.allowedTenants; `enableCae` adds cp1; `abortSignal` stops this caller's wait only.
    */
-  async getToken(scopes, options = {}) {
-    const list = typeof scopes === "string" ? [scopes] : scopes;
-    const app = options.enableCae ? (this.#cae ??= this.#make(true)) : this.#app;
-    const request = { scopes: list };
+  getToken(scopes, options = {}) {
+    // Not async: a memory hit is one settled promise. Whatever throws still rejects.
+    try {
+      const app = options.enableCae ? (this.#cae ??= this.#make(true)) : this.#app;
+      const one = typeof scopes === "string" ? scopes : Array.isArray(scopes) && scopes.length === 1 ? scopes[0] : undefined;
+      if (one !== undefined && !options.claims && !options.abortSignal?.aborted) {
+        const entry = app[MEMO](one, options.tenantId || undefined);
+        if (entry !== undefined) return Promise.resolve(accessToken(entry));
+      }
+      return this.#acquire(app, scopes, options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  async #acquire(app, scopes, options) {
+    const request = { scopes: typeof scopes === "string" ? [scopes] : scopes };
     if (options.claims) request.claims = options.claims;
     if (options.tenantId) request.tenantId = options.tenantId;
     const pending = app[ACQUIRE](request);
-    const r = await (options.abortSignal ? abortable(pending, options.abortSignal) : pending);
-    const token = { token: r.accessToken, expiresOnTimestamp: r.expiresOn, tokenType: "Bearer" };
-    if (r.refreshOn != null) token.refreshAfterTimestamp = r.refreshOn;
-    return token;
+    return accessToken(await (options.abortSignal ? abortable(pending, options.abortSignal) : pending));
   }
+}
+
+/** @azure/core-auth's AccessToken of an answer (times in epoch ms). */
+function accessToken(r) {
+  const token = { token: r.accessToken, expiresOnTimestamp: r.expiresOn, tokenType: "Bearer" };
+  if (r.refreshOn != null) token.refreshAfterTimestamp = r.refreshOn;
+  return token;
 }
 
 /** app.stats() of an app that has done nothing, for a credential without an app. */
