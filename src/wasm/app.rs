@@ -146,6 +146,12 @@ impl WasmClient {
         self.inner.log(Level::Info, message);
     }
 
+    /// Logs `message` at Warning: something the JS layer saw that costs the app (its memory
+    /// bound evicting tokens still valid), said once.
+    pub fn warn(&self, message: &str) {
+        self.inner.log(Level::Warning, message);
+    }
+
     /// The memory-hit log line as a function of no arguments, or `undefined` when the
     /// configured logger does not take such lines: the JS layer's hits log as the core's do.
     #[wasm_bindgen(js_name = memoryHitLogger)]

@@ -34,6 +34,8 @@ export class ConfidentialClientApplication {
   #configuration;
   #now;
   #log;
+  // Whether an eviction of a valid token was logged (once per app).
+  #boundWarned = false;
   // Hits the memo answered without calling in: the core counts the rest (stats()).
   #memoHits = 0;
   // The refreshDue of system.refreshTimer still running: a tick does not start a second one.
@@ -51,7 +53,15 @@ export class ConfidentialClientApplication {
     this.#configuration = configuration;
     // Bounded as the core's memory level is; what it evicts, the core drops too, so both stay
     // bounded (the core saw none of this level's hits).
-    this.#memo = new Memo(this.#core.maxEntries, (key) => this.#core.forget(key));
+    const maxEntries = this.#core.maxEntries;
+    this.#memo = new Memo(maxEntries, (key, entry) => {
+      this.#core.forget(key);
+      // A token evicted before it expires is asked for again (store or identity provider):
+      // with more tenants and scopes than the bound, most calls would be. Said once.
+      if (this.#boundWarned || !(this.#now() < entry.expiresOn)) return;
+      this.#boundWarned = true;
+      this.#core.warn(`cache.maxEntries (${maxEntries}) evicted a token that was still valid: this app holds more tokens (tenants x scopes) than its memory bound, so requests for evicted tokens go to the store${configuration.cache?.store ? "" : " (none configured: to the identity provider)"} again. Raise cache.maxEntries (a cached token takes its length plus about 2 KB) or set cache.store; stats().memoryEvictions counts evictions`);
+    });
     // The clock the core reads (validated there), so both levels agree on serveUntil.
     this.#now = configuration.system?.now ?? Date.now;
     // The core's memory-hit line, bound to the configured logger at the core's level, or

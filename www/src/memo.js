@@ -29,7 +29,7 @@ export class Memo {
   #maxEntries;
   #evicted;
 
-  /** At most `maxEntries` entries; `evicted(key)` hears of each eviction (the core follows). */
+  /** At most `maxEntries` entries; `evicted(key, entry)` hears of each eviction (the core follows). */
   constructor(maxEntries, evicted) {
     this.#maxEntries = maxEntries;
     this.#evicted = evicted;
@@ -139,7 +139,7 @@ export class Memo {
       this.#entries.delete(key);
       if (!entry.used) {
         this.#unspellAll(entry);
-        this.#evicted(key);
+        this.#evicted(key, entry);
         return;
       }
       entry.used = false;

@@ -277,6 +277,24 @@ test("distinct requests never share a memory entry: [\"a b\"] is not [\"a\", \"b
   await assert.rejects(a.acquireTokenByClientCredential({ scopes: ["a b"] }), (e) => e.errorCode === "invalid_scope" && /scopes\[0\]/.test(e.message));
   await assert.rejects(a.acquireTokenByClientCredential({ scopes: ["a", "b"], forceRefresh: undefined }), (e) => e.errorCode === "invalid_request" && /unknown option forceRefresh/.test(e.message));
   assert.deepEqual(issued, ["a b"], "one token request, for the two scopes");
+  // The memo keeps other spellings by their JSON, apart from single scopes: a scope spelled as
+  // that JSON is another request.
+  const forged = await a.acquireTokenByClientCredential({ scopes: [JSON.stringify([["a", "b"], null, null, null])] }).then((r) => r.accessToken, (e) => e.errorCode);
+  assert.notEqual(forged, two.accessToken);
+});
+
+test("a request's scopes array changed in place between calls is read afresh", async () => {
+  const { a } = scopeRecordingApp();
+  const scopes = ["a"];
+  assert.equal((await a.acquireTokenByClientCredential({ scopes })).accessToken, "token-for-a-1");
+  scopes[0] = "b";
+  const request = { scopes };
+  assert.equal((await a.acquireTokenByClientCredential(request)).accessToken, "token-for-b-2");
+  scopes[0] = "a";
+  const again = await a.acquireTokenByClientCredential(request);
+  assert.deepEqual([again.accessToken, again.tokenSource, again.scopes], ["token-for-a-1", "memory", ["a"]]);
+  request.correlationId = "mine";
+  assert.equal((await a.acquireTokenByClientCredential(request)).correlationId, "mine", "a name added to the same object is read too");
 });
 
 test("cache.maxEntries bounds the memory level: the least recently used goes, and comes back from the store", async () => {

@@ -95,12 +95,49 @@ describe("one app, many tenants", () => {
     assert.equal((await strict.acquireTokenByClientCredential({ scopes: GRAPH, tenantId: "FABRIKAM.example" })).tenantId, "FABRIKAM.example", "tenants compare case-insensitively");
   });
 
-  test("cache.maxEntries: 2 across tenants evicts the least recently used", async () => {
-    const a = app({ allowedTenants: ["*"] }, { cache: { maxEntries: 2 } });
+  test("cache.maxEntries: 2 across tenants evicts the least recently used, and says once that it evicts valid tokens", async () => {
+    const lines = [];
+    const a = app({ allowedTenants: ["*"] }, { cache: { maxEntries: 2 }, system: { logger: (level, message) => lines.push([level, message]) } });
     const get = async (tenantId) => (await a.acquireTokenByClientCredential({ scopes: GRAPH, tenantId })).tokenSource;
+    const warnings = () => lines.filter(([, m]) => /cache\.maxEntries/.test(m));
     const [t1, t2, t3] = CUSTOMERS;
-    assert.deepEqual([await get(t1), await get(t2), await get(t1), await get(t3)], ["identityProvider", "identityProvider", "memory", "identityProvider"]);
+    assert.deepEqual([await get(t1), await get(t2), await get(t1)], ["identityProvider", "identityProvider", "memory"]);
+    assert.deepEqual(warnings(), [], "nothing evicted yet");
+    assert.equal(await get(t3), "identityProvider");
+    assert.deepEqual(warnings(), [["warning", "cache.maxEntries (2) evicted a token that was still valid: this app holds more tokens (tenants x scopes) than its memory bound, so requests for evicted tokens go to the store (none configured: to the identity provider) again. Raise cache.maxEntries (a cached token takes its length plus about 2 KB) or set cache.store; stats().memoryEvictions counts evictions"]]);
     assert.deepEqual([await get(t1), await get(t3), await get(t2)], ["memory", "memory", "identityProvider"], "t2 was evicted");
+    assert.equal(warnings().length, 1, "said once per app, however many evictions follow");
+    assert.ok(a.stats().memoryEvictions >= 2);
+  });
+
+  test("evicting tokens that have expired is not worth a warning", async () => {
+    const lines = [];
+    let now = Date.now();
+    const a = app({ allowedTenants: ["*"] }, { cache: { maxEntries: 2 }, system: { now: () => now, logger: (level, message) => lines.push([level, message]) } });
+    const [t1, t2, t3] = CUSTOMERS;
+    for (const tenantId of [t1, t2]) await a.acquireTokenByClientCredential({ scopes: GRAPH, tenantId });
+    now += 2 * 3600_000; // both expired
+    assert.equal((await a.acquireTokenByClientCredential({ scopes: GRAPH, tenantId: t3 })).tokenSource, "identityProvider");
+    assert.ok(a.stats().memoryEvictions >= 1, "an expired token was evicted");
+    assert.deepEqual(lines.filter(([, m]) => /cache\.maxEntries/.test(m)), []);
+  });
+
+  test("a request reaches only its own tenant's memory entry: a mutated request object, a spelling crafted from another's", async () => {
+    const a = app({ allowedTenants: ["*"] });
+    const [t1, t2] = CUSTOMERS;
+    const request = { scopes: GRAPH, tenantId: t1 };
+    const first = await a.acquireTokenByClientCredential(request);
+    request.tenantId = t2;
+    const second = await a.acquireTokenByClientCredential(request);
+    assert.equal(second.tenantId, t2);
+    assert.equal(decodeJwt(second.accessToken).tid, t2, "the tenant the object names now, not the one it named");
+    request.tenantId = t1;
+    assert.equal((await a.acquireTokenByClientCredential(request)).accessToken, first.accessToken);
+    // What a key of the scope and tenant joined by separators would have been: refused by the
+    // core (control characters), never served from memory.
+    for (const crafted of [{ scopes: [`${GRAPH[0]}\u0001${t1}\u0001\u0001`] }, { scopes: GRAPH, tenantId: `${t1}\u0001` }, { scopes: [JSON.stringify([GRAPH, t1, null, null])] }]) {
+      await assert.rejects(a.acquireTokenByClientCredential(crafted), (e) => e instanceof ClientConfigurationError, JSON.stringify(crafted));
+    }
   });
 });
 
