@@ -2,6 +2,7 @@
 // build and with another build of the package ("before"), both Workers in one Miniflare next to
 // the hand-written helper (handrolled.js), alternated. Timed from outside around N hits per
 // dispatch (Date.now() only advances across I/O in workerd), each Worker's /noop subtracted.
+// Then the steps of one hit, each alone (memo-steps-worker.js, this build's memo.js).
 //   node www/bench/memo-hit-workerd.mjs [before: path to another build's dist/ folder]
 import { fork } from "node:child_process";
 import { copyFile, mkdtemp } from "node:fs/promises";
@@ -52,6 +53,9 @@ for (const [name, dist] of Object.entries(dists)) {
     kvNamespaces: ["TOKEN_CACHE"],
   });
 }
+const stepsDir = await mkdtemp(join(tmpdir(), "entra-edge-steps-"));
+await build({ entryPoints: [fileURLToPath(new URL("./memo-steps-worker.js", import.meta.url))], bundle: true, format: "esm", platform: "neutral", outfile: join(stepsDir, "worker.js"), logLevel: "warning" });
+workers.push({ name: "steps", modulesRoot: stepsDir, modules: [{ type: "ESModule", path: join(stepsDir, "worker.js") }], compatibilityDate: "2026-04-01" });
 const mf = new Miniflare({ workers });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
@@ -78,6 +82,19 @@ try {
   console.log(`Memory hit in workerd (Miniflare): ${N} hits per dispatch, ${ROUNDS} alternated rounds, medians per hit\n`);
   console.log("| contender | per hit | over the helper |\n|---|---|---|");
   for (const [k, ns] of Object.entries(m)) console.log(`| ${k.replace("/edge", ": entra-edge").replace("after/hand", "hand-written helper")} | ${us(ns)} | ${k === "after/hand" ? "" : `+${us(ns - m["after/hand"])} (${(ns / m["after/hand"]).toFixed(2)}x)`} |`);
+
+  const names = ["request", "lookup", "isPlain", "clock", "correlationId", "result", "promise"];
+  const stepRuns = Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = 0; round <= ROUNDS; round++) {
+    for (const name of names) {
+      // Ten times as many: a step is a fraction of a hit, and dispatch timing is coarse.
+      const noop = await call("steps", `/step?name=noop&n=${10 * N}`);
+      const ns = await call("steps", `/step?name=${name}&n=${10 * N}`);
+      if (round > 0) stepRuns[name].push((ns - noop) / (10 * N));
+    }
+  }
+  console.log("\nSteps of one hit in workerd (this build's memo.js), each alone, median ns per call (the request row is every row's floor):\n\n| step | ns |\n|---|---|");
+  for (const name of names) console.log(`| ${name} | ${median(stepRuns[name]).toFixed(1)} |`);
 } finally {
   await mf.dispose();
   tokenServer.disconnect();
