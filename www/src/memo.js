@@ -3,6 +3,8 @@
 
 // How many spellings of a request an entry keeps (the oldest goes first).
 const SPELLINGS = 4;
+// The spellings of an entry that has none yet (never written to).
+const NONE = Object.freeze([]);
 
 /**
  * The core's answers by the core's own cache key, which every answer carries: one key, so
@@ -72,7 +74,7 @@ export class Memo {
       issuedAt: r.issuedAt,
       key: r.key,
       used: false,
-      spellings: held === undefined ? [] : held.spellings,
+      spellings: held === undefined ? NONE : held.spellings,
     };
     if (held !== undefined) {
       this.#entries.delete(r.key);
@@ -120,6 +122,11 @@ export class Memo {
     if (before !== undefined) removeSpelling(before.spellings, map, key);
     map.set(key, entry);
     const s = entry.spellings;
+    // Most entries have one spelling: an array of exactly three (push would reserve 17).
+    if (s.length === 0) {
+      entry.spellings = [map, key, scope];
+      return;
+    }
     s.push(map, key, scope);
     if (s.length > 3 * SPELLINGS) this.#unspell(...s.splice(0, 3));
   }
