@@ -121,7 +121,11 @@ export interface Configuration {
     encryptionKey?: string;
     /** In-isolate / in-process cache in front of the store; default true. */
     memory?: boolean;
-    /** Bound of the memory level, least recently used evicted first (the store keeps them); default 10000. */
+    /**
+     * Bound of the memory level, least recently used evicted first (the store keeps them); default
+     * 10000. The first eviction of a token still valid is logged once at Warning: raise the bound
+     * when an app holds more tokens (tenants x scopes) than it.
+     */
     maxEntries?: number;
     /** Tokens `refreshDue` keeps warm even before a request asked for them (checked as requests are). */
     keepWarm?: Array<{ scopes: string[]; tenantId?: string }>;
