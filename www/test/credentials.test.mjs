@@ -51,6 +51,8 @@ describe("ClientSecretCredential", () => {
     assert.deepEqual(Object.keys(a).sort(), ["expiresOnTimestamp", "refreshAfterTimestamp", "token", "tokenType"]);
     assert.equal(a.tokenType, "Bearer");
     assert.equal(b.token, a.token);
+    assert.deepEqual(b, a, "the memory hit answers the same AccessToken");
+    assert.deepEqual(c.stats().results, { memory: 1, store: 0, identityProvider: 1 });
     assert.equal(decodeJwt(a.token).aud, "https://graph.microsoft.com");
     assert.ok(a.expiresOnTimestamp > Date.now() + 3_000_000);
     assert.ok(a.refreshAfterTimestamp < a.expiresOnTimestamp && a.refreshAfterTimestamp > Date.now(), "from the token's refreshOn (refresh_in)");
