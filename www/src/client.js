@@ -56,8 +56,8 @@ export class ConfidentialClientApplication {
     const maxEntries = this.#core.maxEntries;
     this.#memo = new Memo(maxEntries, (key, entry) => {
       this.#core.forget(key);
-      // A token evicted before it expires is asked for again (store or identity provider):
-      // with more tenants and scopes than the bound, most calls would be. Said once.
+      // A token evicted before it expires is asked for again (store or identity provider): when
+      // an app holds more tokens than the bound, most calls can be. Said once.
       if (this.#boundWarned || !(this.#now() < entry.expiresOn)) return;
       this.#boundWarned = true;
       this.#core.warn(`cache.maxEntries (${maxEntries}) evicted a token that was still valid: this app holds more tokens (tenants x scopes) than its memory bound, so requests for evicted tokens go to the store${configuration.cache?.store ? "" : " (none configured: to the identity provider)"} again. Raise cache.maxEntries (a cached token takes its length plus about 2 KB) or set cache.store; stats().memoryEvictions counts evictions`);
