@@ -6,7 +6,7 @@ import { cipherFor } from "./cipher.js";
 
 import { createAuthorizedFetch } from "./authorized-fetch.js";
 import { ACQUIRE, AppCredential, MEMO, NOTE, NOW, withCp1 } from "./credentials.js";
-import { hitResult, isPlain, Memo, toResult } from "./memo.js";
+import { hitResult, isPlain, Memo, plainKey, toResult } from "./memo.js";
 import { telemetryFor } from "./telemetry.js";
 
 export { AuthError, ClientConfigurationError, ConsentRequiredError, NetworkError, ServerError, ThrottledError } from "./errors.js";
@@ -134,8 +134,7 @@ export class ConfidentialClientApplication {
     const telemetry = this.#telemetry;
     const start = telemetry && performance.now();
     // A plain request's key lets the core prepare it once (see WasmClient.acquire).
-    const plain = key !== undefined && isPlain(request) ? key : undefined;
-    return this.#core.acquire(request, plain).then(
+    return this.#core.acquire(request, plainKey(request)).then(
       (r) => {
         // As in the core: a skipCache or claims answer replaces the entry under its key; an
         // answer without serveUntil (refresh due, stale) removes it.

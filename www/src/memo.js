@@ -163,6 +163,16 @@ function otherKey(request, scopes) {
   return JSON.stringify([scopes, tenantId ?? null, authority ?? null, azureRegion ?? null]);
 }
 
+/**
+ * The key under which the core keeps a plain request prepared (WasmClient.acquire), or
+ * undefined: JSON of its scopes and tenant choice, so two requests share it only when they
+ * would prepare the same way.
+ */
+export function plainKey(request) {
+  const scopes = request?.scopes;
+  return Array.isArray(scopes) && isPlain(request) ? otherKey(request, scopes) : undefined;
+}
+
 function removeSpelling(spellings, map, key) {
   for (let i = 0; i < spellings.length; i += 3) {
     if (spellings[i] === map && spellings[i + 1] === key) {
