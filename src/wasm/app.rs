@@ -56,12 +56,12 @@ pub(super) struct Inner {
     next_flight: Cell<u64>,
     /// Store keys this app has read or written, for `clearCache`.
     pub(super) store_keys: RefCell<StoreKeys>,
-    /// Plain requests as prepared, by the JS layer's key: reading a request through serde and
+    /// Requests as prepared, by the JS layer's key: reading a request through serde and
     /// hashing its cache key was about a tenth of a workerd store hit (issue 24).
     prepared: RefCell<HashMap<String, Prepared>>,
 }
 
-/// Plain requests kept prepared; past it the map starts over (a miss only prepares again).
+/// Requests kept prepared; past it the map starts over (a miss only prepares again).
 const MAX_PREPARED: usize = 4096;
 
 /// A shared acquisition: its promise, and when it started (its deadline counts from there).
@@ -86,12 +86,13 @@ impl WasmClient {
     }
 
     /// `acquireTokenByClientCredential`: resolves to a result object, rejects with an error
-    /// object. `plain` is the JS layer's key for a request made only of scopes and the tenant
-    /// choice (and waitUntil): the same key always prepares the same way, so that is done once.
-    pub fn acquire(&self, request: JsValue, plain: Option<String>) -> Promise {
+    /// object. `prepared_key` is the JS layer's key for a request made only of scopes, the tenant
+    /// choice, waitUntil and skipCache: the same key always prepares the same way, so that is
+    /// done once.
+    pub fn acquire(&self, request: JsValue, prepared_key: Option<String>) -> Promise {
         self.inner
             .clone()
-            .acquire(request, plain)
+            .acquire(request, prepared_key)
             .unwrap_or_else(|e| Promise::reject(&e))
     }
 
@@ -228,10 +229,10 @@ impl Inner {
     fn acquire(
         self: Rc<Self>,
         request: JsValue,
-        plain: Option<String>,
+        prepared_key: Option<String>,
     ) -> Result<Promise, JsValue> {
         let (p, wait_until) = self
-            .prepare(request, plain)
+            .prepare(request, prepared_key)
             .map_err(|e| to_js(&e, None, None))?;
         let now = self
             .now_ms()
@@ -274,17 +275,17 @@ impl Inner {
     fn prepare(
         &self,
         request: JsValue,
-        plain: Option<String>,
+        prepared_key: Option<String>,
     ) -> Result<(Prepared, Option<Function>), Error> {
         const CODE: &str = "invalid_request";
         let mut id = [0u8; 16];
         // Without randomness the id is still well-formed; it only correlates less well.
         random_fill(&mut id);
-        if let Some(known) = plain
+        if let Some(known) = prepared_key
             .as_ref()
             .and_then(|k| self.prepared.borrow().get(k).cloned())
         {
-            // A plain request's waitUntil is a function or absent (the JS layer checked).
+            // Such a request's waitUntil is a function or absent (the JS layer checked).
             let wait_until = get(&request, "waitUntil").dyn_into::<Function>().ok();
             return Ok((
                 Prepared {
@@ -303,7 +304,7 @@ impl Inner {
         let mut raw: RequestInput<JsHandle> = read(request, "request", CODE)?;
         let wait_until = function(raw.wait_until.take(), "waitUntil", CODE)?;
         let prepared = self.core.borrow().prepare(raw, uuid(id))?;
-        if let Some(key) = plain {
+        if let Some(key) = prepared_key {
             let mut known = self.prepared.borrow_mut();
             if known.len() >= MAX_PREPARED {
                 known.clear();

@@ -1,20 +1,82 @@
 //! Sends a core [`HttpRequest`] with the runtime's `fetch` and reads the answer into a core
 //! [`HttpResponse`]: per-attempt timeout, redirects not followed, body read with a size cap.
 
-use js_sys::{Function, Uint8Array};
+use js_sys::{Array, Function, Promise, Uint8Array};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
-use serde::Serialize;
-
-use super::exports::to_value;
-use super::js::{call_method, get, resolve, set, within};
+use super::js::{get, within_js};
 use crate::error::Error;
 use crate::request::HttpRequest;
 use crate::response::{HttpResponse, MAX_BODY_BYTES};
 
 /// Response headers the core reads.
 pub(crate) const HEADERS: [&str; 3] = ["content-type", "retry-after", "www-authenticate"];
+
+// The exchange runs in JS: building fetch's options, reading three headers and the body
+// stream chunk by chunk from the wasm took a dozen crossings and a future per chunk, a tenth
+// of a cold acquisition in workerd (issue 24). It answers [status, content-type, retry-after,
+// www-authenticate, body]: the names of HEADERS, in order. The body is read up to `cap` + 1
+// bytes, whatever the headers say: with Content-Encoding: gzip, Content-Length is the
+// compressed size and fetch inflates, so only the bytes read count; past the cap the stream
+// is cancelled and the core reports the answer as too large.
+#[wasm_bindgen(inline_js = "
+export async function exchange(fetch, url, method, pairs, body, signal, cap) {
+  const headers = {};
+  for (let i = 0; i < pairs.length; i += 2) headers[pairs[i]] = pairs[i + 1];
+  const init = { method, headers, redirect: 'manual', signal };
+  if (body !== '') init.body = body;
+  const response = await (fetch ? fetch(url, init) : globalThis.fetch(url, init));
+  const given = response.headers;
+  const header = (name) => {
+    try {
+      const v = given.get(name);
+      return typeof v === 'string' ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const status = Number(response.status) || 0;
+  const out = [status, header('content-type'), header('retry-after'), header('www-authenticate')];
+  const stream = response.body;
+  if (stream == null) return [...out, new Uint8Array(0)];
+  const reader = stream.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (!ArrayBuffer.isView(value)) throw new TypeError('the response body stream gave something other than bytes');
+    const bytes = new Uint8Array(value.buffer, value.byteOffset, Math.min(value.byteLength, cap + 1 - size));
+    chunks.push(bytes);
+    size += bytes.length;
+    if (size > cap) {
+      reader.cancel().catch(() => {});
+      break;
+    }
+  }
+  const all = chunks.length === 1 ? chunks[0] : new Uint8Array(size);
+  if (chunks.length !== 1) {
+    let at = 0;
+    for (const c of chunks) {
+      all.set(c, at);
+      at += c.length;
+    }
+  }
+  return [...out, all];
+}
+")]
+extern "C" {
+    fn exchange(
+        fetch: &JsValue,
+        url: &str,
+        method: &str,
+        headers: Vec<String>,
+        body: &str,
+        signal: &JsValue,
+        cap: f64,
+    ) -> Promise;
+}
 
 /// Sends `req`; `fetch` is `system.fetch` or the global one.
 ///
@@ -31,26 +93,45 @@ pub(crate) async fn send(
             Some(e),
         )
     })?;
-    let init = fetch_init(req).map_err(|e| {
-        (
-            Error::fetch_failed("the request could not be encoded"),
-            Some(e),
-        )
-    })?;
     let signal = controller.signal();
-    set(&init, "signal", &signal);
-
+    let headers = req
+        .headers
+        .iter()
+        .flat_map(|(name, value)| [name.clone(), value.clone()])
+        .collect();
+    let called = exchange(
+        fetch.map_or(&JsValue::UNDEFINED, |f| f.as_ref()),
+        &req.url,
+        req.method,
+        headers,
+        &req.body,
+        &signal,
+        MAX_BODY_BYTES as f64,
+    );
     // Raced, then aborted when the time is up: a `system.fetch` that ignores `init.signal`, or
     // a body that never ends, must not hold the caller past its time (issue 20.3).
-    let result = within(exchange(fetch, &req.url, &init), timeout_ms).await;
-    match result {
+    match within_js(called.into(), timeout_ms).await {
         None => {
             controller.abort();
             Err((Error::timed_out(timeout_ms, by_deadline), None))
         }
-        Some(Ok(response)) => Ok(response),
+        Some(Ok(answer)) => Ok(response(&answer.unchecked_into())),
         Some(Err(_)) if signal.aborted() => Err((Error::timed_out(timeout_ms, by_deadline), None)),
         Some(Err(cause)) => Err((failed(&cause), Some(cause))),
+    }
+}
+
+/// The core's response from what `exchange` answered.
+fn response(answer: &Array) -> HttpResponse {
+    let headers = HEADERS
+        .iter()
+        .zip(1..)
+        .filter_map(|(name, i)| Some(((*name).to_owned(), answer.get(i).as_string()?)))
+        .collect();
+    HttpResponse {
+        status: answer.get(0).as_f64().unwrap_or(0.0) as u16,
+        headers,
+        body: Uint8Array::new(&answer.get(4)).to_vec(),
     }
 }
 
@@ -79,101 +160,6 @@ fn failed(cause: &JsValue) -> Error {
         return Error::host_not_found(&why);
     }
     Error::fetch_failed(&why)
-}
-
-/// `fetch`'s options for a token request.
-#[derive(Serialize)]
-struct FetchInit<'a> {
-    method: &'a str,
-    #[serde(serialize_with = "as_object")]
-    headers: &'a [(String, String)],
-    // fetch refuses a GET with a body, even an empty one (managed-identity requests are GETs).
-    #[serde(skip_serializing_if = "no_body")]
-    body: &'a str,
-    // A token endpoint that redirects must not receive our credential twice.
-    redirect: &'a str,
-}
-
-fn fetch_init(req: &HttpRequest) -> Result<JsValue, JsValue> {
-    Ok(to_value(&FetchInit {
-        method: req.method,
-        headers: &req.headers,
-        body: &req.body,
-        redirect: "manual",
-    }))
-}
-
-fn no_body(body: &&str) -> bool {
-    body.is_empty()
-}
-
-/// Header pairs as one object, as `fetch` takes them.
-pub(crate) fn as_object<S: serde::Serializer>(
-    pairs: &&[(String, String)],
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.collect_map(pairs.iter().map(|(n, v)| (n, v)))
-}
-
-async fn exchange(
-    fetch: Option<&Function>,
-    url: &str,
-    init: &JsValue,
-) -> Result<HttpResponse, JsValue> {
-    let global = js_sys::global();
-    let promise = match fetch {
-        Some(f) => f.call2(&JsValue::UNDEFINED, &url.into(), init)?,
-        // The global fetch must be called with globalThis as `this` in some runtimes.
-        None => call_method(&global, "fetch", &[url.into(), init.into()])?,
-    };
-    let response = resolve(promise).await?;
-    let status = get(&response, "status").as_f64().unwrap_or(0.0) as u16;
-    let header_obj = get(&response, "headers");
-    let mut headers = Vec::new();
-    for name in HEADERS {
-        if let Ok(v) = call_method(&header_obj, "get", &[name.into()]) {
-            if let Some(v) = v.as_string() {
-                headers.push((name.to_owned(), v));
-            }
-        }
-    }
-    let body = read_capped(&response).await?;
-    Ok(HttpResponse {
-        status,
-        headers,
-        body,
-    })
-}
-
-/// Reads the body as a stream, stopping (and cancelling it) as soon as it passes the cap,
-/// whatever the headers say: with `Content-Encoding: gzip`, `Content-Length` is the compressed
-/// size and fetch inflates, so only the bytes read count. What comes back is then longer than
-/// [`MAX_BODY_BYTES`] and the core reports it: the cap is the core's rule, the shell only
-/// avoids reading further.
-async fn read_capped(response: &JsValue) -> Result<Vec<u8>, JsValue> {
-    let stream = get(response, "body");
-    if stream.is_null() || stream.is_undefined() {
-        return Ok(Vec::new());
-    }
-    let reader = call_method(&stream, "getReader", &[])?;
-    let mut body = Vec::new();
-    loop {
-        let chunk =
-            JsFuture::from(call_method(&reader, "read", &[])?.unchecked_into::<js_sys::Promise>())
-                .await?;
-        if get(&chunk, "done").is_truthy() {
-            return Ok(body);
-        }
-        let bytes: Uint8Array = get(&chunk, "value").dyn_into()?;
-        // Copy at most what can still matter: one byte past the cap says "too large".
-        let room = (MAX_BODY_BYTES + 1).saturating_sub(body.len());
-        let take = (bytes.length() as usize).min(room);
-        body.extend_from_slice(&bytes.subarray(0, take as u32).to_vec());
-        if body.len() > MAX_BODY_BYTES {
-            let _ = call_method(&reader, "cancel", &[]);
-            return Ok(body);
-        }
-    }
 }
 
 /// A short description of a JS error: its message and, for Node's undici, its cause.

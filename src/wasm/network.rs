@@ -22,7 +22,7 @@ pub(crate) struct NetworkClient {
 /// msal's `NetworkRequestOptions`.
 #[derive(Serialize)]
 struct Options<'a> {
-    #[serde(serialize_with = "super::http::as_object")]
+    #[serde(serialize_with = "as_object")]
     headers: &'a [(String, String)],
     body: &'a str,
 }
@@ -103,4 +103,9 @@ fn read(response: &JsValue) -> HttpResponse {
         headers,
         body,
     }
+}
+
+/// Header pairs as one object, as `fetch` takes them.
+fn as_object<S: serde::Serializer>(pairs: &&[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(pairs.iter().map(|(n, v)| (n, v)))
 }

@@ -6,7 +6,7 @@ import { cipherFor } from "./cipher.js";
 
 import { createAuthorizedFetch } from "./authorized-fetch.js";
 import { ACQUIRE, AppCredential, MEMO, NOTE, NOW, withCp1 } from "./credentials.js";
-import { hitResult, isPlain, Memo, plainKey, toResult } from "./memo.js";
+import { hitResult, isPlain, Memo, preparedKey, toResult } from "./memo.js";
 import { telemetryFor } from "./telemetry.js";
 
 export { AuthError, ClientConfigurationError, ConsentRequiredError, NetworkError, ServerError, ThrottledError } from "./errors.js";
@@ -133,8 +133,8 @@ export class ConfidentialClientApplication {
   #ask(request) {
     const telemetry = this.#telemetry;
     const start = telemetry && performance.now();
-    // A plain request's key lets the core prepare it once (see WasmClient.acquire).
-    return this.#core.acquire(request, plainKey(request)).then(
+    // The request's key lets the core prepare it once (see WasmClient.acquire).
+    return this.#core.acquire(request, preparedKey(request)).then(
       (r) => {
         // As in the core: a skipCache or claims answer replaces the entry under its key; an
         // answer without serveUntil (refresh due, stale) removes it.

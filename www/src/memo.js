@@ -164,13 +164,24 @@ function otherKey(request, scopes) {
 }
 
 /**
- * The key under which the core keeps a plain request prepared (WasmClient.acquire), or
- * undefined: JSON of its scopes and tenant choice, so two requests share it only when they
- * would prepare the same way.
+ * The key under which the core keeps a request prepared (WasmClient.acquire), or undefined:
+ * for a request of scopes, the tenant choice and maybe waitUntil and skipCache, JSON of its
+ * scopes and tenant choice, marked when it skips the cache. Two requests share it only when
+ * they prepare the same way; anything else (claims, a correlationId, bad input) is read and
+ * validated by the core every time.
  */
-export function plainKey(request) {
+export function preparedKey(request) {
   const scopes = request?.scopes;
-  return Array.isArray(scopes) && isPlain(request) ? otherKey(request, scopes) : undefined;
+  if (!Array.isArray(scopes)) return undefined;
+  for (const name in request) {
+    if (name === "scopes" || name === "tenantId" || name === "authority" || name === "azureRegion") continue;
+    const value = request[name];
+    if (name === "waitUntil" && (value === undefined || typeof value === "function")) continue;
+    if (name === "skipCache" && (value === undefined || typeof value === "boolean")) continue;
+    return undefined;
+  }
+  const key = otherKey(request, scopes);
+  return key !== undefined && request.skipCache === true ? `skip${key}` : key;
 }
 
 function removeSpelling(spellings, map, key) {
