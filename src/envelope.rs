@@ -5,8 +5,11 @@
 //! The core owns the format (prefix, nonce, base64url) and the payloads; the cipher may be the
 //! driver's. The JavaScript package seals with the runtime's AES-GCM (WebCrypto, or
 //! `node:crypto` in Node), which is native code: in workerd this crate's software AES-GCM cost
-//! about 40% of a store hit (BENCHMARKS.md, issue 24). [`seal_bytes`] and [`open_bytes`] are
-//! the software cipher, for the native drivers and the tests; every driver makes the same bytes.
+//! about 40% of a store hit (BENCHMARKS.md, issue 24); it also frames the values itself
+//! (www/src/envelope.js: [`frame`] and [`unframe`] in JS), so a stored value is not copied into
+//! the wasm to be decoded. [`seal_bytes`] and [`open_bytes`] are the software cipher, for the
+//! native drivers and the tests; every driver makes the same bytes (tests/envelope.rs has the
+//! vector the JS ciphers are checked against).
 //!
 //! # Security
 //! Someone who can read the store sees `ee1.` and base64url noise: no token, tenant or scope.

@@ -128,3 +128,24 @@ fn entries_sealed_by_the_serde_release_open_and_seal_identically() {
         assert_eq!(seal(&key(), "entra-edge:abc", &t, nonce).unwrap(), sealed);
     }
 }
+
+/// The bytes every driver's cipher must make: www/test/cipher.test.mjs checks the JS package's
+/// WebCrypto and node:crypto ciphers (and www/src/envelope.js's framing) against this vector.
+#[test]
+fn the_envelope_vector_the_js_ciphers_share() {
+    let key = SealingKey::derive(b"vector material", "vector-client");
+    let nonce = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    let plain = br#"{"at":"token","exp":1}"#;
+    let sealed = entra_edge::envelope::seal_bytes(&key, "entra-edge:vector", plain, nonce).unwrap();
+    assert_eq!(hex(key.expose()), VECTOR_KEY);
+    assert_eq!(sealed, VECTOR);
+    let opened = entra_edge::envelope::open_bytes(&key, "entra-edge:vector", VECTOR).unwrap();
+    assert_eq!(opened, plain);
+}
+
+const VECTOR_KEY: &str = "4717f782e86287ac6c699223389a8e84ef4021c5e70c5a8aaac305c820c8fe13";
+const VECTOR: &str = "ee1.AQIDBAUGBwgJCgsMUjKIvlekmZ-JY1xsf_j8DgwZTClZA8npv3AiGxmkkJvc8FTE0xA";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,20 +1,21 @@
 //! The store's AES-256-GCM through the runtime's native cipher: an object the JS layer makes
 //! from the sealing key (WebCrypto in workerd, Deno and the Edge runtime; `node:crypto` in
-//! Node, where WebCrypto's thread-pool round trip costs more than it saves). The core keeps
-//! the envelope's format; only the cipher runs outside the wasm, where software AES-GCM cost
-//! about 40% of a workerd store hit (BENCHMARKS.md, issue 24).
+//! Node, where WebCrypto's thread-pool round trip costs more than it saves). In the wasm,
+//! software AES-GCM cost about 40% of a workerd store hit, and copying the stored value in
+//! and decoding its base64 a sixth more (BENCHMARKS.md, issue 24): the JS side frames the
+//! envelope as `crate::envelope` defines it (www/src/envelope.js), the core owns the payloads.
 
 use js_sys::{Function, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::js::{get, resolve};
 use crate::client::StoreWrite;
-use crate::envelope::{self, OpenError, Plain, SealingKey};
+use crate::envelope::{OpenError, Plain, SealingKey};
 use crate::error::Error;
 use crate::flow::Opened;
 
-/// `{ open(iv, aad, sealed), seal(iv, aad, plain) }`, each returning bytes or a promise of
-/// them; `None` without a store (nothing is sealed then).
+/// `{ open(value, aad), seal(iv, aad, plain) }`: the payload of a stored value, and the stored
+/// value of a payload, or promises of them; `None` without a store (nothing is sealed then).
 pub(crate) struct Cipher(Option<Methods>);
 
 struct Methods {
@@ -50,26 +51,27 @@ impl Cipher {
     }
 
     /// Opens `value` read from `store_key` (the associated data).
-    pub(crate) async fn open(&self, store_key: &str, value: &str) -> Opened {
-        let (nonce, sealed) = envelope::unframe(value)?;
+    pub(crate) async fn open(&self, store_key: &str, value: &JsValue) -> Opened {
         let m = self.0.as_ref().ok_or(OpenError::Authentication)?;
-        let called = m.open.call3(
-            &m.handle,
-            &Uint8Array::from(&nonce[..]),
-            &Uint8Array::from(store_key.as_bytes()),
-            &Uint8Array::from(sealed.as_slice()),
-        );
+        let called = m
+            .open
+            .call2(&m.handle, value, &Uint8Array::from(store_key.as_bytes()));
         let opened = match called {
             Ok(v) => resolve(v).await,
             Err(e) => Err(e),
         };
-        // A tag that does not verify rejects (WebCrypto) or throws (node:crypto).
-        let bytes = opened.map_err(|_| OpenError::Authentication)?;
+        // The framing throws "version" or "encoding"; a tag that does not verify rejects
+        // (WebCrypto) or throws (node:crypto).
+        let bytes = opened.map_err(|e| match get(&e, "message").as_string().as_deref() {
+            Some("version") => OpenError::Version,
+            Some("encoding") => OpenError::Encoding,
+            _ => OpenError::Authentication,
+        })?;
         Ok(Plain::new(Uint8Array::new(&bytes).to_vec()))
     }
 
-    /// `write` sealed: the envelope to put, `None` when the cipher failed.
-    pub(crate) async fn seal(&self, write: &StoreWrite) -> Option<String> {
+    /// `write` sealed: the envelope to put (a JS string), `None` when the cipher failed.
+    pub(crate) async fn seal(&self, write: &StoreWrite) -> Option<JsValue> {
         let m = self.0.as_ref()?;
         let called = m.seal.call3(
             &m.handle,
@@ -77,10 +79,6 @@ impl Cipher {
             &Uint8Array::from(write.key.as_bytes()),
             &Uint8Array::from(write.plain.bytes()),
         );
-        let sealed = resolve(called.ok()?).await.ok()?;
-        Some(envelope::frame(
-            &write.nonce,
-            &Uint8Array::new(&sealed).to_vec(),
-        ))
+        resolve(called.ok()?).await.ok().filter(JsValue::is_string)
     }
 }

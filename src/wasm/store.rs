@@ -48,9 +48,9 @@ impl Store {
         })
     }
 
-    /// `get(key)` given at most `ms`: the stored string or `None` when absent, or why it
-    /// failed; `None` when the time ran out.
-    pub(crate) async fn get(&self, key: &str, ms: u64) -> Option<Result<Option<String>, String>> {
+    /// `get(key)` given at most `ms`: the stored string (left in JS: the cipher reads it) or
+    /// `None` when absent, or why it failed; `None` when the time ran out.
+    pub(crate) async fn get(&self, key: &str, ms: u64) -> Option<Result<Option<JsValue>, String>> {
         let value = match self.get.call1(&self.handle, &key.into()) {
             Ok(called) => within_js(called, ms).await?,
             Err(e) => Err(e),
@@ -58,20 +58,21 @@ impl Store {
         Some(match value {
             Err(e) => Err(describe("get", &e)),
             Ok(v) if v.is_null() || v.is_undefined() => Ok(None),
-            Ok(v) => v
-                .as_string()
-                .map(Some)
-                .ok_or_else(|| "get returned neither a string nor null".to_owned()),
+            Ok(v) if v.is_string() => Ok(Some(v)),
+            Ok(_) => Err("get returned neither a string nor null".to_owned()),
         })
     }
 
     /// `put(key, value, { expirationTtl })`.
-    pub(crate) async fn put(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<(), String> {
+    pub(crate) async fn put(
+        &self,
+        key: &str,
+        value: &JsValue,
+        ttl_seconds: u64,
+    ) -> Result<(), String> {
         let options = Object::new();
         set(&options, "expirationTtl", ttl_seconds as f64);
-        let called = self
-            .put
-            .call3(&self.handle, &key.into(), &value.into(), &options);
+        let called = self.put.call3(&self.handle, &key.into(), value, &options);
         self.call("put", called).await.map(|_| ())
     }
 

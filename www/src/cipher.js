@@ -1,7 +1,9 @@
-// AES-256-GCM for cache.store's envelopes, run by the runtime (the wasm core owns the format:
-// it hands over the key once, then nonce, associated data and bytes). Native AES is what a
-// store hit needs: the wasm's software AES-GCM was about 40% of one in workerd (BENCHMARKS.md,
-// issue 24). WebCrypto by default; the Node entry registers node:crypto instead (cipher-node.js).
+// AES-256-GCM for cache.store's envelopes, run by the runtime: the wasm core hands over the key
+// once, then the stored value (framed as envelope.js reads it) or the nonce and payload to
+// seal; it owns the payloads. Native AES is what a store hit needs: the wasm's software
+// AES-GCM was about 40% of one in workerd (BENCHMARKS.md, issue 24). WebCrypto by default;
+// the Node entry registers node:crypto instead (cipher-node.js).
+import { frame, unframe } from "./envelope.js";
 
 let factory = webCryptoCipher;
 
@@ -34,7 +36,12 @@ export function webCryptoCipher(rawKey) {
     return key ? subtle[op](params, key, data) : imported.then((k) => subtle[op](params, k, data));
   };
   return {
-    open: (iv, aad, sealed) => run("decrypt", iv, aad, sealed),
-    seal: (iv, aad, plain) => run("encrypt", iv, aad, plain),
+    // Throws "version" or "encoding" for a value that is no envelope; rejects when it does
+    // not verify.
+    open(value, aad) {
+      const [iv, sealed] = unframe(value);
+      return run("decrypt", iv, aad, sealed);
+    },
+    seal: (iv, aad, plain) => run("encrypt", iv, aad, plain).then((sealed) => frame(iv, new Uint8Array(sealed))),
   };
 }
