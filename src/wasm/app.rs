@@ -247,6 +247,7 @@ impl Inner {
                 &answer,
                 &p.key,
                 &p.correlation_id,
+                None,
             )));
         }
         let flying = self.flights.borrow().contains_key(&p.flight_key());

@@ -34,11 +34,11 @@ impl Inner {
         let mut cause = None;
         // Store writes started, which a lease release waits for.
         let mut writes: Vec<Promise> = Vec::new();
-        // What telemetry's span says of this acquisition, on its result or error.
-        let server = acq.request().server_address().to_owned();
-        let traced = |o: JsValue, attempts: u32| {
-            set(&o, "attempts", attempts);
-            set(&o, "server", server.as_str());
+        // What telemetry's span says of this acquisition, on its error (the result gets it
+        // when it is made).
+        let traced = |o: JsValue, acq: &Acquisition<JsToken>| {
+            set(&o, "attempts", acq.attempts());
+            set(&o, "server", acq.request().server_address());
             o
         };
         loop {
@@ -101,15 +101,13 @@ impl Inner {
                     if answer.refresh {
                         self.refresh_in_background(acq.request(), wait_until);
                     }
-                    let r = result(&answer, &acq.request().key, &corr);
-                    return Ok(traced(r, acq.attempts()));
+                    let p = acq.request();
+                    let trace = (acq.attempts(), p.server_address());
+                    return Ok(result(&answer, &p.key, &corr, Some(trace)));
                 }
                 Action::Done(Err(e)) => {
                     let from_fetch = e.code() == "fetch_failed";
-                    return Err(traced(
-                        fail(&e, cause.filter(|_| from_fetch)),
-                        acq.attempts(),
-                    ));
+                    return Err(traced(fail(&e, cause.filter(|_| from_fetch)), &acq));
                 }
             };
             let now = self.now_ms().map_err(|e| fail(&e, None))?;

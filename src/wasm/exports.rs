@@ -66,9 +66,13 @@ pub(super) fn to_value(value: &impl Serialize) -> JsValue {
 // The result object is made in one call with its fields as arguments: serializing it field
 // by field from the wasm cost a tenth of a store hit in workerd (issue 24).
 #[wasm_bindgen(inline_js = "
-export function answer(serveUntil, key, issuedAt, accessToken, tokenType, expiresOn, extExpiresOn, refreshOn, scopes, tenantId, tokenSource, correlationId) {
+export function answer(serveUntil, key, issuedAt, accessToken, tokenType, expiresOn, extExpiresOn, refreshOn, scopes, tenantId, tokenSource, correlationId, attempts, server) {
   const r = { key, issuedAt: issuedAt ?? null, accessToken, tokenType, expiresOn, extExpiresOn: extExpiresOn ?? null, refreshOn: refreshOn ?? null, scopes, tenantId: tenantId ?? null, tokenSource, correlationId };
   if (serveUntil !== undefined) r.serveUntil = serveUntil;
+  if (attempts !== undefined) {
+    r.attempts = attempts;
+    r.server = server;
+  }
   return r;
 }
 ")]
@@ -87,6 +91,8 @@ extern "C" {
         tenant_id: Option<String>,
         token_source: &str,
         correlation_id: &str,
+        attempts: Option<u32>,
+        server: Option<&str>,
     ) -> JsValue;
 }
 
@@ -95,8 +101,14 @@ extern "C" {
 /// Dates), absent values `null`, plus the core's cache `key` (the JS layer keys its copy of
 /// the memory level by it, so that every spelling of a request sees what the core replaced),
 /// `issuedAt` (the authorized fetch's forced-refresh limit) and `serveUntil` when the memory
-/// level gives the same answer until then (removed before callers see it).
-pub(super) fn result(answer_: &Answer<JsToken>, key: &str, correlation_id: &str) -> JsValue {
+/// level gives the same answer until then (removed before callers see it). An acquisition's
+/// result also says what telemetry's span needs: its token requests and the server.
+pub(super) fn result(
+    answer_: &Answer<JsToken>,
+    key: &str,
+    correlation_id: &str,
+    trace: Option<(u32, &str)>,
+) -> JsValue {
     let token = &answer_.token;
     let ms = |v: u64| v as f64;
     answer(
@@ -112,5 +124,7 @@ pub(super) fn result(answer_: &Answer<JsToken>, key: &str, correlation_id: &str)
         token.tenant_id.clone(),
         answer_.source.as_str(),
         correlation_id,
+        trace.map(|(attempts, _)| attempts),
+        trace.map(|(_, server)| server),
     )
 }
