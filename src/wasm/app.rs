@@ -9,12 +9,14 @@ use std::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::cipher::Cipher;
 use super::errors::to_js;
 use super::exports::result;
-use super::js::{call_method, get, ignore_rejection, now_ms, random_fill, within, within_js};
+use super::js::{
+    call_method, get, ignore_rejection, now_ms, promise, random_fill, within, within_js,
+};
 use super::log::{Log, MEMORY_HIT};
 use super::network::NetworkClient;
 use super::source::{function, read, JsHandle};
@@ -125,7 +127,7 @@ impl WasmClient {
             .into_iter()
             .map(|key| {
                 let (store, log) = (store.clone(), self.inner.log.clone());
-                JsValue::from(future_to_promise(async move {
+                JsValue::from(promise(async move {
                     match within(store.delete(&key), within_ms).await {
                         Some(Ok(())) => {}
                         Some(Err(why)) => log.line(Level::Warning, &why),
@@ -254,7 +256,7 @@ impl Inner {
         if !flying {
             return Ok(self.start_load(&p, now, wait_until, true));
         }
-        Ok(future_to_promise(async move {
+        Ok(promise(async move {
             let out = self.load(&p, wait_until).await;
             if let Ok(r) = &out {
                 self.served(r);
@@ -394,7 +396,7 @@ impl Inner {
         self.next_flight.set(id + 1);
         let me = self.clone();
         let k = key.clone();
-        let promise = future_to_promise(async move {
+        let promise = promise(async move {
             let out = work.await;
             let mut flights = me.flights.borrow_mut();
             if flights.get(&k).is_some_and(|f| f.id == id) {

@@ -7,13 +7,13 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::app::Inner;
 use super::errors::to_js;
 use super::exports::result;
 use super::http::send;
-use super::js::{set, sleep, within, within_js, JsEntropy};
+use super::js::{promise, set, sleep, within, within_js, JsEntropy};
 use super::token::JsToken;
 use crate::client::StoreWrite;
 use crate::credential::JwsAlg;
@@ -185,7 +185,7 @@ impl Inner {
         self.store_keys.borrow_mut().note(&write.key);
         let handle = store.clone();
         let me = self.clone();
-        let work = future_to_promise(async move {
+        let work = promise(async move {
             let Some(value) = me.cipher.seal(&write).await else {
                 me.log.line(
                     Level::Warning,
@@ -223,7 +223,7 @@ impl Inner {
         let handle = store.clone();
         let log = self.log.clone();
         let writes: js_sys::Array = writes.iter().collect();
-        let work = future_to_promise(async move {
+        let work = promise(async move {
             let _ = JsFuture::from(Promise::all_settled(&writes)).await;
             if let Err(why) = handle.release(&key).await {
                 log.line(Level::Warning, &format!("{why}; the lease ends by itself"));

@@ -9,7 +9,7 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::error::Error;
 
@@ -19,6 +19,13 @@ pub(crate) fn get(obj: &JsValue, name: &'static str) -> JsValue {
         return JsValue::UNDEFINED;
     }
     Reflect::get(obj, &key(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A promise of `work`, through one boxed future type: `future_to_promise` of each distinct
+/// future type instantiated the whole promise and task adapter again (nine copies, 7 KB of wasm).
+pub(crate) fn promise(work: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    let work: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(work);
+    future_to_promise(work)
 }
 
 /// Sets `obj[name] = value` on a fresh plain object we own, where it cannot fail.

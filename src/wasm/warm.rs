@@ -7,12 +7,12 @@ use std::rc::Rc;
 use js_sys::{Array, Function, Promise};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::app::{Inner, WasmClient};
 use super::errors::to_js;
 use super::exports::to_value;
-use super::js::{get, random_fill};
+use super::js::{get, promise, random_fill};
 use super::source::{function, read, JsHandle};
 use crate::cache::TokenSource;
 use crate::client::Prepared;
@@ -50,7 +50,7 @@ impl WasmClient {
     #[wasm_bindgen(js_name = refreshDue)]
     pub fn refresh_due(&self, options: JsValue) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        promise(async move {
             let (within_ms, wait_until) =
                 read_options(options).map_err(|e| to_js(&e, None, None))?;
             let counts = inner.refresh_due(within_ms, wait_until).await;
@@ -107,7 +107,7 @@ impl Inner {
         let loads = self
             .settle(load.iter().map(|p| {
                 let (me, p, w) = (self.clone(), p.clone(), wait_until.clone());
-                future_to_promise(async move { me.load(&p, w).await })
+                promise(async move { me.load(&p, w).await })
             }))
             .await;
         let mut requested = HashSet::new();
