@@ -14,7 +14,7 @@ use std::fmt;
 use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 
-pub use source::{Kind, Source};
+pub use source::{Kind, Plain, Source};
 pub use strict::InputError;
 use strict::Strict;
 

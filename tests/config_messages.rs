@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests state what must hold
 
 use entra_edge::config::ClientConfig;
-use entra_edge::input::{self, ConfigInput, Handle, Kind, Source};
+use entra_edge::input::{self, ConfigInput, Handle, Kind, Plain, Source};
 
 fn err(json: &str) -> (String, String) {
     let e = ClientConfig::from_json(json).unwrap_err();
@@ -145,6 +145,8 @@ struct Js(serde_json::Value);
 
 impl Source for Js {
     type Leaf = serde_json::Value;
+    // Handles are JSON values here, read whole.
+    const READS_STRUCTURES: bool = true;
     fn kind(&self) -> Kind {
         match self.0.as_str() {
             Some("\u{0}object") => Kind::Instance,
@@ -160,6 +162,9 @@ impl Source for Js {
     }
     fn items(&self) -> Vec<Self> {
         self.0.items().into_iter().map(Js).collect()
+    }
+    fn plain(self) -> Option<Plain> {
+        self.0.plain()
     }
     fn leaf(self) -> serde_json::Value {
         self.0

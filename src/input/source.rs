@@ -1,7 +1,7 @@
 //! What [`super::strict`] needs to know about a value before serde reads it: its kind, an
-//! object's own names, a field, an array's items, and the deserializer that reads a leaf.
-//! The shell implements it for JavaScript values (reading leaves with serde-wasm-bindgen); the
-//! core implements it for parsed JSON, which native tests and fuzzing use.
+//! object's own names, a field, an array's items, a plain leaf's value, and the deserializer of
+//! a value kept as it is. The shell implements it for JavaScript values (keeping handles with
+//! serde-wasm-bindgen); the core implements it for parsed JSON, which native tests and fuzzing use.
 
 use serde::de::Deserializer;
 
@@ -32,10 +32,27 @@ pub enum Kind {
     Other,
 }
 
+/// A boolean, number or string leaf, as [`super::strict`] hands it to a visitor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plain {
+    /// A boolean.
+    Bool(bool),
+    /// A number (JavaScript numbers are all `f64`).
+    Number(f64),
+    /// A string.
+    Text(String),
+}
+
 /// A value option structs are read from.
 pub trait Source: Sized {
-    /// Reads a leaf (string, boolean, number) or a value kept as is.
+    /// Reads a value kept as is (a handle), or, where [`Source::READS_STRUCTURES`], an array
+    /// or object a self-describing type asks for.
     type Leaf: for<'de> Deserializer<'de>;
+
+    /// Whether a self-describing type (`deserialize_any`) may read arrays and objects through
+    /// [`Source::leaf`]: parsed JSON does (handles are JSON values there); in the shell handles
+    /// are kept whole instead, and the option types that read `any` take only plain leaves.
+    const READS_STRUCTURES: bool;
 
     /// Its kind.
     fn kind(&self) -> Kind;
@@ -45,12 +62,15 @@ pub trait Source: Sized {
     fn field(&self, name: &str) -> Self;
     /// An array's items; empty for anything else.
     fn items(&self) -> Vec<Self>;
+    /// A boolean, number or string's value; `None` for any other kind.
+    fn plain(self) -> Option<Plain>;
     /// The deserializer of this value.
     fn leaf(self) -> Self::Leaf;
 }
 
 impl Source for serde_json::Value {
     type Leaf = serde_json::Value;
+    const READS_STRUCTURES: bool = true;
 
     fn kind(&self) -> Kind {
         match self {
@@ -79,6 +99,15 @@ impl Source for serde_json::Value {
         match self {
             serde_json::Value::Array(a) => a.clone(),
             _ => Vec::new(),
+        }
+    }
+
+    fn plain(self) -> Option<Plain> {
+        match self {
+            serde_json::Value::Bool(b) => Some(Plain::Bool(b)),
+            serde_json::Value::Number(n) => n.as_f64().map(Plain::Number),
+            serde_json::Value::String(s) => Some(Plain::Text(s)),
+            _ => None,
         }
     }
 

@@ -7,14 +7,16 @@
 //!   refused by its full path (`unknown option auth.clientID`);
 //! - a value of the wrong kind is refused by path and by what was expected (the visitor's own
 //!   `expecting`), never by quoting it: a PEM pasted into the wrong field must not reach a message;
-//! - leaves and values kept as they are (functions, bindings) go to the source's own
-//!   deserializer, so serde-wasm-bindgen does the reading in JavaScript.
+//! - plain leaves (booleans, numbers, strings) are handed to the visitor here, as
+//!   serde-wasm-bindgen would; values kept as they are (functions, bindings) go to the source's
+//!   own deserializer. One reader of leaves for every option type, instead of one copy of
+//!   serde-wasm-bindgen's per type read (issue 24: bytes the Worker ships and compiles).
 
 use std::fmt::{self, Write as _};
 
 use serde::de::{self, DeserializeSeed, Deserializer, Expected, MapAccess, SeqAccess, Visitor};
 
-use super::source::{Kind, Source};
+use super::source::{Kind, Plain, Source};
 
 /// A message naming the option and what is wrong; never holds a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,21 +136,39 @@ impl<S: Source> Strict<S> {
         self.at.wrong(self.kind, expected)
     }
 
-    /// Hands a leaf of the right kind to the source's deserializer. Its errors come from the
-    /// visitor (a number out of range, say) and are reported as what the visitor expects.
-    fn leaf<'de, V: Visitor<'de>>(
+    /// Hands a plain leaf of one of `kinds` to `visit`. A visitor's own error (a number out of
+    /// range, say) is reported as what the visitor expects.
+    fn plain<'de, V: Visitor<'de>>(
         self,
         kinds: &[Kind],
         visitor: V,
-        read: impl FnOnce(S::Leaf, V) -> Result<V::Value, <S::Leaf as Deserializer<'de>>::Error>,
+        visit: impl FnOnce(Plain, V) -> Result<V::Value, InputError>,
     ) -> Result<V::Value, InputError> {
         if !kinds.contains(&self.kind) {
             return Err(self.wrong(&visitor));
         }
         let expected = Expecting::of(&visitor);
         let Strict { source, kind, at } = self;
-        read(source.leaf(), visitor).map_err(|_| at.wrong(kind, &expected))
+        match source.plain() {
+            Some(value) => visit(value, visitor).map_err(|_| at.wrong(kind, &expected)),
+            None => Err(at.wrong(kind, &expected)),
+        }
     }
+}
+
+/// A number as serde-wasm-bindgen hands it to `deserialize_any`: a safe integer
+/// (`Number.isSafeInteger`) as an `i64`, any other as an `f64`.
+fn visit_number<'de, V: Visitor<'de>>(v: f64, visitor: V) -> Result<V::Value, InputError> {
+    match safe_integer(v) {
+        Some(i) => visitor.visit_i64(i),
+        None => visitor.visit_f64(v),
+    }
+}
+
+/// `v` when it is a whole number within ±(2^53 - 1), where `f64` holds every integer exactly.
+fn safe_integer(v: f64) -> Option<i64> {
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    (v.fract() == 0.0 && v.abs() <= MAX_SAFE).then_some(v as i64)
 }
 
 /// What a visitor expects, taken before the visitor goes to the source (which consumes it) so
@@ -203,51 +223,113 @@ impl Expected for Expecting {
     }
 }
 
+/// Plain leaves of one kind, each visited as `$visit` says (what serde-wasm-bindgen calls).
 macro_rules! leaves {
-    ($($method:ident => $kind:ident,)*) => {
+    ($($method:ident => $kind:ident $visit:expr,)*) => {
         $(
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
-                self.leaf(&[Kind::$kind], visitor, |d, v| d.$method(v))
+                self.plain(&[Kind::$kind], visitor, $visit)
             }
         )*
     };
 }
 
+/// Refuses what a visitor cannot take: reported as what it expects, as its own errors are.
+fn refused<T>() -> Result<T, InputError> {
+    Err(InputError(String::new()))
+}
+
+fn boolean<'de, V: Visitor<'de>>(value: Plain, visitor: V) -> Result<V::Value, InputError> {
+    match value {
+        Plain::Bool(b) => visitor.visit_bool(b),
+        _ => refused(),
+    }
+}
+
+fn signed<'de, V: Visitor<'de>>(value: Plain, visitor: V) -> Result<V::Value, InputError> {
+    match value {
+        Plain::Number(v) => safe_integer(v).map_or_else(refused, |i| visitor.visit_i64(i)),
+        _ => refused(),
+    }
+}
+
+fn unsigned<'de, V: Visitor<'de>>(value: Plain, visitor: V) -> Result<V::Value, InputError> {
+    match value {
+        Plain::Number(v) => match safe_integer(v).and_then(|i| u64::try_from(i).ok()) {
+            Some(u) => visitor.visit_u64(u),
+            None => refused(),
+        },
+        _ => refused(),
+    }
+}
+
+fn float<'de, V: Visitor<'de>>(value: Plain, visitor: V) -> Result<V::Value, InputError> {
+    match value {
+        Plain::Number(v) => visitor.visit_f64(v),
+        _ => refused(),
+    }
+}
+
+fn text<'de, V: Visitor<'de>>(value: Plain, visitor: V) -> Result<V::Value, InputError> {
+    match value {
+        Plain::Text(t) => visitor.visit_string(t),
+        _ => refused(),
+    }
+}
+
 impl<'de, S: Source> Deserializer<'de> for Strict<S> {
     type Error = InputError;
 
-    /// Reached by self-describing types, which here are only handles read as JSON values
-    /// (native tests and fuzzing: `H = serde_json::Value`); the shell's handles arrive through
-    /// `deserialize_tuple_struct`. Any kind of data is taken; functions, class instances and
-    /// the rest are refused by kind.
+    /// Reached by self-describing types: the option types that take a number or a boolean
+    /// (`loggerOptions.logLevel`, `refreshTimer`) and, natively, handles read as JSON values
+    /// (`H = serde_json::Value`); the shell's handles arrive through `deserialize_tuple_struct`.
+    /// Any kind of data is taken where the source reads structures; functions, class
+    /// instances and the rest are refused by kind.
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
-        let kinds = [
-            Kind::Null,
-            Kind::Bool,
-            Kind::Number,
-            Kind::String,
-            Kind::Array,
-            Kind::Object,
-        ];
-        self.leaf(&kinds, visitor, |d, v| d.deserialize_any(v))
+        match self.kind {
+            Kind::Null => {
+                let expected = Expecting::of(&visitor);
+                let Strict { kind, at, .. } = self;
+                visitor
+                    .visit_unit::<InputError>()
+                    .map_err(|_| at.wrong(kind, &expected))
+            }
+            Kind::Array | Kind::Object if S::READS_STRUCTURES => {
+                let expected = Expecting::of(&visitor);
+                let Strict { source, kind, at } = self;
+                source
+                    .leaf()
+                    .deserialize_any(visitor)
+                    .map_err(|_| at.wrong(kind, &expected))
+            }
+            _ => self.plain(
+                &[Kind::Bool, Kind::Number, Kind::String],
+                visitor,
+                |value, visitor| match value {
+                    Plain::Bool(b) => visitor.visit_bool(b),
+                    Plain::Number(v) => visit_number(v, visitor),
+                    Plain::Text(t) => visitor.visit_string(t),
+                },
+            ),
+        }
     }
 
     leaves! {
-        deserialize_bool => Bool,
-        deserialize_i8 => Number,
-        deserialize_i16 => Number,
-        deserialize_i32 => Number,
-        deserialize_i64 => Number,
-        deserialize_u8 => Number,
-        deserialize_u16 => Number,
-        deserialize_u32 => Number,
-        deserialize_u64 => Number,
-        deserialize_f32 => Number,
-        deserialize_f64 => Number,
-        deserialize_char => String,
-        deserialize_str => String,
-        deserialize_string => String,
-        deserialize_identifier => String,
+        deserialize_bool => Bool boolean,
+        deserialize_i8 => Number signed,
+        deserialize_i16 => Number signed,
+        deserialize_i32 => Number signed,
+        deserialize_i64 => Number signed,
+        deserialize_u8 => Number unsigned,
+        deserialize_u16 => Number unsigned,
+        deserialize_u32 => Number unsigned,
+        deserialize_u64 => Number unsigned,
+        deserialize_f32 => Number float,
+        deserialize_f64 => Number float,
+        deserialize_char => String text,
+        deserialize_str => String text,
+        deserialize_string => String text,
+        deserialize_identifier => String text,
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, InputError> {
@@ -449,6 +531,20 @@ impl<'de, S: Source> SeqAccess<'de> for Items<'_, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn safe_integers_are_those_number_is_safe_integer_accepts() {
+        assert_eq!(safe_integer(3.0), Some(3));
+        assert_eq!(safe_integer(-0.0), Some(0));
+        assert_eq!(
+            safe_integer(-9_007_199_254_740_991.0),
+            Some(-9_007_199_254_740_991)
+        );
+        assert_eq!(safe_integer(9_007_199_254_740_992.0), None);
+        assert_eq!(safe_integer(1.5), None);
+        assert_eq!(safe_integer(f64::NAN), None);
+        assert_eq!(safe_integer(f64::INFINITY), None);
+    }
 
     #[test]
     fn expectations_longer_than_the_buffer_are_kept_whole() {

@@ -1,12 +1,12 @@
-//! JavaScript values as a [`Source`] of option objects: serde-wasm-bindgen reads the leaves and
-//! keeps handles (`preserve`); this file only says what kind a value is.
+//! JavaScript values as a [`Source`] of option objects: what kind a value is and a plain leaf's
+//! value; serde-wasm-bindgen keeps handles (`preserve`).
 
 use js_sys::{Array, Function, Object, Reflect};
 use serde::{Deserialize, Deserializer};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::Error;
-use crate::input::{self, Handle, InputError, Kind, Source};
+use crate::input::{self, Handle, InputError, Kind, Plain, Source};
 
 /// A JavaScript value read as options.
 pub(crate) struct JsSource(pub(crate) JsValue);
@@ -18,6 +18,7 @@ thread_local! {
 
 impl Source for JsSource {
     type Leaf = serde_wasm_bindgen::Deserializer;
+    const READS_STRUCTURES: bool = false;
 
     fn kind(&self) -> Kind {
         let v = &self.0;
@@ -69,6 +70,14 @@ impl Source for JsSource {
             Some(a) => a.iter().map(JsSource).collect(),
             None => Vec::new(),
         }
+    }
+
+    fn plain(self) -> Option<Plain> {
+        let v = &self.0;
+        v.as_bool()
+            .map(Plain::Bool)
+            .or_else(|| v.as_f64().map(Plain::Number))
+            .or_else(|| v.as_string().map(Plain::Text))
     }
 
     fn leaf(self) -> Self::Leaf {
