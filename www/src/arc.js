@@ -3,12 +3,13 @@
 // symlink, folder or FIFO is refused without following or opening it, a file over maxBytes
 // without reading it all. Answers { content } or { error }; nothing here logs or throws the
 // path or the content.
-import { accessSync, constants } from "node:fs";
-import { lstat, open } from "node:fs/promises";
+// node:fs comes with getBuiltinModule on first use, not as an import (an import of it cost every
+// Node daemon's startup; BENCHMARKS.md, issue 24).
+const fs = () => process.getBuiltinModule("node:fs");
 
 // O_NOFOLLOW closes the gap between lstat and open; O_NONBLOCK keeps a FIFO swapped in from
 // blocking the open. Windows has neither (and no FIFOs in that folder).
-const FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+const flags = ({ constants }) => constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 // Where the agent's executable is: msal-node finds Arc by it when the agent's variables are not
 // set (a service started without them).
@@ -22,6 +23,7 @@ const himds = () =>
 export function arcAgentInstalled() {
   const path = himds();
   if (!path) return false;
+  const { accessSync, constants } = fs();
   try {
     accessSync(path, constants.F_OK | constants.R_OK);
     return true;
@@ -34,6 +36,8 @@ const code = (e) => (typeof e?.code === "string" ? e.code : "EIO");
 
 /** `auth.managedIdentity.readFile`: at most `maxBytes` of the regular file at `path`. */
 export async function readKeyFile(path, maxBytes) {
+  const node = fs();
+  const { lstat, open } = node.promises;
   try {
     if (!(await lstat(path)).isFile()) return { error: "not_a_file" };
   } catch (e) {
@@ -41,7 +45,7 @@ export async function readKeyFile(path, maxBytes) {
   }
   let handle;
   try {
-    handle = await open(path, FLAGS);
+    handle = await open(path, flags(node));
   } catch (e) {
     // ELOOP: it became a symlink after lstat.
     return { error: e?.code === "ELOOP" ? "not_a_file" : code(e) };

@@ -5,9 +5,9 @@
 // thumbprint matches: with another certificate not one byte of the request (and so not the
 // `secret` header) is written. Stricter than MSAL.NET, which also takes a certificate the
 // machine's CAs trust; msal-node and @azure/identity do not check the thumbprint at all.
-import https from "node:https";
-import { isIP } from "node:net";
-import tls from "node:tls";
+// node:https, node:net and node:tls come with getBuiltinModule on first use, not as imports:
+// importing them cost every Node daemon about 15 ms of startup (BENCHMARKS.md, issue 24).
+const builtin = (name) => process.getBuiltinModule(name);
 
 // The core reads at most 64 KiB of an answer; a longer one is cut off here.
 const MAX_BODY_BYTES = 64 * 1024 + 1;
@@ -31,7 +31,8 @@ function pinnedConnection(expected, options, done) {
   };
   const host = options.host ?? "localhost";
   // The chain is not the check here (a cluster certificate), the thumbprint is.
-  const socket = tls.connect({ host, port: options.port, servername: isIP(host) ? undefined : host, rejectUnauthorized: false });
+  const { isIP } = builtin("node:net");
+  const socket = builtin("node:tls").connect({ host, port: options.port, servername: isIP(host) ? undefined : host, rejectUnauthorized: false });
   socket.once("secureConnect", () => {
     const fingerprint = socket.getPeerCertificate()?.fingerprint;
     if (typeof fingerprint !== "string" || normalize(fingerprint) !== expected) {
@@ -47,20 +48,25 @@ function pinnedConnection(expected, options, done) {
  * Keeps connections open between token requests, as fetch does: each new one is checked before
  * any request is written on it, a checked one stays checked. Idle ones do not hold the process.
  */
-class PinnedAgent extends https.Agent {
-  #expected;
-  constructor(expected) {
-    super({ keepAlive: true, maxSockets: 8 });
-    this.#expected = expected;
-  }
-  createConnection(options, done) {
-    pinnedConnection(this.#expected, options, done);
-  }
+let PinnedAgent;
+function pinnedAgent(expected) {
+  PinnedAgent ??= class extends builtin("node:https").Agent {
+    #expected;
+    constructor(thumbprint) {
+      super({ keepAlive: true, maxSockets: 8 });
+      this.#expected = thumbprint;
+    }
+    createConnection(options, done) {
+      pinnedConnection(this.#expected, options, done);
+    }
+  };
+  return new PinnedAgent(expected);
 }
 
 /** A `fetch(url, init)` for Service Fabric's endpoint, pinned to `thumbprint`. */
 export function pinnedFetch(thumbprint) {
-  const agent = new PinnedAgent(normalize(thumbprint));
+  const agent = pinnedAgent(normalize(thumbprint));
+  const https = builtin("node:https");
   return (url, init = {}) =>
     new Promise((resolve, reject) => {
       const target = new URL(url);
