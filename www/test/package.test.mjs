@@ -30,6 +30,16 @@ before(async () => {
   await run("ln", ["-s", join(WWW, "node_modules", "@azure"), join(project, "node_modules", "@azure")]);
 });
 
+test("the Node bundles load no Node module at import: each is fetched on first use", async () => {
+  // An ESM import of node:https and node:tls (Service Fabric) and node:fs (Azure Arc) cost every
+  // daemon about 15 ms of startup, for sources most never use (BENCHMARKS.md, issue 24).
+  for (const file of ["node.mjs", "node.cjs"]) {
+    const code = await readFile(join(project, "node_modules", "entra-edge", "dist", file), "utf8");
+    const loaded = code.match(/^import [^;]*from ["']node:[^"']+["']|\brequire\(["']node:(?!url)[^"']+["']\)/gm) ?? [];
+    assert.deepEqual(loaded, [], file);
+  }
+});
+
 test("CommonJS require", async () => {
   const script = `const { ConfidentialClientApplication, ClientConfigurationError, scopeForResource } = require("entra-edge");
     const { FileStore } = require("entra-edge/stores");
