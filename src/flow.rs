@@ -29,7 +29,8 @@
 //! 2. With a store, the failure record other isolates wrote (see [`crate::outcome`]) is read
 //!    (after a miss only, so a store hit costs one read) and its `Retry-After` window adopted.
 //! 3. With a store that leases (Redis, a Durable Object), the caller that takes the key's lease
-//!    requests the token; the others wait for the entry it writes (see [`lease`]). A refresh
+//!    reads the entry once more (a holder may have come and gone since the first read) and
+//!    requests the token on a miss; the others wait for the entry it writes (see [`lease`]). A refresh
 //!    first reads the entry: another process may have refreshed already. A holder that fails
 //!    writes its error and window before it releases, and waiters end with them at once.
 //! 4. An attempt: refused at once inside an open window; otherwise the client assertion
@@ -238,8 +239,9 @@ enum Read {
     Outcome,
     /// The token's entry again, while another caller holds the lease.
     Awaited,
-    /// The entry once more, after taking over the lease: a holder that succeeded wrote it
-    /// before it released, so it is there now if it was not at the last read.
+    /// The entry once more, after taking the lease: a holder that succeeded wrote it before
+    /// it released, so it is there now if it was not at the last read (even when this caller
+    /// found the lease free at once: a holder may have come and gone since that read).
     TakenEntry,
     /// The failure record, after taking over the lease a holder released without an entry:
     /// its error (or window) ends this acquisition too.
@@ -277,9 +279,9 @@ enum State {
         /// When the lease was asked for: the earliest it can have been taken.
         asked_ms: u64,
     },
-    /// This waiter took over the lease: read the entry again, then the failure record.
-    TakenOver,
-    TakenOverMiss,
+    /// This caller took the lease: read the entry again, then (a waiter) the failure record.
+    Taken,
+    TakenMiss,
     /// Another caller holds the lease: read its entry again after the next wait.
     Waiting,
     WaitSleeping,
@@ -438,8 +440,14 @@ impl<T: TokenText> Acquisition<T> {
                     }
                     self.state = State::Attempt;
                 }
-                State::TakenOver => return self.read(client, now_ms, Read::TakenEntry),
-                State::TakenOverMiss => return self.read(client, now_ms, Read::HolderOutcome),
+                State::Taken if self.store_on(client, now_ms) => {
+                    return self.read(client, now_ms, Read::TakenEntry)
+                }
+                State::TakenMiss if self.store_on(client, now_ms) => {
+                    return self.read(client, now_ms, Read::HolderOutcome)
+                }
+                // The store ran out of its share taking the lease: request under it.
+                State::Taken | State::TakenMiss => self.state = State::Attempt,
                 State::Waiting => {
                     self.state = State::WaitSleeping;
                     return Action::Sleep { ms: self.poll_ms };
@@ -667,7 +675,12 @@ impl<T: TokenText> Acquisition<T> {
             }
             Read::Awaited => self.waited(client, value, now_ms),
             Read::TakenEntry => {
-                self.state = State::TakenOverMiss;
+                // Only a waiter can have had a holder whose failure record is for it.
+                self.state = if self.waited {
+                    State::TakenMiss
+                } else {
+                    State::Attempt
+                };
                 if let Some(value) = self.store_value(value, "requesting the token") {
                     self.open_entry(client, value, now_ms);
                 }

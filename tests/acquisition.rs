@@ -409,6 +409,7 @@ fn the_lease_holder_requests_writes_then_releases() {
             "read entry within 2500",
             "read outcome within 2450",
             "lease taken",
+            "read entry within 2350",
             "send timeout 2000",
             "write entry ttl 3299",
             "release",
@@ -564,6 +565,7 @@ fn waiters_end_with_the_holders_error_without_a_request() {
     assert_eq!(
         holder.steps()[3..],
         [
+            "read entry within 2350",
             "send timeout 2000",
             "write outcome ttl 60",
             "release",
@@ -626,6 +628,74 @@ fn a_waiter_that_takes_over_reads_the_entry_the_holder_wrote_just_before_releasi
 }
 
 #[test]
+fn a_caller_that_takes_a_free_lease_reads_the_entry_a_holder_wrote_since_its_miss() {
+    // Issue 21's fleet flake: on a loaded machine a late daemon read the entry (a miss), and
+    // another daemon then requested, wrote its entry and released, all before the late one
+    // asked for the lease. It took the free lease at once, never waited, and sent a second
+    // request. The entry read before the lease says nothing about what a holder did since.
+    let mut h = leasing();
+    let p = h.request(None);
+    let (key, value) = entry_written(&p, &success());
+    // Lands after the first read of the entry (T0 + 50), before the lease is asked for; the
+    // lease is free (released) by then.
+    h.appears = Some((T0 + 60, key, value));
+    // What a second request would get (it must not be sent).
+    h.answer(200, &[], &success());
+    let answer = h.run(Acquisition::load(p, T0)).unwrap();
+    assert_eq!(answer.source, TokenSource::Store);
+    assert_eq!(
+        h.steps(),
+        [
+            "read entry within 2500",
+            "read outcome within 2450",
+            "lease taken",
+            "read entry within 2350",
+            "release",
+            "done store"
+        ]
+    );
+    assert!(h.sent.is_empty(), "no second request for the fleet");
+}
+
+#[test]
+fn a_refresh_that_takes_a_free_lease_adopts_the_entry_refreshed_since_its_read() {
+    let first =
+        br#"{"token_type":"Bearer","expires_in":86399,"refresh_in":43199,"access_token":"first"}"#;
+    let refreshed = br#"{"token_type":"Bearer","expires_in":86399,"refresh_in":43199,"access_token":"refreshed"}"#;
+    let mut h = leasing();
+    h.answer(200, &[], first);
+    let p = h.request(None);
+    h.run(Acquisition::load(p.clone(), T0)).unwrap();
+    h.take_trace();
+    h.clock = T0 + 44_000_000; // past refreshOn
+                               // Another process refreshes, writes and releases just after this refresh's first read.
+    let mut other = leasing();
+    other.clock = h.clock;
+    other.answer(200, &[], refreshed);
+    other
+        .run(Acquisition::load(p.clone(), other.clock))
+        .unwrap();
+    let key = h.client.store_key(&p);
+    h.appears = Some((h.clock + 60, key.clone(), other.store[&key].clone()));
+    // What a second refresh request would get (it must not be sent).
+    h.answer(200, &[], first);
+    let adopted = h.run(Acquisition::refresh(p, h.clock)).unwrap();
+    assert_eq!(adopted.token.access_token.secret(), "refreshed");
+    assert_eq!(h.sent.len(), 1, "only the first load asked");
+    assert_eq!(
+        h.steps(),
+        [
+            "read entry within 2500",
+            "read outcome within 2450",
+            "lease taken",
+            "read entry within 2350",
+            "release",
+            "done store"
+        ]
+    );
+}
+
+#[test]
 fn waiters_adopt_the_holders_window_without_a_request() {
     let mut holder = leasing();
     let p = holder.request(None);
@@ -659,7 +729,7 @@ fn a_lease_past_its_life_is_left_to_end_by_itself() {
     assert!(h.steps().contains(&"release".to_owned()));
 
     // Asked for at T0 + 100, the lease ends by T0 + 3100 (timeoutMs + 1 s). The retry after
-    // Entra's 5 s floor answers at T0 + 5250: by then another caller may hold the key's lease,
+    // Entra's 5 s floor answers at T0 + 5300: by then another caller may hold the key's lease,
     // and releasing would end theirs.
     let mut h = leasing();
     h.entropy = Random::Fixed(0);
@@ -671,6 +741,7 @@ fn a_lease_past_its_life_is_left_to_end_by_itself() {
             "read entry within 2500",
             "read outcome within 2450",
             "lease taken",
+            "read entry within 2350",
             "send timeout 2000",
             "sleep 5000",
             "send timeout 2000",
@@ -678,7 +749,7 @@ fn a_lease_past_its_life_is_left_to_end_by_itself() {
             "done identityProvider"
         ]
     );
-    assert_eq!(h.sent_since_t0(), [150, 5200]);
+    assert_eq!(h.sent_since_t0(), [200, 5250]);
 
     // Giving up past its life does not release it either.
     let mut h = leasing();
@@ -692,6 +763,7 @@ fn a_lease_past_its_life_is_left_to_end_by_itself() {
             "read entry within 2500",
             "read outcome within 2450",
             "lease taken",
+            "read entry within 2350",
             "send timeout 2000",
             "sleep 5000",
             "send timeout 2000",

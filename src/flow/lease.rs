@@ -1,8 +1,11 @@
 //! The lease step: with a store that can lease (`lease(key, ttlMs)` / `release(key)`: Redis's
 //! `SET NX PX`, a Durable Object), one caller per key across a fleet requests the token.
 //!
-//! - After a store miss, a load asks for the key's lease. Taken: it requests the token, writes
-//!   the entry (or, when it fails, its failure record: see [`crate::outcome`]), then releases.
+//! - After a store miss, a load asks for the key's lease. Taken: it reads the entry once more
+//!   (another caller may have taken the lease, written the entry and released it between this
+//!   one's read and its lease: on a loaded machine that gap is long enough), and only on a
+//!   miss requests the token, writes the entry (or, when it fails, its failure record: see
+//!   [`crate::outcome`]), then releases.
 //! - Not taken: it waits, reading the entry now and then (from 25 ms, doubling to 400 ms), and
 //!   asks for the lease again after each miss. The lease comes free when its holder released
 //!   it or died (the lease ends by itself `system.timeoutMs` plus one second after it was
@@ -69,13 +72,9 @@ impl<T: TokenText> Acquisition<T> {
                 }
                 // The store set it no earlier than it was asked: it ends no earlier than this.
                 self.lease_until_ms = Some(asked_ms.saturating_add(client.lease_ttl_ms()));
-                // Taken over from a holder: did it write its entry just before it released, or
-                // did it fail? (The entry read before this lease may predate that write.)
-                self.state = if self.waited {
-                    State::TakenOver
-                } else {
-                    State::Attempt
-                };
+                // The entry read before this lease may predate a holder's write: one may have
+                // taken the lease, written the entry and released it since (first ask or not).
+                self.state = State::Taken;
             }
             Ok(false) if self.kind == Kind::Refresh => {
                 client.defer_refresh(&self.p, now_ms, Some(client.lease_ttl_ms()));
