@@ -15,7 +15,9 @@ if (mode === "fleet") {
   const redis = new Redis({ path: target, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
   redis.on("error", () => {});
   await redis.connect();
-  const credential = new DefaultAzureCredential({ cache: { store: new RedisStore(redis), encryptionKey: "fleet-shared-sealing-key-0123456789" } });
+  // MI_DAEMON_LOG=1: every log line, with the time, to stderr (for finding out why a run differed).
+  const system = process.env.MI_DAEMON_LOG ? { logger: (level, message) => process.stderr.write(`${Date.now()} ${process.pid} ${level} ${message}\n`) } : undefined;
+  const credential = new DefaultAzureCredential({ cache: { store: new RedisStore(redis), encryptionKey: "fleet-shared-sealing-key-0123456789" }, ...(system ? { system } : {}) });
   say({ ready: true });
   process.stdin.once("data", async () => {
     try {
