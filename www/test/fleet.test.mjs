@@ -8,7 +8,10 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import Redis from "ioredis";
 import { Miniflare } from "miniflare";
+import { ConfidentialClientApplication } from "entra-edge";
+import { RedisStore } from "entra-edge/stores";
 import { CLIENT_ID, SECRET, TENANT, entraError, startEntraFake, throttled } from "./support/entra-fake.mjs";
 import { startDaemons, waiting } from "./support/daemons.mjs";
 import { startRedis } from "./support/redis.mjs";
@@ -51,6 +54,50 @@ describe("daemons over a real redis-server", () => {
     } finally {
       fake.respondWith(undefined);
       fleet.stop();
+    }
+  });
+
+  test("issue 21: a process that finds the lease free after the holder wrote and released serves the holder's entry, no request of its own", async () => {
+    // The race a loaded machine made (the managed-identity fleet test sent 2 requests in 1 run
+    // out of 10): this process read a miss; the holder then took the lease, requested, wrote its
+    // entry and released; only then did this one ask for the lease and find it free. Here its
+    // lease request is held until exactly that has happened (real Redis, two connections as
+    // two processes have; synchronized on Redis itself, no sleep).
+    const fresh = await startRedis();
+    const [holderClient, lateClient] = [new Redis({ path: fresh.socket }), new Redis({ path: fresh.socket })];
+    try {
+      const lateStore = new RedisStore(lateClient);
+      let asked = false;
+      let go;
+      const gate = new Promise((r) => (go = r));
+      const late = {
+        get: (k) => lateStore.get(k),
+        put: (k, v, o) => lateStore.put(k, v, o),
+        delete: (k) => lateStore.delete(k),
+        lease: async (k, ms) => {
+          asked = true;
+          await gate;
+          return lateStore.lease(k, ms);
+        },
+        release: (k) => lateStore.release(k),
+      };
+      const app = (store) => new ConfidentialClientApplication({ auth: { clientId: CLIENT_ID, authority: `${fake.url}/${TENANT}`, clientSecret: SECRET }, cache: { store } });
+      const request = { scopes: ["https://graph.microsoft.com/.default"] };
+      const n = fake.requests.length;
+      const pending = app(late).acquireTokenByClientCredential(request);
+      await until(() => asked, "the late process missed the entry and asks for the lease");
+      const holder = await app(new RedisStore(holderClient)).acquireTokenByClientCredential(request);
+      assert.equal(holder.tokenSource, "identityProvider");
+      // Its release follows its entry's write, in the background.
+      await until(async () => (await holderClient.keys("*:lease")).length === 0, "the holder released its lease");
+      go();
+      const result = await pending;
+      assert.equal(result.tokenSource, "store", "the late process found the holder's entry after taking the lease");
+      assert.equal(result.accessToken, holder.accessToken);
+      assert.equal(fake.requests.length - n, 1, "one token request for both");
+    } finally {
+      await Promise.all([holderClient.quit(), lateClient.quit()]);
+      await fresh.stop();
     }
   });
 
