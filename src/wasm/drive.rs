@@ -34,13 +34,6 @@ impl Inner {
         let mut cause = None;
         // Store writes started, which a lease release waits for.
         let mut writes: Vec<Promise> = Vec::new();
-        // What telemetry's span says of this acquisition, on its error (the result gets it
-        // when it is made).
-        let traced = |o: JsValue, acq: &Acquisition<JsToken>| {
-            set(&o, "attempts", acq.attempts());
-            set(&o, "server", acq.request().server_address());
-            o
-        };
         loop {
             let now = self.now_ms().map_err(|e| fail(&e, None))?;
             let action = acq.poll(&mut self.core.borrow_mut(), now, &mut JsEntropy);
@@ -107,7 +100,12 @@ impl Inner {
                 }
                 Action::Done(Err(e)) => {
                     let from_fetch = e.code() == "fetch_failed";
-                    return Err(traced(fail(&e, cause.filter(|_| from_fetch)), &acq));
+                    // What telemetry's span says of this acquisition (a result gets it when
+                    // it is made).
+                    let o = fail(&e, cause.filter(|_| from_fetch));
+                    set(&o, "attempts", acq.attempts());
+                    set(&o, "server", acq.request().server_address());
+                    return Err(o);
                 }
             };
             let now = self.now_ms().map_err(|e| fail(&e, None))?;

@@ -8,6 +8,7 @@
 //   /decrypt?n=N                N WebCrypto AES-256-GCM opens of a token-sized envelope
 //   /hit?impl=edge|hand&n=N     N memory hits
 import { ConfidentialClientApplication } from "entra-edge";
+import { handRolledToken } from "./handrolled.js";
 
 const BODY = JSON.stringify({ token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.${"x".repeat(1800)}.${"y".repeat(342)}` });
 // A token endpoint answered in the isolate: only the package's own work is timed.
@@ -16,7 +17,6 @@ const stubFetch = async () => new Response(BODY, { status: 200, headers: { "cont
 function mapStore() {
   const map = new Map();
   return {
-    map,
     get: async (k) => map.get(k) ?? null,
     put: async (k, v) => void map.set(k, v),
     delete: async (k) => void map.delete(k),
@@ -35,28 +35,27 @@ function edge(kind) {
   return apps.get(kind);
 }
 
-// The hand-written helper's logic (handrolled.js) over the same Map and stub fetch.
-const handMemo = new Map();
-const handStore = mapStore();
-async function hand(op) {
-  const now = Date.now();
-  const key = "bench:scope";
-  if (op !== "cold") {
-    const cached = op === "hit" && handMemo.get(key);
-    if (cached && cached.expiresAt - 300_000 > now) return cached.accessToken;
-    const stored = JSON.parse((await handStore.get(`hand:${key}`)) ?? "null");
-    if (stored && stored.expiresAt - 300_000 > now) {
-      if (op === "hit") handMemo.set(key, stored);
-      return stored.accessToken;
-    }
-  }
-  const res = await stubFetch("https://idp.example/token", { method: "POST", body: new URLSearchParams({ grant_type: "client_credentials", client_id: "bench", client_secret: "s", scope: "api://bench/.default" }) });
-  const body = await res.json();
-  const entry = { accessToken: body.access_token, expiresAt: now + body.expires_in * 1000 };
-  handMemo.set(key, entry);
-  await handStore.put(`hand:${key}`, JSON.stringify(entry));
-  return entry.accessToken;
-}
+// The hand-written helper (handrolled.js) over the same kind of Map store and the stub fetch.
+const handMap = new Map();
+const handEnv = {
+  TOKEN_CACHE: {
+    get: async (k, type) => {
+      const v = handMap.get(k) ?? null;
+      return type === "json" && v !== null ? JSON.parse(v) : v;
+    },
+    put: async (k, v) => void handMap.set(k, v),
+  },
+};
+const hand = (op) =>
+  handRolledToken(handEnv, {
+    tokenEndpoint: "https://idp.example/token",
+    clientId: "bench",
+    clientSecret: "s",
+    scope: "api://bench/.default",
+    skipCache: op === "cold",
+    memory: op === "hit",
+    fetch: stubFetch,
+  });
 
 let aes;
 async function decryptSetup() {

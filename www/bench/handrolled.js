@@ -3,7 +3,8 @@
 // "today's Worker code" in the benchmark; it is not part of the package.
 const memo = new Map(); // `${clientId}:${scope}` -> { accessToken, expiresAt }
 
-export async function handRolledToken(env, { tokenEndpoint, clientId, clientSecret, scope, skipCache = false, memory = true }) {
+// `fetch` is the global one unless a benchmark answers the token endpoint inside the isolate.
+export async function handRolledToken(env, { tokenEndpoint, clientId, clientSecret, scope, skipCache = false, memory = true, fetch = globalThis.fetch }) {
   const now = Date.now();
   const key = `${clientId}:${scope}`;
   if (!skipCache) {

@@ -172,16 +172,10 @@ function otherKey(request, scopes) {
  */
 export function preparedKey(request) {
   const scopes = request?.scopes;
-  if (!Array.isArray(scopes)) return undefined;
-  for (const name in request) {
-    if (name === "scopes" || name === "tenantId" || name === "authority" || name === "azureRegion") continue;
-    const value = request[name];
-    if (name === "waitUntil" && (value === undefined || typeof value === "function")) continue;
-    if (name === "skipCache" && (value === undefined || typeof value === "boolean")) continue;
-    return undefined;
-  }
+  const shape = Array.isArray(scopes) ? extras(request) : OTHER;
+  if (shape === OTHER) return undefined;
   const key = otherKey(request, scopes);
-  return key !== undefined && request.skipCache === true ? `skip${key}` : key;
+  return key !== undefined && shape === SKIP ? `skip${key}` : key;
 }
 
 function removeSpelling(spellings, map, key) {
@@ -193,20 +187,31 @@ function removeSpelling(spellings, map, key) {
   }
 }
 
-/**
- * Whether a request may be answered from the memo: scopes and the tenant choice, maybe
- * waitUntil, maybe skipCache: false. Anything else (skipCache, claims, correlationId, any other
- * name, bad input) goes to the core, which validates it.
- */
-export function isPlain(request) {
+// What a request holds besides its scopes and tenant choice (tenantId, authority, azureRegion):
+// PLAIN (maybe waitUntil, maybe skipCache: false), SKIP (skipCache: true as well), or OTHER (any
+// other name, or a value of the wrong type: the core reads and validates it).
+const PLAIN = 0;
+const SKIP = 1;
+const OTHER = 2;
+
+function extras(request) {
+  let shape = PLAIN;
   for (const name in request) {
     if (name === "scopes" || name === "tenantId" || name === "authority" || name === "azureRegion") continue;
     const value = request[name];
     if (name === "waitUntil" && (value === undefined || typeof value === "function")) continue;
-    if (name === "skipCache" && (value === undefined || value === false)) continue;
-    return false;
+    if (name === "skipCache" && (value === undefined || typeof value === "boolean")) {
+      if (value) shape = SKIP;
+      continue;
+    }
+    return OTHER;
   }
-  return true;
+  return shape;
+}
+
+/** Whether a request may be answered from the memo: nothing but its scopes and tenant choice. */
+export function isPlain(request) {
+  return extras(request) === PLAIN;
 }
 
 // A memory hit sends nothing, so its correlation id only has to be unique: a random prefix made
