@@ -4,9 +4,13 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { webCryptoCipher } from "../src/cipher.js";
 import { nodeCipher } from "../src/cipher-node.js";
 
+const run = promisify(execFile);
 const bytes = async (v) => new Uint8Array(await v);
 const text = (s) => new TextEncoder().encode(s);
 const hex = (h) => Uint8Array.from(h.match(/../g), (b) => parseInt(b, 16));
@@ -26,26 +30,56 @@ test("both ciphers seal the core's vector byte for byte and open it", async () =
   }
 });
 
+// Each value, and why opening it fails ("opened" when it does not): the refusals the wasm reads.
+const REFUSED = [
+  ["ee2.AAAA", "version"],
+  [VECTOR.slice(4), "version"],
+  ["ee1.AQID==", "encoding"], // padding: not base64url without padding
+  [`${VECTOR}=`, "encoding"], // the vector, padded
+  ["ee1.AQ+D", "encoding"],
+  ["ee1.AQID", "encoding"], // too short for a nonce and a tag
+];
+const UNVERIFIED = [`${VECTOR.slice(0, -2)}AA`, VECTOR.slice(0, -2)]; // a changed tag, a cut one
+
+async function reasons(c, aad) {
+  const reason = async (value) => {
+    try {
+      await c.open(value, aad);
+      return "opened";
+    } catch (e) {
+      return e.message;
+    }
+  };
+  return { refused: await Promise.all(REFUSED.map(([v]) => reason(v))), unverified: await Promise.all(UNVERIFIED.map(reason)) };
+}
+
+function assertRefusals({ refused, unverified }, label) {
+  assert.deepEqual(refused, REFUSED.map(([, why]) => why), label);
+  for (const why of unverified) assert.notEqual(why, "opened", label);
+}
+
 test("values that are no envelope are told apart from ones that do not verify", async () => {
-  const aad = text("entra-edge:vector");
-  for (const cipher of [webCryptoCipher, nodeCipher]) {
-    const c = cipher(hex(VECTOR_KEY));
-    const reason = async (value) => {
-      try {
-        await c.open(value, aad);
-        return "opened";
-      } catch (e) {
-        return e.message;
-      }
-    };
-    assert.equal(await reason("ee2.AAAA"), "version");
-    assert.equal(await reason(VECTOR.slice(4)), "version");
-    assert.equal(await reason("ee1.AQID=="), "encoding", "padding is not base64url without padding");
-    assert.equal(await reason("ee1.AQ+D"), "encoding");
-    assert.equal(await reason("ee1.AQID"), "encoding", "too short for a nonce and a tag");
-    assert.notEqual(await reason(`${VECTOR.slice(0, -2)}AA`), "opened", "a changed tag does not verify");
-    assert.notEqual(await reason(VECTOR.slice(0, -2)), "opened");
-  }
+  for (const cipher of [webCryptoCipher, nodeCipher]) assertRefusals(await reasons(cipher(hex(VECTOR_KEY)), text("entra-edge:vector")), cipher.name);
+});
+
+test("where the runtime decodes base64url itself (Uint8Array.fromBase64: workerd, Deno), it refuses the same values", async () => {
+  // Node 20 has no fromBase64, so WebCrypto's cipher is run in Deno, which has it as workerd does.
+  const script = `
+    import { webCryptoCipher } from ${JSON.stringify(new URL("../src/cipher.js", import.meta.url).href)};
+    const c = webCryptoCipher(Uint8Array.from(${JSON.stringify(VECTOR_KEY)}.match(/../g), (b) => parseInt(b, 16)));
+    const aad = new TextEncoder().encode("entra-edge:vector");
+    const reason = async (v) => { try { await c.open(v, aad); return "opened"; } catch (e) { return e.message; } };
+    console.log(JSON.stringify({
+      fromBase64: typeof Uint8Array.fromBase64,
+      opened: new TextDecoder().decode(await c.open(${JSON.stringify(VECTOR)}, aad)),
+      refused: await Promise.all(${JSON.stringify(REFUSED.map(([v]) => v))}.map(reason)),
+      unverified: await Promise.all(${JSON.stringify(UNVERIFIED)}.map(reason)),
+    }));`;
+  const { stdout } = await run(fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url)), ["eval", "--ext=js", script]);
+  const seen = JSON.parse(stdout);
+  assert.equal(seen.fromBase64, "function");
+  assert.equal(seen.opened, VECTOR_PLAIN);
+  assertRefusals(seen, "Deno");
 });
 
 test("WebCrypto and node:crypto seal to the same value and open each other's", async () => {

@@ -119,3 +119,15 @@ test("errors cross into the Worker as AuthError classes", async () => {
     await mf.dispose();
   }
 });
+
+test("the minified Worker bundle keeps its exported classes' names (a chain labels its sources by them)", async () => {
+  const mf = startWorker(bundle, { bindings: bindings() });
+  try {
+    const names = await (await mf.dispatchFetch("http://worker/names")).json();
+    const classes = names.filter(([name]) => /^[A-Z]/.test(name));
+    assert.ok(classes.some(([name]) => name === "ChainedTokenCredential") && classes.length >= 12, JSON.stringify(names));
+    for (const [name, seen] of classes) assert.equal(seen, name);
+  } finally {
+    await mf.dispose();
+  }
+});

@@ -5,6 +5,8 @@
 //   GET /token?bare=1   acquire without waitUntil
 //   GET /start?bare=1   start an acquisition with no waitUntil at all and answer at once: workerd
 //                       cancels its token request, and the followers must not hang
+//   GET /names          each exported function's name, by its export name
+import * as api from "entra-edge";
 import { ConfidentialClientApplication, AuthError } from "entra-edge";
 
 let app;
@@ -28,6 +30,9 @@ function appFor(env) {
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
+    if (url.pathname === "/names") {
+      return Response.json(Object.entries(api).flatMap(([name, value]) => (typeof value === "function" ? [[name, value.name]] : [])));
+    }
     const request_ = { scopes: [env.SCOPE], ...(url.searchParams.has("bare") ? {} : { waitUntil: ctx.waitUntil.bind(ctx) }) };
     try {
       if (url.pathname === "/start") {
