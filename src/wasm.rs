@@ -13,6 +13,7 @@ mod log;
 mod network;
 mod source;
 mod store;
+mod task;
 mod token;
 mod warm;
 pub(crate) mod webcrypto;

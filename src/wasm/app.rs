@@ -9,18 +9,16 @@ use std::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use super::cipher::Cipher;
 use super::errors::to_js;
 use super::exports::result;
-use super::js::{
-    call_method, get, ignore_rejection, now_ms, promise, random_fill, within, within_js,
-};
+use super::js::{call_method, get, ignore_rejection, now_ms, random_fill, within, within_js};
 use super::log::{Log, MEMORY_HIT};
 use super::network::NetworkClient;
 use super::source::{function, read, JsHandle};
 use super::store::{Store, StoreKeys};
+use super::task::{promise, settled_of, spawn};
 use super::token::JsToken;
 use super::webcrypto::RsaSigner;
 use crate::cache::TokenSource;
@@ -345,7 +343,7 @@ impl Inner {
         let now = self
             .now_ms()
             .map_err(|e| to_js(&e, Some(&p.correlation_id), None))?;
-        JsFuture::from(self.start_load(p, now, wait_until, false)).await
+        settled_of(&self.start_load(p, now, wait_until, false)).await
     }
 
     /// Starts the load flight for `p`; with `serves`, it counts what its starter is served.
@@ -396,7 +394,7 @@ impl Inner {
         self.next_flight.set(id + 1);
         let me = self.clone();
         let k = key.clone();
-        let promise = promise(async move {
+        let task = spawn(async move {
             let out = work.await;
             let mut flights = me.flights.borrow_mut();
             if flights.get(&k).is_some_and(|f| f.id == id) {
@@ -404,6 +402,7 @@ impl Inner {
             }
             out
         });
+        let promise = task.promise.clone();
         self.flights.borrow_mut().insert(
             key,
             Flight {
@@ -419,7 +418,8 @@ impl Inner {
                 let _ = wait_until.call1(&JsValue::UNDEFINED, &settled);
             }
         }
-        promise
+        // Started once recorded: work that ends at once still finds its flight to remove.
+        task.start()
     }
 
     /// The promise of the flight under `key`, if one is running.

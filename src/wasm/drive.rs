@@ -7,13 +7,13 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::app::Inner;
 use super::errors::to_js;
 use super::exports::result;
 use super::http::send;
-use super::js::{promise, set, sleep, within, within_js, JsEntropy};
+use super::js::{set, sleep, within, within_js, JsEntropy};
+use super::task::{promise, settled_of};
 use super::token::JsToken;
 use crate::client::StoreWrite;
 use crate::credential::JwsAlg;
@@ -70,7 +70,7 @@ impl Inner {
                     within_ms,
                 } => self.read_file(&path, max_bytes, within_ms).await,
                 Action::Sleep { ms } => {
-                    let _ = JsFuture::from(sleep(ms)).await;
+                    let _ = settled_of(&sleep(ms)).await;
                     Outcome::Slept
                 }
                 Action::Write(write) => {
@@ -222,7 +222,7 @@ impl Inner {
         let log = self.log.clone();
         let writes: js_sys::Array = writes.iter().collect();
         let work = promise(async move {
-            let _ = JsFuture::from(Promise::all_settled(&writes)).await;
+            let _ = settled_of(&Promise::all_settled(&writes)).await;
             if let Err(why) = handle.release(&key).await {
                 log.line(Level::Warning, &format!("{why}; the lease ends by itself"));
             }
@@ -232,17 +232,9 @@ impl Inner {
     }
 }
 
-/// Hands background work to `waitUntil` when given (Workers), else lets it run on.
+/// Hands background work to `waitUntil` when given (Workers); elsewhere it runs on by itself.
 fn keep_alive(work: &Promise, wait_until: Option<&Function>) {
-    match wait_until {
-        Some(wait_until) => {
-            let _ = wait_until.call1(&JsValue::UNDEFINED, work);
-        }
-        None => {
-            let work = work.clone();
-            spawn_local(async move {
-                let _ = JsFuture::from(work).await;
-            });
-        }
+    if let Some(wait_until) = wait_until {
+        let _ = wait_until.call1(&JsValue::UNDEFINED, work);
     }
 }

@@ -9,8 +9,8 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
+use super::task::settled_of;
 use crate::error::Error;
 
 /// `obj[name]`, `undefined` when `obj` is not an object or lacks it.
@@ -19,13 +19,6 @@ pub(crate) fn get(obj: &JsValue, name: &'static str) -> JsValue {
         return JsValue::UNDEFINED;
     }
     Reflect::get(obj, &key(name)).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// A promise of `work`, through one boxed future type: `future_to_promise` of each distinct
-/// future type instantiated the whole promise and task adapter again (nine copies, 7 KB of wasm).
-pub(crate) fn promise(work: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
-    let work: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(work);
-    future_to_promise(work)
 }
 
 /// Sets `obj[name] = value` on a fresh plain object we own, where it cannot fail.
@@ -81,7 +74,7 @@ pub(crate) fn call_method(
 /// taken for a value reads as an answer with status 0 or a key that is no `CryptoKey`.
 pub(crate) async fn resolve(value: JsValue) -> Result<JsValue, JsValue> {
     if get(&value, "then").is_function() {
-        JsFuture::from(Promise::resolve(&value)).await
+        settled_of(&value).await
     } else {
         Ok(value)
     }
@@ -131,7 +124,7 @@ thread_local! {
 pub(crate) async fn within_js(called: JsValue, ms: u64) -> Option<Result<JsValue, JsValue>> {
     let raced = race(&called, ms as f64);
     let out = match raced.dyn_into::<Promise>() {
-        Ok(promise) => JsFuture::from(promise).await,
+        Ok(promise) => settled_of(&promise).await,
         Err(value) => Ok(value),
     };
     match out {
@@ -149,7 +142,7 @@ pub(crate) fn sleep(ms: u64) -> Promise {
 /// dropped; the JS promise behind it settles unobserved.
 pub(crate) async fn within<F: Future>(work: F, ms: u64) -> Option<F::Output> {
     let timer = sleep(ms);
-    let mut pending = JsFuture::from(timer.clone());
+    let mut pending = settled_of(&timer);
     let mut work = pin!(work);
     let out = poll_fn(|cx| {
         if let Poll::Ready(v) = work.as_mut().poll(cx) {

@@ -7,13 +7,13 @@ use std::rc::Rc;
 use js_sys::{Array, Function, Promise};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use super::app::{Inner, WasmClient};
 use super::errors::to_js;
 use super::exports::to_value;
-use super::js::{get, promise, random_fill};
+use super::js::{get, random_fill};
 use super::source::{function, read, JsHandle};
+use super::task::{promise, settled_of};
 use crate::cache::TokenSource;
 use crate::client::Prepared;
 use crate::error::Error;
@@ -178,7 +178,7 @@ impl Inner {
     /// Waits for every promise: each one's `tokenSource`, or its `errorCode`.
     async fn settle(&self, promises: impl Iterator<Item = Promise>) -> Vec<Result<String, String>> {
         let all: Array = promises.collect();
-        let settled = JsFuture::from(Promise::all_settled(&all))
+        let settled = settled_of(&Promise::all_settled(&all))
             .await
             .unwrap_or_default();
         Array::from(&settled)

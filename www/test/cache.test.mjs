@@ -435,3 +435,23 @@ test("issue 20.4: after a claims re-acquisition, no spelling of the request is s
     assert.equal(r.tokenSource, "memory");
   }
 });
+
+test("a store that calls back into the client while it is read joins the flight it is part of", async () => {
+  // The store's get runs inside the acquisition it serves; a caller it starts there must follow
+  // that flight (one token request), and both settle.
+  const kv = new FakeKv();
+  let inner;
+  const store = {
+    get(key) {
+      inner ??= client.acquireTokenByClientCredential({ scopes: GRAPH });
+      return kv.get(key);
+    },
+    put: (...args) => kv.put(...args),
+    delete: (key) => kv.delete(key),
+  };
+  const client = app({ store, cache: { memory: false } });
+  const n = fake.requests.length;
+  const outer = await client.acquireTokenByClientCredential({ scopes: GRAPH });
+  assert.equal((await inner).accessToken, outer.accessToken);
+  assert.equal(fake.requests.length, n + 1);
+});
