@@ -59,12 +59,18 @@ impl Prepared {
     /// single-flight). Claims requests never share one with plain requests (the tokens differ),
     /// nor `skipCache` requests with loads that may answer from the store.
     pub fn flight_key(&self) -> String {
-        format!(
-            "load|{}|{}|{}",
-            self.key,
-            self.bypass_cache,
-            self.claims.as_deref().unwrap_or_default()
-        )
+        // Made for every acquisition that is no memory hit: pushed, not `format!`ted.
+        let claims = self.claims.as_deref().unwrap_or_default();
+        let mut key = String::with_capacity(self.key.len() + claims.len() + 12);
+        key.push_str("load|");
+        key.push_str(&self.key);
+        key.push_str(if self.bypass_cache {
+            "|true|"
+        } else {
+            "|false|"
+        });
+        key.push_str(claims);
+        key
     }
 }
 

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use super::cipher::Cipher;
 use super::errors::to_js;
 use super::exports::result;
-use super::js::{call_method, get, ignore_rejection, now_ms, random_fill, within, within_js};
+use super::js::{get, now_ms, random_fill, within, within_js};
 use super::log::{Log, MEMORY_HIT};
 use super::network::NetworkClient;
 use super::source::{function, read, JsHandle};
@@ -59,6 +59,18 @@ pub(super) struct Inner {
     /// Requests as prepared, by the JS layer's key: reading a request through serde and
     /// hashing its cache key was about a tenth of a workerd store hit (issue 24).
     prepared: RefCell<HashMap<String, Prepared>>,
+}
+
+// In one call: the flight marked handled (a background refresh has no awaiting caller), and a
+// promise of it that never rejects given to waitUntil (which must not fail the acquisition).
+#[wasm_bindgen(inline_js = "
+export function hand_off(flight, waitUntil) {
+  const settled = flight.catch(() => {});
+  if (waitUntil !== undefined) try { waitUntil(settled); } catch {}
+}
+")]
+extern "C" {
+    fn hand_off(flight: &Promise, wait_until: Option<&Function>);
 }
 
 /// Requests kept prepared; past it the map starts over (a miss only prepares again).
@@ -250,9 +262,10 @@ impl Inner {
                 None,
             )));
         }
-        let flying = self.flights.borrow().contains_key(&p.flight_key());
+        let key = p.flight_key();
+        let flying = self.flights.borrow().contains_key(&key);
         if !flying {
-            return Ok(self.start_load(&p, now, wait_until, true));
+            return Ok(self.start_load(key, &p, now, wait_until, true));
         }
         Ok(promise(async move {
             let out = self.load(&p, wait_until).await;
@@ -343,12 +356,13 @@ impl Inner {
         let now = self
             .now_ms()
             .map_err(|e| to_js(&e, Some(&p.correlation_id), None))?;
-        settled_of(&self.start_load(p, now, wait_until, false)).await
+        settled_of(&self.start_load(key, p, now, wait_until, false)).await
     }
 
     /// Starts the load flight for `p`; with `serves`, it counts what its starter is served.
     fn start_load(
         self: &Rc<Self>,
+        key: String,
         p: &Prepared,
         now: u64,
         wait_until: Option<Function>,
@@ -357,7 +371,7 @@ impl Inner {
         let acquisition = Acquisition::load(p.clone(), now);
         let me = self.clone();
         let keep_alive = wait_until.clone();
-        self.start_flight(p.flight_key(), now, keep_alive.as_ref(), async move {
+        self.start_flight(key, now, keep_alive.as_ref(), async move {
             let out = me.clone().drive(acquisition, wait_until).await;
             if let (true, Ok(r)) = (serves, &out) {
                 me.served(r);
@@ -411,13 +425,7 @@ impl Inner {
                 started_ms,
             },
         );
-        // Marks the flight handled (a background refresh has no awaiting caller) and gives
-        // waitUntil a promise that never rejects.
-        if let Ok(settled) = call_method(&promise, "catch", &[ignore_rejection()]) {
-            if let Some(wait_until) = wait_until {
-                let _ = wait_until.call1(&JsValue::UNDEFINED, &settled);
-            }
-        }
+        hand_off(&promise, wait_until);
         // Started once recorded: work that ends at once still finds its flight to remove.
         task.start()
     }

@@ -6,7 +6,6 @@ use std::pin::{pin, Pin};
 use std::task::Poll;
 
 use js_sys::{Function, Promise, Reflect};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -41,17 +40,6 @@ fn key(name: &'static str) -> JsValue {
             .or_insert_with(|| JsValue::from_str(name))
             .clone()
     })
-}
-
-thread_local! {
-    /// A function that does nothing, made once, for `promise.catch` where a rejection is
-    /// handled elsewhere.
-    static IGNORE: Closure<dyn Fn(JsValue)> = Closure::new(|_: JsValue| ());
-}
-
-/// A handler for `promise.catch` that ignores the rejection.
-pub(crate) fn ignore_rejection() -> JsValue {
-    IGNORE.with(|f| f.as_ref().clone())
 }
 
 /// `obj.name(...args)`.
