@@ -611,6 +611,26 @@ impl<T: TokenText> Client<T> {
         })
     }
 
+    /// The window `err` opened, left under the entry's key by a load that found no token
+    /// there (see [`crate::outcome`]); `None` when it opened none.
+    pub fn window_write(
+        &self,
+        p: &Prepared,
+        err: &Error,
+        now_ms: u64,
+        nonce: [u8; NONCE_LEN],
+    ) -> Option<StoreWrite> {
+        self.sealing.as_ref()?;
+        let plain = outcome::window_record(err, now_ms)?;
+        let wait = err.server_details().and_then(|d| d.retry_after_ms)?;
+        Some(StoreWrite {
+            key: self.store_key(p),
+            plain,
+            nonce,
+            ttl_seconds: wait.div_ceil(1000).max(envelope::MIN_TTL_SECONDS),
+        })
+    }
+
     /// The store key of a request's lease (stores that coordinate a fleet).
     pub fn lease_key(&self, p: &Prepared) -> String {
         format!("{}{}:lease", self.config.key_prefix, p.key)
@@ -743,7 +763,18 @@ impl<T: TokenText> Client<T> {
         opened: Result<Plain, OpenError>,
         now_ms: u64,
     ) -> Result<Option<Held<T>>, OpenError> {
-        let token: CachedToken<T> = envelope::entry_from(opened?.bytes())?.hold();
+        let plain = opened?;
+        let token: CachedToken<T> = match envelope::entry_from(plain.bytes()) {
+            Ok(entry) => entry.hold(),
+            Err(not_a_token) => {
+                // A failed load's window in the entry's place (see `outcome`): adopted, a miss.
+                let window = outcome::window_in(plain.bytes(), now_ms).ok_or(not_a_token)?;
+                if let Some(until) = window {
+                    self.open_window(p, now_ms, until - now_ms);
+                }
+                return Ok(None);
+            }
+        };
         match token.freshness(now_ms, self.config.expiry_buffer_ms) {
             Freshness::Expired => Ok(None),
             f => match self.remember(p, token, now_ms) {

@@ -26,8 +26,10 @@
 //! 1. A load that may answer from the store reads the store entry first. A value that opens
 //!    and is still servable is the answer (with [`Answer::refresh`] once past `refreshOn`);
 //!    a read that fails, takes longer than its share, or does not open is a logged miss.
-//! 2. With a store, the failure record other isolates wrote (see [`crate::outcome`]) is read
-//!    (after a miss only, so a store hit costs one read) and its `Retry-After` window adopted.
+//! 2. With a store, the `Retry-After` window other isolates opened is adopted (see
+//!    [`crate::outcome`]): a load finds it in the entry's place, where a failed load leaves it
+//!    (so a miss costs one read, as a hit does); a refresh or `skipCache` load reads the failure
+//!    record after the entry.
 //! 3. With a store that leases (Redis, a Durable Object), the caller that takes the key's lease
 //!    reads the entry once more (a holder may have come and gone since the first read) and
 //!    requests the token on a miss; the others wait for the entry it writes (see [`lease`]). A refresh
@@ -235,7 +237,8 @@ enum Kind {
 enum Read {
     /// The token's entry, before anything else.
     Entry,
-    /// The failure record other isolates wrote: its window is adopted.
+    /// The failure record other isolates wrote: its window is adopted (refreshes and
+    /// `skipCache` loads; other loads find it with the entry).
     Outcome,
     /// The token's entry again, while another caller holds the lease.
     Awaited,
@@ -404,10 +407,11 @@ impl<T: TokenText> Acquisition<T> {
                     self.state = State::Window;
                 }
                 State::Window => {
-                    if self.store_on(client, now_ms) {
+                    // A load that read the entry read the window with it (see `outcome`).
+                    if !self.reads_window_with_entry() && self.store_on(client, now_ms) {
                         return self.read(client, now_ms, Read::Outcome);
                     }
-                    self.state = State::Attempt;
+                    self.state = self.after_window(client);
                 }
                 State::Attempt => self.attempt(client, now_ms, entropy),
                 State::Send => {
@@ -659,11 +663,7 @@ impl<T: TokenText> Acquisition<T> {
                 }
             }
             Read::Outcome => {
-                self.state = if self.leases(client) {
-                    State::Lease
-                } else {
-                    State::Attempt
-                };
+                self.state = self.after_window(client);
                 // Values that do not open (written without the sealing key) tell nothing.
                 if let Some(Ok(plain)) = self.store_value(
                     value,
@@ -686,6 +686,21 @@ impl<T: TokenText> Acquisition<T> {
                 }
             }
             Read::HolderOutcome => self.holder_outcome(client, value, now_ms),
+        }
+    }
+
+    /// Whether this acquisition read the entry, where a load that failed before it leaves its
+    /// window: a load that may answer from the store.
+    fn reads_window_with_entry(&self) -> bool {
+        self.kind == Kind::Load && !self.p.bypass_cache
+    }
+
+    /// Once the window is known: the lease, with a store that leases; else the attempt.
+    fn after_window(&self, client: &Client<T>) -> State {
+        if self.leases(client) {
+            State::Lease
+        } else {
+            State::Attempt
         }
     }
 
@@ -891,6 +906,14 @@ impl<T: TokenText> Acquisition<T> {
         let holder = self.lease_until_ms.is_some();
         if let Some(write) = client.outcome_write(&self.p, err, holder, now_ms, nonce) {
             self.queue.push_back(Action::Write(write));
+        }
+        // A load found no token in the entry: its window goes there too, where loads read it.
+        // Its own nonce: one key seals both.
+        let mut nonce = [0u8; NONCE_LEN];
+        if self.reads_window_with_entry() && entropy.fill(&mut nonce) {
+            if let Some(write) = client.window_write(&self.p, err, now_ms, nonce) {
+                self.queue.push_back(Action::Write(write));
+            }
         }
     }
 

@@ -8,6 +8,15 @@
 //! - Only callers that were waiting for a lease holder take its error: they end at once with it
 //!   instead of waiting out the lease and asking again. It counts for one lease's life after it
 //!   was written; a caller arriving later asks for itself, as it would without a store.
+//!
+//! A load that found no token and failed with a window also leaves that window in the entry's
+//! place ([`window_record`]): a load reads it with the entry, so a miss costs one store read,
+//! not two (issue 24). Only such a load writes there, having found no token to overwrite; a
+//! background refresh, which holds a valid token, and a `skipCache` load leave their window in
+//! the record alone. A token another process stored between that load's read and its failure
+//! is overwritten: loads then back off for the window (or serve from memory) and the first
+//! after it asks again, which is what they would have done without a store. It takes one
+//! process throttled while another is answered, both after a miss, at the same moment.
 
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +87,31 @@ pub fn record(err: &Error, holder: bool, now_ms: u64) -> Option<Plain> {
         err,
     };
     serde_json::to_vec(&record).ok().map(Plain::new)
+}
+
+/// The payload a failed load leaves under its entry's key: the end of its window.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Window {
+    window: u64,
+}
+
+/// The window `err` opened, as left under the entry's key; `None` when it opened none.
+pub fn window_record(err: &Error, now_ms: u64) -> Option<Plain> {
+    let wait = err.server_details()?.retry_after_ms?;
+    let record = Window {
+        window: now_ms.saturating_add(wait),
+    };
+    serde_json::to_vec(&record).ok().map(Plain::new)
+}
+
+/// What an opened entry value that holds no token says: `Some` when it is a failed load's
+/// window (the window itself while open, within [`MAX_WINDOW_MS`]), `None` when it is
+/// something else.
+pub fn window_in(plain: &[u8], now_ms: u64) -> Option<Option<u64>> {
+    let record = crate::lenient::object::<Window>(plain)?;
+    let until = record.window;
+    Some((until > now_ms && until - now_ms <= MAX_WINDOW_MS).then_some(until))
 }
 
 /// Reads an opened record at `now_ms`. `fresh_ms` is how long a holder's error counts (a
@@ -217,5 +251,22 @@ mod tests {
     fn payloads_that_are_no_record_tell_nothing() {
         assert_eq!(read(b"9999999999999", 1, 10), Outcome::default());
         assert_eq!(read(b"{\"at\":\"x\"}", 1, 10), Outcome::default());
+    }
+
+    #[test]
+    fn a_window_in_the_entrys_place_is_told_apart_from_anything_else() {
+        let plain = window_record(&server(429, Some(60_000)), 1000).unwrap();
+        assert_eq!(window_in(plain.bytes(), 2000), Some(Some(61_000)));
+        assert_eq!(window_in(plain.bytes(), 61_000), Some(None), "ended");
+        assert!(window_record(&server(401, None), 1).is_none());
+        // A token entry, a failure record and extra fields are no window.
+        assert_eq!(window_in(br#"{"at":"token","exp":1}"#, 1), None);
+        assert_eq!(window_in(br#"{"at":1,"until":5}"#, 1), None);
+        assert_eq!(window_in(br#"{"window":5,"at":1}"#, 1), None);
+        let far = 1 + MAX_WINDOW_MS + 1;
+        assert_eq!(
+            window_in(format!("{{\"window\":{far}}}").as_bytes(), 1),
+            Some(None)
+        );
     }
 }

@@ -17,7 +17,7 @@ use entra_edge::response::MAX_WINDOW_MS;
 use harness::*;
 
 #[test]
-fn cold_with_a_store_miss_reads_entry_then_window_then_sends_and_writes() {
+fn cold_with_a_store_miss_reads_the_entry_once_then_sends_and_writes() {
     let mut h = Harness::new(STORE_APP);
     h.answer(200, &[], &success());
     let p = h.request(None);
@@ -25,15 +25,15 @@ fn cold_with_a_store_miss_reads_entry_then_window_then_sends_and_writes() {
     assert_eq!(answer.source, TokenSource::IdentityProvider);
     assert_eq!(
         answer.token.expires_on_ms,
-        T0 + 2 * STEP_MS + 3_599_000,
+        T0 + STEP_MS + 3_599_000,
         "the lifetime counts from the send"
     );
     assert!(answer.serve_until.is_some() && !answer.refresh);
+    // The window other isolates opened would have been in the entry's place: one read.
     assert_eq!(
         h.steps(),
         [
             "read entry within 7500",
-            "read outcome within 7450",
             "send timeout 10000",
             "write entry ttl 3299",
             "done identityProvider"
@@ -152,9 +152,9 @@ fn retry_after_is_written_to_the_store_and_refuses_other_isolates() {
         first.steps(),
         [
             "read entry within 7500",
-            "read outcome within 7450",
             "send timeout 10000",
             "write outcome ttl 90",
+            "write entry ttl 90",
             "done error throttled"
         ]
     );
@@ -164,17 +164,105 @@ fn retry_after_is_written_to_the_store_and_refuses_other_isolates() {
     other.clock = T0 + 30_000;
     let refused = other.run(Acquisition::load(p, other.clock)).unwrap_err();
     assert_eq!(refused.code(), "throttled");
-    // Opened when the 429 arrived (two reads and a send after T0), read two reads after T0 + 30 s.
+    // Opened when the 429 arrived (a read and a send after T0), read one read after T0 + 30 s,
+    // in the entry's place: one read.
     let left = refused.server_details().unwrap().retry_after_ms.unwrap();
-    assert_eq!(left, 90_000 + 3 * STEP_MS - 30_000 - 2 * STEP_MS);
+    assert_eq!(left, 90_000 + 2 * STEP_MS - 30_000 - STEP_MS);
     assert_eq!(
         other.steps(),
+        ["read entry within 7500", "done error throttled"],
+        "no request is sent"
+    );
+}
+
+/// `STORE_APP` sealing with a key of its own.
+const OTHER_KEY_STORE_APP: &str = r#"{"auth":{"clientId":"c","authority":"https://login.microsoftonline.com/contoso.onmicrosoft.com","clientSecret":"0123456789abcdef"},"cache":{"store":{},"encryptionKey":"another-key-0123456789abcdef0123456789"}}"#;
+
+#[test]
+fn only_a_load_that_found_no_token_leaves_its_window_in_the_entrys_place() {
+    // A background refresh holds a valid token, stored under the entry's key: its window goes
+    // to the failure record only, and the stored token keeps serving the fleet.
+    let mut h = Harness::new(STORE_APP);
+    h.answer(200, &[], &success());
+    let p = h.request(None);
+    h.run(Acquisition::load(p.clone(), T0)).unwrap();
+    let entry_key = h.client.store_key(&p);
+    let stored = h.store[&entry_key].clone();
+    h.steps();
+    h.answer(429, &[("retry-after", "90")], b"");
+    h.run(Acquisition::refresh(p.clone(), h.clock)).unwrap_err();
+    assert_eq!(
+        h.steps(),
+        [
+            "read outcome within 7500",
+            "send timeout 10000",
+            "write outcome ttl 90",
+            "done error throttled"
+        ]
+    );
+    assert_eq!(h.store[&entry_key], stored, "the token is not overwritten");
+    let mut other = Harness::new(STORE_APP);
+    other.store = h.store.clone();
+    other.clock = h.clock;
+    let served = other
+        .run(Acquisition::load(p.clone(), other.clock))
+        .unwrap();
+    assert_eq!(served.source, TokenSource::Store);
+
+    // A skipCache load did not read the entry (a valid token may be there): the same.
+    let mut bypass = p;
+    bypass.bypass_cache = true;
+    let mut h = Harness::new(STORE_APP);
+    h.answer(429, &[("retry-after", "90")], b"");
+    h.run(Acquisition::load(bypass.clone(), T0)).unwrap_err();
+    assert!(!h.store.contains_key(&h.client.store_key(&bypass)));
+    assert_eq!(h.store.len(), 1, "the failure record only");
+}
+
+#[test]
+fn a_window_that_ended_in_the_entrys_place_is_a_quiet_miss() {
+    let mut first = Harness::new(STORE_APP);
+    first.answer(429, &[("retry-after", "90")], b"");
+    let p = first.request(None);
+    first.run(Acquisition::load(p.clone(), T0)).unwrap_err();
+
+    // Past the window, a record the store still holds is no token and no open window: the load
+    // asks, without the warning an unreadable entry gets, and its token replaces it.
+    let mut next = Harness::new(STORE_APP);
+    next.store = first.store.clone();
+    next.clock = T0 + 100_000;
+    next.answer(200, &[], &success());
+    let answer = next.run(Acquisition::load(p.clone(), next.clock)).unwrap();
+    assert_eq!(answer.source, TokenSource::IdentityProvider);
+    assert_eq!(
+        next.steps(),
         [
             "read entry within 7500",
-            "read outcome within 7450",
-            "done error throttled"
-        ],
-        "no request is sent"
+            "send timeout 10000",
+            "write entry ttl 3299",
+            "done identityProvider"
+        ]
+    );
+    assert!(
+        !next.logged_text("it will be overwritten"),
+        "{:?}",
+        next.logs
+    );
+
+    // Another sealing key cannot leave a window there: it does not open, and the load asks.
+    let mut foreign = Harness::new(OTHER_KEY_STORE_APP);
+    foreign.answer(429, &[("retry-after", "90")], b"");
+    foreign.run(Acquisition::load(p.clone(), T0)).unwrap_err();
+    let mut victim = Harness::new(STORE_APP);
+    victim.store = foreign.store.clone();
+    victim.clock = T0 + 1_000;
+    victim.answer(200, &[], &success());
+    assert_eq!(
+        victim
+            .run(Acquisition::load(p, victim.clock))
+            .unwrap()
+            .source,
+        TokenSource::IdentityProvider
     );
 }
 
@@ -407,9 +495,8 @@ fn the_lease_holder_requests_writes_then_releases() {
         h.steps(),
         [
             "read entry within 2500",
-            "read outcome within 2450",
             "lease taken",
-            "read entry within 2350",
+            "read entry within 2400",
             "send timeout 2000",
             "write entry ttl 3299",
             "release",
@@ -430,24 +517,15 @@ fn a_waiter_reads_the_holders_entry_without_a_request() {
     let steps = h.steps();
     assert_eq!(
         steps[..3],
-        [
-            "read entry within 2500",
-            "read outcome within 2450",
-            "lease held"
-        ]
+        ["read entry within 2500", "lease held", "sleep 25"]
     );
     assert!(
         !steps.iter().any(|s| s.starts_with("send")),
         "no token request: {steps:?}"
     );
     assert_eq!(
-        steps[3..7],
-        [
-            "sleep 25",
-            "read entry within 2350",
-            "lease held",
-            "sleep 50"
-        ]
+        steps[3..6],
+        ["read entry within 2400", "lease held", "sleep 50"]
     );
     assert_eq!(steps.last(), Some(&"done store".to_owned()));
 }
@@ -563,9 +641,9 @@ fn waiters_end_with_the_holders_error_without_a_request() {
     let err = holder.run(Acquisition::load(p.clone(), T0)).unwrap_err();
     assert_eq!(err.code(), "invalid_client");
     assert_eq!(
-        holder.steps()[3..],
+        holder.steps()[2..],
         [
-            "read entry within 2350",
+            "read entry within 2400",
             "send timeout 2000",
             "write outcome ttl 60",
             "release",
@@ -594,8 +672,8 @@ fn waiters_end_with_the_holders_error_without_a_request() {
         steps[steps.len() - 5..],
         [
             "lease taken",
-            "read entry within 2150",
-            "read outcome within 2100",
+            "read entry within 2200",
+            "read outcome within 2150",
             "release",
             "done error invalid_client"
         ]
@@ -619,7 +697,7 @@ fn a_waiter_that_takes_over_reads_the_entry_the_holder_wrote_just_before_releasi
         steps[steps.len() - 4..],
         [
             "lease taken",
-            "read entry within 2150",
+            "read entry within 2200",
             "release",
             "done store"
         ],
@@ -647,9 +725,8 @@ fn a_caller_that_takes_a_free_lease_reads_the_entry_a_holder_wrote_since_its_mis
         h.steps(),
         [
             "read entry within 2500",
-            "read outcome within 2450",
             "lease taken",
-            "read entry within 2350",
+            "read entry within 2400",
             "release",
             "done store"
         ]
@@ -728,8 +805,8 @@ fn a_lease_past_its_life_is_left_to_end_by_itself() {
     h.run(Acquisition::load(p.clone(), T0)).unwrap_err();
     assert!(h.steps().contains(&"release".to_owned()));
 
-    // Asked for at T0 + 100, the lease ends by T0 + 3100 (timeoutMs + 1 s). The retry after
-    // Entra's 5 s floor answers at T0 + 5300: by then another caller may hold the key's lease,
+    // Asked for at T0 + 50, the lease ends by T0 + 3050 (timeoutMs + 1 s). The retry after
+    // Entra's 5 s floor answers at T0 + 5250: by then another caller may hold the key's lease,
     // and releasing would end theirs.
     let mut h = leasing();
     h.entropy = Random::Fixed(0);
@@ -739,9 +816,8 @@ fn a_lease_past_its_life_is_left_to_end_by_itself() {
         h.steps(),
         [
             "read entry within 2500",
-            "read outcome within 2450",
             "lease taken",
-            "read entry within 2350",
+            "read entry within 2400",
             "send timeout 2000",
             "sleep 5000",
             "send timeout 2000",
@@ -749,7 +825,7 @@ fn a_lease_past_its_life_is_left_to_end_by_itself() {
             "done identityProvider"
         ]
     );
-    assert_eq!(h.sent_since_t0(), [200, 5250]);
+    assert_eq!(h.sent_since_t0(), [150, 5200]);
 
     // Giving up past its life does not release it either.
     let mut h = leasing();
@@ -761,9 +837,8 @@ fn a_lease_past_its_life_is_left_to_end_by_itself() {
         h.steps(),
         [
             "read entry within 2500",
-            "read outcome within 2450",
             "lease taken",
-            "read entry within 2350",
+            "read entry within 2400",
             "send timeout 2000",
             "sleep 5000",
             "send timeout 2000",

@@ -56,15 +56,16 @@ test("a second app over the same store gets the token from the store, sealed", a
   assert.equal(fake.requests.length, n, "no token request");
 });
 
-test("200 concurrent cold calls make one token request and read the store once (entry, then failure record)", async () => {
+test("200 concurrent cold calls make one token request and read the store once", async () => {
   const kv = new FakeKv();
   const a = app({ store: kv });
   const n = fake.requests.length;
   const results = await Promise.all(Array.from({ length: 200 }, () => a.acquireTokenByClientCredential({ scopes: GRAPH })));
   assert.equal(fake.requests.length, n + 1);
   const reads = kv.calls.filter(([op]) => op === "get").map(([, key]) => key);
-  assert.equal(reads.length, 2, "the token's entry, then (a miss) its failure record (Retry-After window)");
-  assert.equal(reads[1], `${reads[0]}:outcome`);
+  // A Retry-After window other isolates opened would be in the entry's place: one read.
+  assert.equal(reads.length, 1, JSON.stringify(reads));
+  assert.ok(!reads[0].endsWith(":outcome"));
   assert.equal(new Set(results.map((r) => r.accessToken)).size, 1);
 });
 

@@ -110,12 +110,16 @@ test("the window travels through the store: another app backs off too (Node, Fak
   const first = await inNode(nodeApp(endpoint, { cache: { store: kv } }));
   assert.equal(first.name, "ThrottledError");
   await kv.settled();
-  const key = [...kv.map.keys()].find((k) => k.endsWith(":outcome"));
-  assert.ok(key, `window stored: ${[...kv.map.keys()]}`);
+  // In the entry's place, where a load reads it (one read), and in the failure record.
+  const keys = [...kv.map.keys()];
+  assert.equal(keys.length, 2, `window stored: ${keys}`);
+  assert.ok(keys.some((k) => k.endsWith(":outcome")) && keys.some((k) => /^entra-edge:[0-9a-f]{64}$/.test(k)), `${keys}`);
+  const reads = kv.count("get");
   const other = await inNode(nodeApp(endpoint, { cache: { store: kv } }));
   assert.equal(other.name, "ThrottledError");
   assert.match(other.message, /no token request was made$/);
   assert.equal(server.count(run, "429-after-120s"), 1);
+  assert.equal(kv.count("get") - reads, 1, "the other app read the entry's key only");
 });
 
 test("the window travels through KV: a new workerd instance backs off too", LIMIT, async () => {
@@ -127,7 +131,8 @@ test("the window travels through KV: a new workerd instance backs off too", LIMI
     assert.equal((await inWorkerdOf(first, endpoint)).name, "ThrottledError");
     // The write goes through waitUntil; wait until KV has it.
     const kv = await first.getKVNamespace("TOKEN_CACHE");
-    await until(async () => (await kv.list()).keys.some((k) => k.name.endsWith(":outcome")), "the window reaches KV");
+    // Both writes: the window in the entry's place (what a load reads) and the failure record.
+    await until(async () => (await kv.list()).keys.length === 2, "the window reaches KV");
   } finally {
     await first.dispose();
   }
