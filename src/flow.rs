@@ -28,8 +28,9 @@
 //!    a read that fails, takes longer than its share, or does not open is a logged miss.
 //! 2. With a store, the `Retry-After` window other isolates opened is adopted (see
 //!    [`crate::outcome`]): a load finds it in the entry's place, where a failed load leaves it
-//!    (so a miss costs one read, as a hit does); a refresh or `skipCache` load reads the failure
-//!    record after the entry.
+//!    (so a miss costs one read, as a hit does); a background refresh reads the failure record.
+//!    A `skipCache` load reads neither: it asks, as it would without a store, within its own
+//!    isolate's window.
 //! 3. With a store that leases (Redis, a Durable Object), the caller that takes the key's lease
 //!    reads the entry once more (a holder may have come and gone since the first read) and
 //!    requests the token on a miss; the others wait for the entry it writes (see [`lease`]). A refresh
@@ -237,8 +238,8 @@ enum Kind {
 enum Read {
     /// The token's entry, before anything else.
     Entry,
-    /// The failure record other isolates wrote: its window is adopted (refreshes and
-    /// `skipCache` loads; other loads find it with the entry).
+    /// The failure record other isolates wrote: its window is adopted (refreshes; loads find
+    /// it with the entry).
     Outcome,
     /// The token's entry again, while another caller holds the lease.
     Awaited,
@@ -407,8 +408,11 @@ impl<T: TokenText> Acquisition<T> {
                     self.state = State::Window;
                 }
                 State::Window => {
-                    // A load that read the entry read the window with it (see `outcome`).
-                    if !self.reads_window_with_entry() && self.store_on(client, now_ms) {
+                    // A load that read the entry read the window with it (see `outcome`); one
+                    // that skips the cache asks, as it would without a store (its own
+                    // isolate's window still holds). A refresh, off the request path, reads
+                    // the record a refresh that failed left.
+                    if self.kind == Kind::Refresh && self.store_on(client, now_ms) {
                         return self.read(client, now_ms, Read::Outcome);
                     }
                     self.state = self.after_window(client);

@@ -215,6 +215,14 @@ fn only_a_load_that_found_no_token_leaves_its_window_in_the_entrys_place() {
     let mut h = Harness::new(STORE_APP);
     h.answer(429, &[("retry-after", "90")], b"");
     h.run(Acquisition::load(bypass.clone(), T0)).unwrap_err();
+    assert_eq!(
+        h.steps(),
+        [
+            "send timeout 10000",
+            "write outcome ttl 90",
+            "done error throttled"
+        ]
+    );
     assert!(!h.store.contains_key(&h.client.store_key(&bypass)));
     assert_eq!(h.store.len(), 1, "the failure record only");
 }
@@ -276,7 +284,7 @@ fn a_failing_or_hanging_store_is_skipped_within_its_share() {
         .push_back(Read::Fails("cache.store.get failed: KV GET failed: 500"));
     h.answer(200, &[], &success());
     let p = h.request(None);
-    let answer = h.run(Acquisition::load(p, T0)).unwrap();
+    let answer = h.run(Acquisition::load(p.clone(), T0)).unwrap();
     assert_eq!(answer.source, TokenSource::IdentityProvider);
     // Issue 20.1: one share for the whole acquisition; the window read is skipped.
     assert_eq!(
@@ -290,19 +298,19 @@ fn a_failing_or_hanging_store_is_skipped_within_its_share() {
         "what is left of the 1 s deadline after one share"
     );
 
-    // The breaker is open: the next acquisitions skip the store, and cost what no store costs.
-    let q = h.request(Some(r#"{"access_token":{"nbf":{"essential":true}}}"#));
+    // The breaker is open: the next acquisitions (a refresh, which reads the failure record)
+    // skip the store, and cost what no store costs.
     h.answer(200, &[], &success());
-    h.run(Acquisition::load(q.clone(), h.clock)).unwrap();
+    h.run(Acquisition::refresh(p.clone(), h.clock)).unwrap();
     assert_eq!(h.steps(), ["send timeout 1000", "done identityProvider"]);
 
     // Past the cooldown the store is asked again; an answer closes the breaker, logged once.
     h.clock += 30_000;
     h.reads.clear();
     h.answer(200, &[], &success());
-    h.run(Acquisition::load(q, h.clock)).unwrap();
+    h.run(Acquisition::refresh(p, h.clock)).unwrap();
     assert_eq!(
-        h.take_trace()[..3],
+        h.take_trace()[1..4],
         [
             "read outcome within 250",
             "log info: cache.store answers again: using it",
@@ -367,11 +375,11 @@ fn a_claims_request_skips_the_entry_and_an_older_token_never_replaces_its_token(
     assert_eq!(
         h.steps(),
         [
-            "read outcome within 7500",
             "send timeout 10000",
             "write entry ttl 3299",
             "done identityProvider"
-        ]
+        ],
+        "nothing read: it asks, as without a store"
     );
 
     // The slow load's older (revoked) token arrives last: memory keeps the newer one, the

@@ -106,6 +106,7 @@ const cases = [
   ["side-by-side-worker.js", "memory hit (run.mjs's Worker)", "/hit", 5000, ["edge", "hand"]],
   ["side-by-side-worker.js", "KV hit (Miniflare KV, memory off)", "/kv", 200, ["edge", "hand"]],
   ["side-by-side-worker.js", "cold acquisition (token server in its own process, KV)", "/cold", 50, ["edge", "hand", "raw"]],
+  ["side-by-side-worker.js", "first acquisition of a new key (KV miss, token server, KV write)", "/miss", 50, ["edge", "hand"]],
 ];
 const ROUNDS = Number(process.env.ROUNDS ?? 9);
 try {
@@ -122,7 +123,7 @@ try {
           if (impl !== "edge" && d > 0) continue;
           const k = `${impl}${impl === "edge" ? `#${d}` : ""}`;
           const c1 = cpuNs(pid);
-          const t = await call(mf, `${path}?impl=${impl}&n=${n}`);
+          const t = await call(mf, `${path}?impl=${impl}&n=${n}&run=${round}`);
           const used = cpuNs(pid) - c1;
           if (round === 0) continue; // warm-up
           samples.set(k, [...(samples.get(k) ?? []), (t - noop) / n / 1000]);

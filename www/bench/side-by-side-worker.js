@@ -4,6 +4,8 @@
 //   /hit?impl=edge|hand&n=N        N memory cache hits
 //   /kv?impl=edge|hand&n=N         N hits read from KV (no memory level)
 //   /cold?impl=edge|hand|raw&n=N   N token requests (raw: the bare fetch + json, the floor)
+//   /miss?impl=edge|hand&n=N&run=R N first acquisitions of a new scope each: a KV miss, the
+//                                  token request, the KV write (what a cold isolate does)
 //   /concurrent?impl=edge|hand&n=N N concurrent cold calls on a fresh cache
 //   /construct?impl=edge|hand      the first client (startup, timed on a fresh instance)
 import { ConfidentialClientApplication } from "entra-edge";
@@ -22,7 +24,7 @@ const edgeApp = (env, memory) => {
 };
 const settings = (env, extra) => ({ tokenEndpoint: env.TOKEN_ENDPOINT, clientId: env.CLIENT_ID, clientSecret: env.CLIENT_SECRET, scope: env.SCOPE, ...extra });
 
-async function once(env, ctx, impl, op) {
+async function once(env, ctx, impl, op, scope = env.SCOPE) {
   const waitUntil = ctx.waitUntil.bind(ctx);
   if (impl === "raw") {
     const res = await fetch(env.TOKEN_ENDPOINT, {
@@ -34,9 +36,9 @@ async function once(env, ctx, impl, op) {
   }
   if (impl === "edge") {
     const app = edgeApp(env, op !== "kv");
-    return (await app.acquireTokenByClientCredential({ scopes: [env.SCOPE], skipCache: op === "cold", waitUntil })).accessToken;
+    return (await app.acquireTokenByClientCredential({ scopes: [scope], skipCache: op === "cold", waitUntil })).accessToken;
   }
-  return handRolledToken(env, settings(env, { skipCache: op === "cold", memory: op !== "kv" }));
+  return handRolledToken(env, settings(env, { scope, skipCache: op === "cold", memory: op !== "kv" }));
 }
 
 export default {
@@ -59,7 +61,10 @@ export default {
       if (impl === "edge") edgeApp(env, true);
       return new Response("ok");
     }
-    if (op !== "noop") for (let i = 0; i < n; i++) await once(env, ctx, impl, op);
+    if (op === "miss") {
+      const run = url.searchParams.get("run");
+      for (let i = 0; i < n; i++) await once(env, ctx, impl, op, `api://bench-miss-${run}-${i}/.default`);
+    } else if (op !== "noop") for (let i = 0; i < n; i++) await once(env, ctx, impl, op);
     return new Response("ok");
   },
 };

@@ -69,6 +69,20 @@ test("200 concurrent cold calls make one token request and read the store once",
   assert.equal(new Set(results.map((r) => r.accessToken)).size, 1);
 });
 
+test("skipCache reads nothing from the store: it asks, and stores what it gets", async () => {
+  const kv = new FakeKv();
+  const a = app({ store: kv });
+  const n = fake.requests.length;
+  const r = await a.acquireTokenByClientCredential({ scopes: GRAPH, skipCache: true });
+  await kv.settled();
+  assert.equal(r.tokenSource, "identityProvider");
+  assert.equal(fake.requests.length, n + 1);
+  assert.equal(kv.count("get"), 0);
+  assert.equal(kv.count("put"), 1);
+  const next = await app({ store: kv }).acquireTokenByClientCredential({ scopes: GRAPH });
+  assert.equal(next.tokenSource, "store");
+});
+
 test("writes go through waitUntil and the caller does not wait for them", async () => {
   const kv = new FakeKv();
   kv.hold();
