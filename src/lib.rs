@@ -31,6 +31,8 @@ pub mod response;
 pub mod retry;
 pub mod scope;
 pub mod secret;
+#[cfg(any(target_arch = "wasm32", test))]
+mod slab;
 pub mod stats;
 pub mod tenant;
 #[cfg(any(feature = "native", all(target_arch = "wasm32", feature = "worker")))]

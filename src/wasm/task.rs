@@ -19,6 +19,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
 use super::js::get;
+use crate::slab::Slab;
 
 type Work = Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>;
 
@@ -74,52 +75,6 @@ thread_local! {
     static RUNNING: Cell<bool> = const { Cell::new(false) };
     static WATCHES: RefCell<Slab<Rc<RefCell<Watch>>>> = RefCell::default();
     static SETTLED: Closure<dyn Fn(f64, JsValue, bool)> = Closure::new(settled);
-}
-
-/// Values by id. An id is a slot and that slot's generation, so a promise that settles after
-/// its watcher was dropped finds nothing, never a newer watcher in the same slot.
-struct Slab<T> {
-    slots: Vec<(u32, Option<T>)>,
-    free: Vec<u32>,
-}
-
-impl<T> Default for Slab<T> {
-    fn default() -> Self {
-        Slab {
-            slots: Vec::new(),
-            free: Vec::new(),
-        }
-    }
-}
-
-impl<T> Slab<T> {
-    fn insert(&mut self, value: T) -> u64 {
-        let index = self.free.pop().unwrap_or_else(|| {
-            self.slots.push((0, None));
-            (self.slots.len() - 1) as u32
-        });
-        let slot = &mut self.slots[index as usize];
-        slot.0 = slot.0.wrapping_add(1);
-        slot.1 = Some(value);
-        (u64::from(slot.0) << 32) | u64::from(index)
-    }
-
-    fn get_mut(&mut self, id: u64) -> Option<&mut T> {
-        match self.slots.get_mut(id as u32 as usize) {
-            Some((generation, value)) if u64::from(*generation) == id >> 32 => value.as_mut(),
-            _ => None,
-        }
-    }
-
-    fn remove(&mut self, id: u64) -> Option<T> {
-        let (generation, value) = self.slots.get_mut(id as u32 as usize)?;
-        if u64::from(*generation) != id >> 32 {
-            return None;
-        }
-        let value = value.take()?;
-        self.free.push(id as u32);
-        Some(value)
-    }
 }
 
 /// Wakes a task by id (the waker holds no reference to it: a finished task is simply gone).
