@@ -45,9 +45,10 @@
 //!    the answer; the new one is sealed for the store and answered.
 //! 6. A failure is retried after the wait the retry policy gives (`Retry-After`, back-off),
 //!    within `system.maxRetries` and `system.deadlineMs`. A final failure writes its record
-//!    (the `Retry-After` window it opened; its error, when it held the lease); a load then
-//!    serves a still-valid cached token instead (stale-if-error), and a background refresh
-//!    postpones the next one.
+//!    (the `Retry-After` window it opened; its error, when it held the lease), and a load that
+//!    read the entry leaves the window in the entry's place too; a load then serves a
+//!    still-valid cached token instead (stale-if-error), and a background refresh postpones
+//!    the next one.
 //!
 //! The deadline counts from the start and bounds every step. The store steps of one
 //! acquisition share one quarter of it, whatever their number; the first store step that fails
