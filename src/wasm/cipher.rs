@@ -10,9 +10,8 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::js::{get, resolve};
 use crate::client::StoreWrite;
-use crate::envelope::{OpenError, Plain, SealingKey};
+use crate::envelope::{OpenError, SealingKey};
 use crate::error::Error;
-use crate::flow::Opened;
 
 /// `{ open(value, aad), seal(iv, aad, plain) }`: the payload of a stored value, and the stored
 /// value of a payload, or promises of them; `None` without a store (nothing is sealed then).
@@ -50,24 +49,12 @@ impl Cipher {
         Ok(Cipher(Some(Methods { handle, open, seal })))
     }
 
-    /// Opens `value` read from `store_key` (the associated data).
-    pub(crate) async fn open(&self, store_key: &str, value: &JsValue) -> Opened {
-        let m = self.0.as_ref().ok_or(OpenError::Authentication)?;
-        let called = m
-            .open
-            .call2(&m.handle, value, &Uint8Array::from(store_key.as_bytes()));
-        let opened = match called {
-            Ok(v) => resolve(v).await,
-            Err(e) => Err(e),
-        };
-        // The framing throws "version" or "encoding"; a tag that does not verify rejects
-        // (WebCrypto) or throws (node:crypto).
-        let bytes = opened.map_err(|e| match get(&e, "message").as_string().as_deref() {
-            Some("version") => OpenError::Version,
-            Some("encoding") => OpenError::Encoding,
-            _ => OpenError::Authentication,
-        })?;
-        Ok(Plain::new(Uint8Array::new(&bytes).to_vec()))
+    /// `open(value, aad)` and the object it is a method of, for [`Store::read`]: the payload
+    /// of a stored value, or a promise of it.
+    ///
+    /// [`Store::read`]: super::store::Store::read
+    pub(crate) fn opener(&self) -> Option<(&Function, &JsValue)> {
+        self.0.as_ref().map(|m| (&m.open, &m.handle))
     }
 
     /// `write` sealed: the envelope to put (a JS string), `None` when the cipher failed.
@@ -80,5 +67,15 @@ impl Cipher {
             &Uint8Array::from(write.plain.bytes()),
         );
         resolve(called.ok()?).await.ok().filter(JsValue::is_string)
+    }
+}
+
+/// Why `open` threw or rejected: the framing throws "version" or "encoding"; a tag that does
+/// not verify rejects (WebCrypto) or throws (node:crypto).
+pub(crate) fn open_error(e: &JsValue) -> OpenError {
+    match get(e, "message").as_string().as_deref() {
+        Some("version") => OpenError::Version,
+        Some("encoding") => OpenError::Encoding,
+        _ => OpenError::Authentication,
     }
 }

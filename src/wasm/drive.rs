@@ -113,20 +113,19 @@ impl Inner {
         }
     }
 
-    /// `cache.store.get(key)`, given up after `within_ms`, then opened by the runtime's cipher.
+    /// `cache.store.get(key)`, given up after `within_ms`, then opened by the runtime's cipher
+    /// (the key is the associated data).
     async fn read(&self, key: String, within_ms: u64) -> Outcome {
-        let Some(store) = &self.store else {
+        // A store always comes with a sealing key, hence a cipher.
+        let (Some(store), Some((open, cipher))) = (&self.store, self.cipher.opener()) else {
             return Outcome::Read(Ok(None));
         };
         self.store_keys.borrow_mut().note(&key);
-        let Some(read) = store.get(&key, within_ms).await else {
-            return Outcome::TimedOut;
-        };
-        Outcome::Read(match read {
-            Ok(Some(value)) => Ok(Some(self.cipher.open(&key, &value).await)),
-            Ok(None) => Ok(None),
-            Err(why) => Err(why),
-        })
+        let opener = (open, cipher, key.as_bytes());
+        store
+            .read(&key, within_ms, opener)
+            .await
+            .map_or(Outcome::TimedOut, Outcome::Read)
     }
 
     /// An RSA signature by WebCrypto, given up after `within_ms`.

@@ -4,12 +4,59 @@
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 
-use js_sys::{Function, Object};
+use js_sys::{Function, Object, Promise, Uint8Array};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::cipher::open_error;
 use super::js::{get, resolve, set, within_js};
 use super::source::JsHandle;
+use super::task::settled_of;
+use crate::envelope::Plain;
 use crate::error::Error;
+use crate::flow::Opened;
+
+// A store read and its opening in one call, as `read` describes. What it settles with: the
+// plaintext as a Uint8Array of this realm (WebCrypto answers an ArrayBuffer, possibly of the
+// host's realm in Vercel's Edge runtime), null when absent, or an object naming what failed;
+// `{}` when the time ran out.
+#[wasm_bindgen(inline_js = "
+export function read_open(get, store, key, ms, open, cipher, aad) {
+  const bytes = (x) => (ArrayBuffer.isView(x) ? new Uint8Array(x.buffer, x.byteOffset, x.byteLength) : new Uint8Array(x));
+  const opened = (value) => {
+    if (value === null || value === undefined) return null;
+    if (typeof value !== 'string') return { neither: true };
+    try {
+      const plain = open.call(cipher, value, aad);
+      return typeof plain?.then === 'function' ? Promise.resolve(plain).then(bytes, (error) => ({ unopened: error })) : bytes(plain);
+    } catch (error) {
+      return { unopened: error };
+    }
+  };
+  let value;
+  try {
+    value = get.call(store, key);
+  } catch (error) {
+    return { failed: error };
+  }
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function') || typeof value.then !== 'function') return opened(value);
+  const timedOut = {};
+  let id;
+  const late = new Promise((resolve) => { id = setTimeout(resolve, ms, timedOut); });
+  return Promise.race([value, late]).then((v) => (clearTimeout(id), v === timedOut ? v : opened(v)), (error) => (clearTimeout(id), { failed: error }));
+}
+")]
+extern "C" {
+    fn read_open(
+        get: &Function,
+        store: &JsValue,
+        key: &str,
+        ms: f64,
+        open: &Function,
+        cipher: &JsValue,
+        aad: &Uint8Array,
+    ) -> JsValue;
+}
 
 /// The configured store, its methods looked up once (a lookup per call was a measurable part
 /// of a store hit in workerd).
@@ -48,19 +95,40 @@ impl Store {
         })
     }
 
-    /// `get(key)` given at most `ms`: the stored string (left in JS: the cipher reads it) or
-    /// `None` when absent, or why it failed; `None` when the time ran out.
-    pub(crate) async fn get(&self, key: &str, ms: u64) -> Option<Result<Option<JsValue>, String>> {
-        let value = match self.get.call1(&self.handle, &key.into()) {
-            Ok(called) => within_js(called, ms).await?,
-            Err(e) => Err(e),
+    /// `get(key)` given at most `ms`, and the stored string opened by `open` (the cipher's
+    /// method, on `cipher`, with `aad`): the plaintext, `None` when absent, or why there is
+    /// none; `None` when the time ran out. In one JS call, awaited once: a store hit was a
+    /// race, then an open, each a promise the wasm awaited (issue 24).
+    pub(crate) async fn read(
+        &self,
+        key: &str,
+        ms: u64,
+        (open, cipher, aad): (&Function, &JsValue, &[u8]),
+    ) -> Option<Result<Option<Opened>, String>> {
+        let aad = Uint8Array::from(aad);
+        let called = read_open(&self.get, &self.handle, key, ms as f64, open, cipher, &aad);
+        let read = match called.dyn_into::<Promise>() {
+            Ok(promise) => settled_of(&promise).await.unwrap_or(JsValue::UNDEFINED),
+            Err(now) => now,
         };
-        Some(match value {
-            Err(e) => Err(describe("get", &e)),
-            Ok(v) if v.is_null() || v.is_undefined() => Ok(None),
-            Ok(v) if v.is_string() => Ok(Some(v)),
-            Ok(_) => Err("get returned neither a string nor null".to_owned()),
-        })
+        if let Some(bytes) = read.dyn_ref::<Uint8Array>() {
+            return Some(Ok(Some(Ok(Plain::new(bytes.to_vec())))));
+        }
+        if read.is_null() {
+            return Some(Ok(None));
+        }
+        let failed = get(&read, "failed");
+        if !failed.is_undefined() {
+            return Some(Err(describe("get", &failed)));
+        }
+        if get(&read, "neither").is_truthy() {
+            return Some(Err("get returned neither a string nor null".to_owned()));
+        }
+        match get(&read, "unopened") {
+            unopened if !unopened.is_undefined() => Some(Ok(Some(Err(open_error(&unopened))))),
+            // The snippet's own "time ran out".
+            _ => None,
+        }
     }
 
     /// `put(key, value, { expirationTtl })`.

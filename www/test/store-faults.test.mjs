@@ -126,6 +126,24 @@ describe("stores that answer late or wrong (issue 20.1)", () => {
     assert.ok(!logs.some(([, m]) => BREAKER.test(m)), JSON.stringify(logs));
   });
 
+  test("a store whose get throws, rejects, or answers no string is logged and asked around", async () => {
+    const cases = [
+      [() => { throw new Error("sync boom"); }, "cache.store.get failed: sync boom"],
+      [async () => { throw new Error("async boom"); }, "cache.store.get failed: async boom"],
+      [async () => 42, "get returned neither a string nor null"],
+      [() => ({ value: "x" }), "get returned neither a string nor null"],
+    ];
+    for (const [get, said] of cases) {
+      const logs = [];
+      const app = appOver({ get, put: async () => {}, delete: async () => {} }, logs, { now: Date.now() });
+      const n = fake.requests.length;
+      const r = await app.acquireTokenByClientCredential({ scopes: GRAPH });
+      assert.equal(r.tokenSource, "identityProvider");
+      assert.equal(fake.requests.length - n, 1);
+      assert.ok(logs.some(([, m]) => m.startsWith(said)), `${said}: ${JSON.stringify(logs)}`);
+    }
+  });
+
   test("clearCache settles within system.deadlineMs when the store's delete hangs (issue 20.7)", async () => {
     const store = { get: async () => null, put: async () => {}, delete: () => new Promise(() => {}) };
     const logs = [];
