@@ -108,7 +108,12 @@ impl Store {
         let aad = Uint8Array::from(aad);
         let called = read_open(&self.get, &self.handle, key, ms as f64, open, cipher, &aad);
         let read = match called.dyn_into::<Promise>() {
-            Ok(promise) => settled_of(&promise).await.unwrap_or(JsValue::UNDEFINED),
+            // It settles with what failed rather than rejecting; should it reject all the
+            // same, that is a failed read, not a read that ran out of time.
+            Ok(promise) => match settled_of(&promise).await {
+                Ok(read) => read,
+                Err(e) => return Some(Err(describe("get", &e))),
+            },
             Err(now) => now,
         };
         if let Some(bytes) = read.dyn_ref::<Uint8Array>() {
