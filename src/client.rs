@@ -597,18 +597,8 @@ impl<T: TokenText> Client<T> {
         now_ms: u64,
         nonce: [u8; NONCE_LEN],
     ) -> Option<StoreWrite> {
-        self.sealing.as_ref()?;
         let plain = outcome::record(err, holder, now_ms)?;
-        let wait = err.server_details().and_then(|d| d.retry_after_ms);
-        Some(StoreWrite {
-            key: self.outcome_key(p),
-            plain,
-            nonce,
-            ttl_seconds: wait
-                .unwrap_or(0)
-                .div_ceil(1000)
-                .max(envelope::MIN_TTL_SECONDS),
-        })
+        self.failure_write(self.outcome_key(p), plain, err, nonce)
     }
 
     /// The window `err` opened, left under the entry's key by a load that found no token
@@ -620,14 +610,29 @@ impl<T: TokenText> Client<T> {
         now_ms: u64,
         nonce: [u8; NONCE_LEN],
     ) -> Option<StoreWrite> {
-        self.sealing.as_ref()?;
         let plain = outcome::window_record(err, now_ms)?;
-        let wait = err.server_details().and_then(|d| d.retry_after_ms)?;
+        self.failure_write(self.store_key(p), plain, err, nonce)
+    }
+
+    /// `plain` to seal under `key`, kept as long as the window `err` opened (at least KV's
+    /// floor); `None` without a sealing key.
+    fn failure_write(
+        &self,
+        key: String,
+        plain: Plain,
+        err: &Error,
+        nonce: [u8; NONCE_LEN],
+    ) -> Option<StoreWrite> {
+        self.sealing.as_ref()?;
+        let wait_ms = err.server_details().and_then(|d| d.retry_after_ms);
         Some(StoreWrite {
-            key: self.store_key(p),
+            key,
             plain,
             nonce,
-            ttl_seconds: wait.div_ceil(1000).max(envelope::MIN_TTL_SECONDS),
+            ttl_seconds: wait_ms
+                .unwrap_or(0)
+                .div_ceil(1000)
+                .max(envelope::MIN_TTL_SECONDS),
         })
     }
 

@@ -45,11 +45,7 @@ fn cold_with_a_store_miss_reads_the_entry_once_then_sends_and_writes() {
 #[test]
 fn a_store_hit_past_refresh_on_is_the_answer_and_asks_for_a_refresh() {
     let mut writer = Harness::new(STORE_APP);
-    writer.answer(
-        200,
-        &[],
-        br#"{"token_type":"Bearer","expires_in":86399,"refresh_in":43199,"access_token":"stored"}"#,
-    );
+    writer.answer(200, &[], &refreshable("stored"));
     let p = writer.request(None);
     writer.run(Acquisition::load(p.clone(), T0)).unwrap();
 
@@ -483,6 +479,32 @@ fn leasing() -> Harness {
     Harness::with(Client::new(config))
 }
 
+/// A token response whose `refreshOn` comes after 12 of its 24 hours.
+fn refreshable(access_token: &str) -> Vec<u8> {
+    format!(r#"{{"token_type":"Bearer","expires_in":86399,"refresh_in":43199,"access_token":"{access_token}"}}"#)
+        .into_bytes()
+}
+
+/// A leasing harness holding the token "first" since `T0`, its clock now past `refreshOn`.
+fn leasing_past_refresh_on() -> (Harness, Prepared) {
+    let mut h = leasing();
+    h.answer(200, &[], &refreshable("first"));
+    let p = h.request(None);
+    h.run(Acquisition::load(p.clone(), T0)).unwrap();
+    h.take_trace();
+    h.clock = T0 + 44_000_000;
+    (h, p)
+}
+
+/// Another leasing process that loaded `access_token` for `p` at `clock` (its store holds it).
+fn loaded_by_another(p: &Prepared, clock: u64, access_token: &str) -> Harness {
+    let mut other = leasing();
+    other.clock = clock;
+    other.answer(200, &[], &refreshable(access_token));
+    other.run(Acquisition::load(p.clone(), clock)).unwrap();
+    other
+}
+
 /// Loads the token into `writer`'s store and returns the entry it wrote.
 fn entry_written(p: &Prepared, body: &[u8]) -> (String, String) {
     let mut writer = leasing();
@@ -579,14 +601,7 @@ fn a_failing_lease_is_skipped_and_the_token_requested() {
 
 #[test]
 fn a_refresh_under_anothers_lease_waits_and_then_adopts_its_entry() {
-    let body =
-        br#"{"token_type":"Bearer","expires_in":86399,"refresh_in":43199,"access_token":"first"}"#;
-    let mut h = leasing();
-    h.answer(200, &[], body);
-    let p = h.request(None);
-    h.run(Acquisition::load(p.clone(), T0)).unwrap();
-    h.take_trace();
-    h.clock = T0 + 44_000_000; // past refreshOn
+    let (mut h, p) = leasing_past_refresh_on();
     h.leases.insert(h.client.lease_key(&p), h.clock + 10_000);
     let err = h.run(Acquisition::refresh(p.clone(), h.clock)).unwrap_err();
     assert_eq!(err.code(), "refresh_leased");
@@ -595,14 +610,7 @@ fn a_refresh_under_anothers_lease_waits_and_then_adopts_its_entry() {
         "the lease holder refreshes, not us"
     );
     // The holder's refreshed entry lands; our next refresh adopts it without a request.
-    let refreshed = br#"{"token_type":"Bearer","expires_in":86399,"refresh_in":43199,"access_token":"refreshed"}"#;
-    let mut other = leasing();
-    other.clock = h.clock;
-    other.answer(200, &[], refreshed);
-    other
-        .run(Acquisition::load(p.clone(), other.clock))
-        .unwrap();
-    h.store = other.store.clone();
+    h.store = loaded_by_another(&p, h.clock, "refreshed").store;
     h.clock += 4000;
     let adopted = h.run(Acquisition::refresh(p.clone(), h.clock)).unwrap();
     assert_eq!(adopted.token.access_token.secret(), "refreshed");
@@ -744,26 +752,13 @@ fn a_caller_that_takes_a_free_lease_reads_the_entry_a_holder_wrote_since_its_mis
 
 #[test]
 fn a_refresh_that_takes_a_free_lease_adopts_the_entry_refreshed_since_its_read() {
-    let first =
-        br#"{"token_type":"Bearer","expires_in":86399,"refresh_in":43199,"access_token":"first"}"#;
-    let refreshed = br#"{"token_type":"Bearer","expires_in":86399,"refresh_in":43199,"access_token":"refreshed"}"#;
-    let mut h = leasing();
-    h.answer(200, &[], first);
-    let p = h.request(None);
-    h.run(Acquisition::load(p.clone(), T0)).unwrap();
-    h.take_trace();
-    h.clock = T0 + 44_000_000; // past refreshOn
-                               // Another process refreshes, writes and releases just after this refresh's first read.
-    let mut other = leasing();
-    other.clock = h.clock;
-    other.answer(200, &[], refreshed);
-    other
-        .run(Acquisition::load(p.clone(), other.clock))
-        .unwrap();
+    let (mut h, p) = leasing_past_refresh_on();
+    // Another process refreshes, writes and releases just after this refresh's first read.
+    let other = loaded_by_another(&p, h.clock, "refreshed");
     let key = h.client.store_key(&p);
     h.appears = Some((h.clock + 60, key.clone(), other.store[&key].clone()));
     // What a second refresh request would get (it must not be sent).
-    h.answer(200, &[], first);
+    h.answer(200, &[], &refreshable("first"));
     let adopted = h.run(Acquisition::refresh(p, h.clock)).unwrap();
     assert_eq!(adopted.token.access_token.secret(), "refreshed");
     assert_eq!(h.sent.len(), 1, "only the first load asked");
