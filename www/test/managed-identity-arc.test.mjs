@@ -13,13 +13,12 @@
 // (tests/managed_identity_arc.rs).
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn, spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { access, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import http from "node:http";
@@ -27,6 +26,7 @@ import { decodeJwt } from "jose";
 import { CredentialUnavailableError, DefaultAzureCredential, ManagedIdentityCredential, NetworkError } from "entra-edge";
 import { ARC_FOLDER, SYSTEM, startManagedIdentityFake } from "./support/imds-fake.mjs";
 import { closeServer, listen } from "./support/listen.mjs";
+import { startDaemons } from "./support/daemons.mjs";
 import { startRedis } from "./support/redis.mjs";
 import { until } from "./support/until.mjs";
 
@@ -137,27 +137,20 @@ describe("Azure Arc in a fleet", { skip }, () => {
     const DAEMON = fileURLToPath(new URL("./support/mi-daemon.mjs", import.meta.url));
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AZURE_|IDENTITY_|MSI_|IMDS_)/.test(k)));
     const redis = await startRedis();
-    const daemons = Array.from({ length: 4 }, () => {
-      const child = spawn(process.execPath, [DAEMON, "fleet", redis.socket, "50"], { env: { ...clean, PATH: "/nonexistent", ...fake.env.arc }, stdio: ["pipe", "pipe", "inherit"] });
-      const d = { child, ready: false, outcome: null };
-      createInterface({ input: child.stdout }).on("line", (line) => {
-        const m = JSON.parse(line);
-        if (m.ready) d.ready = true;
-        else d.outcome = m;
-      });
-      return d;
-    });
+    let fleet;
     try {
-      await until(() => daemons.every((d) => d.ready), "every daemon started");
+      const options = { env: { ...clean, PATH: "/nonexistent", ...fake.env.arc } };
+      fleet = await startDaemons(Array.from({ length: 4 }, (_, i) => [process.execPath, [DAEMON, "fleet", redis.socket, "50"], `daemon-${i}`, options]));
       const before = fake.tokenRequests("arc").length;
-      daemons.forEach((d) => d.child.stdin.write("go\n"));
-      await until(() => daemons.every((d) => d.outcome), "every daemon has its tokens");
-      assert.deepEqual(daemons.map((d) => d.outcome.error), Array(4).fill(undefined), JSON.stringify(daemons.map((d) => d.outcome)));
-      assert.equal(new Set(daemons.flatMap((d) => d.outcome.tokens)).size, 1, "one token for the fleet");
+      fleet.go();
+      await until(() => fleet.daemons.every((d) => d.outcome), "every daemon has its tokens");
+      const outcomes = fleet.daemons.map((d) => d.outcome);
+      assert.deepEqual(outcomes.map((o) => o.error), Array(4).fill(undefined), JSON.stringify(outcomes));
+      assert.equal(new Set(outcomes.flatMap((o) => o.result.tokens)).size, 1, "one token for the fleet");
       const sent = fake.tokenRequests("arc").slice(before);
       assert.deepEqual(sent.map((r) => r.headers.authorization === undefined), [true, false], "one challenge, one keyed request");
     } finally {
-      daemons.forEach((d) => (d.child.stdin.end(), d.child.kill()));
+      fleet?.stop();
       await redis.stop();
     }
   });

@@ -4,12 +4,12 @@
 // DefaultAzureCredential resolving to the managed identity.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
+import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startAzurite } from "./support/azurite.mjs";
 import { startManagedIdentityFake } from "./support/imds-fake.mjs";
+import { startDaemons } from "./support/daemons.mjs";
 import { startRedis } from "./support/redis.mjs";
 import { until } from "./support/until.mjs";
 
@@ -25,35 +25,26 @@ after(() => fake.close());
 
 test("8 daemon processes x 100 cold getToken over one redis-server: one IMDS request in all", async () => {
   const redis = await startRedis();
-  const daemons = Array.from({ length: 8 }, () => {
+  let fleet;
+  try {
     // Each daemon's log lines (with their times) are kept for the failure message: a second
     // request once came from a lease race only they showed (issue 21, tests/acquisition.rs).
-    const child = spawn(process.execPath, [DAEMON, "fleet", redis.socket, "100"], { env: env(fake, { MI_DAEMON_LOG: "1" }), stdio: ["pipe", "pipe", "pipe"] });
-    const d = { child, ready: false, outcome: null, logs: [] };
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const m = JSON.parse(line);
-      if (m.ready) d.ready = true;
-      else d.outcome = m;
-    });
-    createInterface({ input: child.stderr }).on("line", (line) => d.logs.push(line));
-    return d;
-  });
-  try {
-    await until(() => daemons.every((d) => d.ready), "every daemon started");
+    const options = { env: env(fake, { MI_DAEMON_LOG: "1" }), keepStderr: true };
+    fleet = await startDaemons(Array.from({ length: 8 }, (_, i) => [process.execPath, [DAEMON, "fleet", redis.socket, "100"], `daemon-${i}`, options]));
     const before = fake.tokenRequests("imds").length;
-    daemons.forEach((d) => d.child.stdin.write("go\n"));
-    await until(() => daemons.every((d) => d.outcome), "every daemon has its tokens");
-    assert.deepEqual(daemons.map((d) => d.outcome.error), Array(8).fill(undefined), JSON.stringify(daemons.map((d) => d.outcome)));
-    const tokens = new Set(daemons.flatMap((d) => d.outcome.tokens));
-    assert.equal(tokens.size, 1, "one token for the fleet");
+    fleet.go();
+    await until(() => fleet.daemons.every((d) => d.outcome), "every daemon has its tokens");
+    const outcomes = fleet.daemons.map((d) => d.outcome);
+    assert.deepEqual(outcomes.map((o) => o.error), Array(8).fill(undefined), JSON.stringify(outcomes));
+    assert.equal(new Set(outcomes.flatMap((o) => o.result.tokens)).size, 1, "one token for the fleet");
     const sent = fake.tokenRequests("imds").slice(before);
     assert.equal(sent.length, 1, `one IMDS request (sent at ${sent.map((r) => r.at).join(", ")})`);
   } catch (e) {
-    // Crashes included (stderr is piped here); log lines start with their time, to merge.
-    e.message += daemons.map((d, i) => `\ndaemon ${i} said:\n${d.logs.join("\n")}`).join("");
+    // Crashes included; log lines start with their time, to merge.
+    e.message += (fleet?.daemons ?? []).map((d) => `\n${d.id} said:\n${d.stderr.join("\n")}`).join("");
     throw e;
   } finally {
-    daemons.forEach((d) => (d.child.stdin.end(), d.child.kill()));
+    fleet?.stop();
     await redis.stop();
   }
 });

@@ -7,19 +7,23 @@ import { createInterface } from "node:readline";
 import { until } from "./until.mjs";
 
 /**
- * Starts one process per `[command, args, id]` and waits until every one is ready.
+ * Starts one process per `[command, args, id, options]` and waits until every one is ready.
+ * `options.env` is the whole environment (the parent's by default); with `options.keepStderr`
+ * the daemon's stderr lines are kept in its `stderr` (for a failure message) instead of passed
+ * through.
  * @returns {Promise<{ daemons: object[], go: (which?: object[]) => void, stop: () => void }>}
  */
 export async function startDaemons(commands, what = "every daemon started") {
-  const daemons = commands.map(([command, args, id]) => {
-    const child = spawn(command, args, { stdio: ["pipe", "pipe", "inherit"] });
-    const d = { child, id, logs: [], ready: false, outcome: null };
+  const daemons = commands.map(([command, args, id, { env, keepStderr = false } = {}]) => {
+    const child = spawn(command, args, { stdio: ["pipe", "pipe", keepStderr ? "pipe" : "inherit"], ...(env ? { env } : {}) });
+    const d = { child, id, logs: [], stderr: [], ready: false, outcome: null };
     createInterface({ input: child.stdout }).on("line", (line) => {
       const message = JSON.parse(line);
       if (message.ready) d.ready = true;
       if (message.log) d.logs.push(message.log);
       if (message.result || message.error) d.outcome = message;
     });
+    if (keepStderr) createInterface({ input: child.stderr }).on("line", (line) => d.stderr.push(line));
     return d;
   });
   await until(() => daemons.every((d) => d.ready), what);

@@ -1,6 +1,7 @@
 // A daemon on an Azure VM, as its own process: DefaultAzureCredential (resolving to the managed
 // identity, whose IMDS is the fake named by AZURE_POD_IDENTITY_AUTHORITY_HOST) over a RedisStore
-// on the socket in argv[2]. Reports on stdout, one JSON object a line.
+// on the socket in argv[2]. Reports on stdout, one JSON object a line; in fleet mode as the fleet
+// protocol says (support/daemons.mjs).
 //   node mi-daemon.mjs fleet <redis socket> <calls>   : `calls` concurrent getToken on "go"
 //   node mi-daemon.mjs blob <azurite url>             : @azure/storage-blob with the credential
 import { DefaultAzureCredential } from "entra-edge";
@@ -23,7 +24,7 @@ if (mode === "fleet") {
     try {
       const started = performance.now();
       const tokens = await Promise.all(Array.from({ length: Number(calls) }, () => credential.getToken(STORAGE)));
-      say({ tokens: [...new Set(tokens.map((t) => t.token))], ms: performance.now() - started });
+      say({ result: { tokens: [...new Set(tokens.map((t) => t.token))], ms: performance.now() - started } });
     } catch (e) {
       say({ error: { name: e.name, message: e.message } });
     }
