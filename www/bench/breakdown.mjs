@@ -8,67 +8,19 @@
 // alternating. Two figures per path: the median wall time per call seen from outside, and the
 // CPU time the workerd process spent per call (its threads' schedstat, summed over all
 // rounds), which a busy machine disturbs far less than wall time.
-import { readdirSync, readFileSync } from "node:fs";
-import { cp, mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fork } from "node:child_process";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
+import { bundleWorker, workerOptions } from "../test/support/workerd.mjs";
+import { cpuNs, workerdPids } from "./workerd-cpu.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const dists = process.argv.slice(2).length ? process.argv.slice(2) : [fileURLToPath(new URL("../dist", import.meta.url))];
 
+/** Miniflare serving `worker` (a file here) bundled against the package in `dist`. */
 async function bundle(dist, worker, extra = {}) {
-  const out = await mkdtemp(join(tmpdir(), "entra-edge-breakdown-"));
-  await build({
-    entryPoints: [join(here, worker)],
-    bundle: true,
-    format: "esm",
-    outfile: join(out, "worker.js"),
-    alias: { "entra-edge": join(dist, "workerd.js") },
-    external: ["*.wasm"],
-    logLevel: "warning",
-  });
-  await cp(join(dist, "entra_edge_bg.wasm"), join(out, "entra_edge_bg.wasm"));
-  return new Miniflare({
-    modulesRoot: out,
-    modules: [
-      { type: "ESModule", path: join(out, "worker.js") },
-      { type: "CompiledWasm", path: join(out, "entra_edge_bg.wasm") },
-    ],
-    compatibilityDate: "2026-04-01",
-    ...extra,
-  });
-}
-
-// The workerd processes Miniflare started (children of this process), by instance order.
-function workerdPids() {
-  const pids = [];
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) === process.pid && stat.includes("(workerd)")) pids.push(Number(pid));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids.sort((a, b) => a - b);
-}
-
-// CPU time of all of `pid`'s threads, in ns (the first field of each thread's schedstat).
-function cpuNs(pid) {
-  let total = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-    } catch {
-      // The thread ended.
-    }
-  }
-  return total;
+  return new Miniflare(workerOptions(await bundleWorker(join(here, worker), { dist }), extra));
 }
 
 const call = async (mf, path) => {

@@ -5,12 +5,13 @@
 // Then the steps of one hit, each alone (memo-steps-worker.js, this build's memo.js).
 //   node www/bench/memo-hit-workerd.mjs [before: path to another build's dist/ folder]
 import { fork } from "node:child_process";
-import { copyFile, mkdtemp } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
+import { bundleWorker, workerOptions } from "../test/support/workerd.mjs";
 
 const N = 5000;
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
@@ -18,40 +19,12 @@ const WORKER = fileURLToPath(new URL("./side-by-side-worker.js", import.meta.url
 const dists = { after: fileURLToPath(new URL("../dist/", import.meta.url)) };
 if (process.argv[2]) dists.before = new URL(`${process.argv[2].replace(/\/?$/, "/")}`, `file://${process.cwd()}/`).pathname;
 
-/** The benchmark Worker bundled against the package in `dist` (its workerd entry and wasm). */
-async function bundle(dist) {
-  const outdir = await mkdtemp(join(tmpdir(), "entra-edge-memo-"));
-  await build({
-    entryPoints: [WORKER],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    alias: { "entra-edge": join(dist, "workerd.js") },
-    external: ["*.wasm"],
-    outfile: join(outdir, "worker.js"),
-    logLevel: "warning",
-  });
-  await copyFile(join(dist, "entra_edge_bg.wasm"), join(outdir, "entra_edge_bg.wasm"));
-  return outdir;
-}
-
 const tokenServer = fork(fileURLToPath(new URL("./token-server.mjs", import.meta.url)));
 const tokenServerUrl = await new Promise((resolve) => tokenServer.once("message", resolve));
 const bindings = { CLIENT_ID: "c", CLIENT_SECRET: "s", SCOPE: "api://bench/.default", TOKEN_ENDPOINT: `${tokenServerUrl}/token` };
 const workers = [];
 for (const [name, dist] of Object.entries(dists)) {
-  const outdir = await bundle(dist);
-  workers.push({
-    name,
-    modulesRoot: outdir,
-    modules: [
-      { type: "ESModule", path: join(outdir, "worker.js") },
-      { type: "CompiledWasm", path: join(outdir, "entra_edge_bg.wasm") },
-    ],
-    compatibilityDate: "2026-04-01",
-    bindings,
-    kvNamespaces: ["TOKEN_CACHE"],
-  });
+  workers.push({ name, ...workerOptions(await bundleWorker(WORKER, { dist }), { bindings, kvNamespaces: ["TOKEN_CACHE"] }) });
 }
 const stepsDir = await mkdtemp(join(tmpdir(), "entra-edge-steps-"));
 await build({ entryPoints: [fileURLToPath(new URL("./memo-steps-worker.js", import.meta.url))], bundle: true, format: "esm", platform: "neutral", outfile: join(stepsDir, "worker.js"), logLevel: "warning" });

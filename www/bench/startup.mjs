@@ -15,8 +15,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { Miniflare } from "miniflare";
+import { cpuNs, workerdPids } from "./workerd-cpu.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
 const ROUNDS = Number(process.argv[2] ?? 11);
@@ -88,29 +89,11 @@ async function bundle(source, dist) {
 // waiting for a core does not add to.
 const ms = (ns) => Number(ns) / 1e6;
 const seenPids = new Set();
+/** The workerd process of the instance just started: the one this benchmark has not seen. */
 function workerdPid() {
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d) && !seenPids.has(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (comm === "workerd" && ppid === process.pid) return pid;
-    } catch {
-      // ended meanwhile
-    }
-  }
-  throw new Error("no workerd process of this benchmark found");
-}
-function cpuNs(pid) {
-  let total = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-    } catch {
-      // a thread that ended
-    }
-  }
-  return total;
+  const pid = workerdPids().find((p) => !seenPids.has(p));
+  if (pid === undefined) throw new Error("no workerd process of this benchmark found");
+  return pid;
 }
 async function call(mf, pid, path) {
   const before = cpuNs(pid);

@@ -16,9 +16,10 @@ const NODE_BUILTINS = [...builtinModules, ...builtinModules.map((m) => `node:${m
 /**
  * Bundles `entry` into a fresh folder with the package's wasm beside it. `platform: "browser"`
  * is wrangler's default (packages without `exports` resolve through `browser` / `module`);
- * `"node"` builds Node code for `nodejs_compat`, as WRANGLER_BUILD_PLATFORM=node does.
+ * `"node"` builds Node code for `nodejs_compat`, as WRANGLER_BUILD_PLATFORM=node does. `dist`:
+ * another build of the package to bundle (a benchmark's "before"), in place of www/dist.
  */
-export async function bundleWorker(entry, { platform = "neutral" } = {}) {
+export async function bundleWorker(entry, { platform = "neutral", dist } = {}) {
   const outdir = await mkdtemp(join(tmpdir(), "entra-edge-worker-"));
   const node = platform === "node";
   await build({
@@ -30,10 +31,11 @@ export async function bundleWorker(entry, { platform = "neutral" } = {}) {
     external: ["*.wasm", ...(node ? NODE_BUILTINS : [])],
     // CommonJS dependencies call require() for Node modules; workerd has no import.meta.url.
     ...(node ? { banner: { js: 'import { createRequire as __entraEdgeRequire } from "node:module"; const require = __entraEdgeRequire("/");' } } : {}),
+    ...(dist ? { alias: { "entra-edge": join(dist, "workerd.js") } } : {}),
     outfile: join(outdir, "worker.js"),
     logLevel: "warning",
   });
-  await copyFile(join(WWW, "dist", "entra_edge_bg.wasm"), join(outdir, "entra_edge_bg.wasm"));
+  await copyFile(join(dist ?? join(WWW, "dist"), "entra_edge_bg.wasm"), join(outdir, "entra_edge_bg.wasm"));
   return outdir;
 }
 
