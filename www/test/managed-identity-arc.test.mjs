@@ -29,17 +29,9 @@ import { closeServer, listen } from "./support/listen.mjs";
 import { startDaemons } from "./support/daemons.mjs";
 import { startRedis } from "./support/redis.mjs";
 import { until } from "./support/until.mjs";
+import { azureIdentityToken, restoreEnv, setEnv } from "./support/mi-env.mjs";
 
 const STORAGE = "https://storage.azure.com/.default";
-const CHILD = new URL("./support/azure-mi-child.mjs", import.meta.url).pathname;
-const VARIABLES = ["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET", "AZURE_POD_IDENTITY_AUTHORITY_HOST", "AZURE_TOKEN_CREDENTIALS", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "PATH"];
-const saved = Object.fromEntries(VARIABLES.map((v) => [v, process.env[v]]));
-
-function setEnv(values = {}) {
-  for (const v of VARIABLES) if (v !== "PATH") delete process.env[v];
-  Object.assign(process.env, values);
-}
-
 const writable = await mkdir(ARC_FOLDER, { recursive: true, mode: 0o700 })
   .then(() => access(ARC_FOLDER, constants.W_OK))
   .then(() => process.platform === "linux", () => false);
@@ -56,15 +48,12 @@ before(async () => {
   await writeFile(join(outside, "secret.key"), SECRET_CONTENT);
 });
 after(async () => {
-  for (const [v, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[v];
-    else process.env[v] = value;
-  }
+  restoreEnv();
   await fake.close();
   await rm(outside, { recursive: true, force: true });
   await Promise.all(ours.map((path) => rm(path, { force: true })));
 });
-afterEach(() => setEnv({ PATH: saved.PATH }));
+afterEach(() => setEnv());
 
 /** A credential for the fake agent, logging into `lines`. */
 function credential(lines = [], system = {}) {
@@ -74,9 +63,7 @@ function credential(lines = [], system = {}) {
 describe("Azure Arc, checked with @azure/identity", { skip }, () => {
   test("401 names a key file; its content sent once as Basic gets the token; @azure/identity gets one from the same fake", async () => {
     setEnv(fake.env.arc);
-    const { stdout } = await promisify(execFile)(process.execPath, [CHILD, "{}"], { env: { ...process.env }, timeout: 30_000 });
-    const theirs = JSON.parse(stdout.trim().split("\n").at(-1));
-    assert.ok(theirs.token, `@azure/identity got no token from the fake: ${theirs.message}`);
+    await azureIdentityToken();
     const theirRequests = fake.tokenRequests("arc").slice(-2);
     assert.equal(theirRequests[0].headers.authorization, undefined);
     assert.match(theirRequests[1].headers.authorization, /^Basic [0-9a-f]{64}$/);

@@ -8,26 +8,16 @@
 // trusts, not the thumbprint: the child trusts the test CA through NODE_EXTRA_CA_CERTS).
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { promisify } from "node:util";
 import https from "node:https";
 import { decodeJwt } from "jose";
 import { ClientConfigurationError, ManagedIdentityCredential, NetworkError } from "entra-edge";
 import { IDENTITY_HEADER, SYSTEM, startManagedIdentityFake } from "./support/imds-fake.mjs";
 import { makeHttpsCertificate } from "./support/https.mjs";
 import { closeServer, listen } from "./support/listen.mjs";
+import { azureIdentityToken, restoreEnv, setEnv } from "./support/mi-env.mjs";
 
 const STORAGE = "https://storage.azure.com/.default";
-const CHILD = new URL("./support/azure-mi-child.mjs", import.meta.url).pathname;
-const VARIABLES = ["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET", "AZURE_POD_IDENTITY_AUTHORITY_HOST"];
-const saved = Object.fromEntries(VARIABLES.map((v) => [v, process.env[v]]));
-
-function setEnv(values = {}) {
-  for (const v of VARIABLES) delete process.env[v];
-  Object.assign(process.env, values);
-}
-
 let cert;
 let other; // another certificate for 127.0.0.1 from the same CA: valid, but not the pinned one
 let fake;
@@ -37,10 +27,7 @@ before(async () => {
   fake = await startManagedIdentityFake({ tls: { cert: cert.certPem, key: cert.keyPem, thumbprint } });
 });
 after(async () => {
-  for (const [v, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[v];
-    else process.env[v] = value;
-  }
+  restoreEnv();
   await fake.close();
   await Promise.all([cert.cleanup(), other.cleanup()]);
 });
@@ -51,9 +38,7 @@ const credential = (options = {}, system = {}) => new ManagedIdentityCredential(
 describe("Service Fabric, checked with @azure/identity", () => {
   test("the secret header, api-version 2019-07-01-preview, a token; @azure/identity gets one from the same fake", async () => {
     setEnv(fake.env.serviceFabric);
-    const { stdout } = await promisify(execFile)(process.execPath, [CHILD, "{}"], { env: { ...process.env, NODE_EXTRA_CA_CERTS: cert.caFile }, timeout: 30_000 });
-    const theirs = JSON.parse(stdout.trim().split("\n").at(-1));
-    assert.ok(theirs.token, `@azure/identity got no token from the fake: ${theirs.message}`);
+    await azureIdentityToken({}, { NODE_EXTRA_CA_CERTS: cert.caFile });
     const theirRequest = fake.tokenRequests("serviceFabric").at(-1);
 
     const mi = credential();
