@@ -3,78 +3,49 @@
 // gzip cannot shrink, shipped twice: 3 KB of a Worker's gzipped size (issue 24).
 //   node scripts/short-imports.mjs www/pkg/entra_edge_bg.wasm www/pkg/entra_edge.js
 import { readFileSync, writeFileSync } from "node:fs";
+import { WasmReader, uleb } from "./wasm-binary.mjs";
 
 const [wasmPath, jsPath] = process.argv.slice(2);
 const wasm = readFileSync(wasmPath);
 let js = readFileSync(jsPath, "utf8");
 
 const HASHED = /^__wb[a-z]*_.*_[0-9a-f]{16}$/;
-let at = 0;
-const uleb = () => {
-  let value = 0;
-  let shift = 0;
-  let byte;
-  do {
-    byte = wasm[at++];
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (byte & 0x80);
-  return value;
-};
-const encode = (n) => {
-  const out = [];
-  do {
-    let byte = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return Buffer.from(out);
-};
+const encode = (n) => Buffer.from(uleb(n));
 const name = (text) => Buffer.concat([encode(Buffer.byteLength(text)), Buffer.from(text)]);
 
-at = 8;
+const reader = new WasmReader(wasm);
 const parts = [wasm.subarray(0, 8)];
 const renamed = new Map();
-while (at < wasm.length) {
-  const start = at;
-  const id = wasm[at++];
-  const size = uleb();
-  const end = at + size;
+for (const { id, start, end } of reader.sections()) {
   if (id !== 2) {
     parts.push(wasm.subarray(start, end));
-    at = end;
     continue;
   }
   // The import section: module and field names change length, the descriptors are copied.
-  const count = uleb();
+  const count = reader.u32();
   const entries = [encode(count)];
   for (let i = 0; i < count; i++) {
-    const moduleLength = uleb();
-    const module = wasm.subarray(at, at + moduleLength).toString();
-    at += moduleLength;
-    const fieldLength = uleb();
-    const field = wasm.subarray(at, at + fieldLength).toString();
-    at += fieldLength;
-    const descriptorStart = at;
-    const kind = wasm[at++];
-    if (kind === 0) uleb();
+    const module = reader.name();
+    const field = reader.name();
+    const descriptorStart = reader.at;
+    const kind = wasm[reader.at++];
+    if (kind === 0) reader.u32();
     else if (kind === 1 || kind === 2) {
       // A table's element type, then the limits: flags, minimum, maximum when flagged.
-      if (kind === 1) at++;
-      const flags = uleb();
-      uleb();
-      if (flags & 1) uleb();
-    } else if (kind === 3) at += 2;
+      if (kind === 1) reader.at++;
+      const flags = reader.u32();
+      reader.u32();
+      if (flags & 1) reader.u32();
+    } else if (kind === 3) reader.at += 2;
     else throw new Error(`import ${module}.${field}: unknown kind ${kind}`);
     let short = field;
     if (HASHED.test(field)) {
       short = renamed.get(field) ?? `$${renamed.size.toString(36)}`;
       renamed.set(field, short);
     }
-    entries.push(name(module), name(short), wasm.subarray(descriptorStart, at));
+    entries.push(name(module), name(short), wasm.subarray(descriptorStart, reader.at));
   }
-  if (at !== end) throw new Error("import section not read to its end");
+  if (reader.at !== end) throw new Error("import section not read to its end");
   const body = Buffer.concat(entries);
   parts.push(Buffer.from([2]), encode(body.length), body);
 }

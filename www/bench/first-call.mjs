@@ -13,24 +13,14 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Miniflare } from "miniflare";
-import { cpuNs, workerdPids } from "./workerd-cpu.mjs";
+import { WasmReader, uleb } from "../../scripts/wasm-binary.mjs";
+import { measureFresh } from "./workerd-cpu.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
 const ROUNDS = Number(process.argv[2] ?? 7);
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-// --- a minimal wasm encoder for the generated modules ---
-const uleb = (n) => {
-  const out = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-};
+// The generated modules: i32.const takes a signed LEB128 number.
 const sleb = (n) => {
   const out = [];
   for (;;) {
@@ -62,32 +52,19 @@ function generated(count, ops) {
 }
 
 /** A fresh workerd with `wasm` as a module and `js` as the Worker; `paths` requested in turn. */
-const seen = new Set(workerdPids());
 async function fresh(wasm, js, paths) {
   const dir = mkdtempSync(join(tmpdir(), "entra-edge-first-call-"));
   writeFileSync(join(dir, "m.wasm"), wasm);
   writeFileSync(join(dir, "w.js"), js);
-  const mf = new Miniflare({
-    modulesRoot: dir,
-    modules: [{ type: "ESModule", path: join(dir, "w.js") }, { type: "CompiledWasm", path: join(dir, "m.wasm") }],
-    compatibilityDate: "2026-04-01",
-  });
-  await mf.ready;
-  const pid = workerdPids().find((p) => !seen.has(p));
-  seen.add(pid);
-  const load = Number(cpuNs(pid)) / 1e6;
-  const times = [];
   try {
-    for (const p of paths) {
-      const before = cpuNs(pid);
-      await (await mf.dispatchFetch(`http://bench${p}`)).text();
-      times.push(Number(cpuNs(pid) - before) / 1e6);
-    }
+    return await measureFresh({
+      modulesRoot: dir,
+      modules: [{ type: "ESModule", path: join(dir, "w.js") }, { type: "CompiledWasm", path: join(dir, "m.wasm") }],
+      compatibilityDate: "2026-04-01",
+    }, paths);
   } finally {
-    await mf.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
-  return { load, times };
 }
 
 // 1. First calls of generated modules.
@@ -127,26 +104,22 @@ execFileSync(join(WWW, "node_modules", ".bin", "wasm-opt"), [join(WWW, "dist", "
 
 /** Each function's body size in `bytes` and, when instrumented, the id its entry logs. */
 function functions(bytes) {
-  let p = 8;
-  const u = () => {
-    let r = 0, s = 0, x;
-    do { x = bytes[p++]; r |= (x & 0x7f) << s; s += 7; } while (x & 0x80);
-    return r >>> 0;
-  };
+  const reader = new WasmReader(bytes);
   const out = [];
-  while (p < bytes.length) {
-    const id = bytes[p++], len = u(), end = p + len;
-    if (id === 10) {
-      for (let n = u(), i = 0; i < n; i++) {
-        const size = u(), start = p;
-        for (let locals = u(), j = 0; j < locals; j++) { u(); p++; }
-        let entry;
-        if (bytes[p] === 0x41) { p++; entry = u(); } // i32.const <id> (small ids: unsigned is fine)
-        out.push({ size, entry });
-        p = start + size;
+  for (const { id } of reader.sections()) {
+    if (id !== 10) continue;
+    for (let n = reader.u32(), i = 0; i < n; i++) {
+      const size = reader.u32();
+      const start = reader.at;
+      for (let locals = reader.u32(), j = 0; j < locals; j++) {
+        reader.u32();
+        reader.at++;
       }
+      // --log-execution starts each function with i32.const <its id> (small, non-negative).
+      const entry = bytes[reader.at] === 0x41 ? (reader.at++, reader.u32()) : undefined;
+      out.push({ size, entry });
+      reader.at = start + size;
     }
-    p = end;
   }
   return out;
 }

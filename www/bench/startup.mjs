@@ -16,8 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
-import { Miniflare } from "miniflare";
-import { cpuNs, workerdPids } from "./workerd-cpu.mjs";
+import { measureFresh } from "./workerd-cpu.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
 const ROUNDS = Number(process.argv[2] ?? 11);
@@ -85,40 +84,8 @@ async function bundle(source, dist) {
 }
 
 // The machine is shared: wall time mostly measures the neighbours. What is compared is the CPU
-// time of the workerd process (all its threads, /proc/<pid>/task/*/schedstat, in ns), which
-// waiting for a core does not add to.
-const ms = (ns) => Number(ns) / 1e6;
-const seenPids = new Set();
-/** The workerd process of the instance just started: the one this benchmark has not seen. */
-function workerdPid() {
-  const pid = workerdPids().find((p) => !seenPids.has(p));
-  if (pid === undefined) throw new Error("no workerd process of this benchmark found");
-  return pid;
-}
-async function call(mf, pid, path) {
-  const before = cpuNs(pid);
-  const res = await mf.dispatchFetch(`http://bench${path}`);
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
-  return ms(cpuNs(pid) - before);
-}
-
-/** One fresh instance: the CPU its start and loading took, then `paths` in order, each measured. */
-async function fresh(options, paths) {
-  const mf = new Miniflare(options);
-  await mf.ready;
-  const pid = workerdPid();
-  seenPids.add(pid);
-  const load = ms(cpuNs(pid));
-  try {
-    const times = [];
-    for (const p of paths) times.push(await call(mf, pid, p));
-    return { load, times };
-  } finally {
-    await mf.dispose();
-  }
-}
-
+// time of the workerd process (all its threads, /proc/<pid>/task/*/schedstat), which waiting
+// for a core does not add to (measureFresh).
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const impls = [
@@ -135,15 +102,15 @@ const partSamples = { instantiate: [], firstClient: [], secondClient: [] };
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, options] of impls) {
     const s = samples[name];
-    const a = await fresh(options, ["/construct", "/construct"]);
+    const a = await measureFresh(options, ["/construct", "/construct"]);
     s.load.push(a.load);
     s.startup.push(a.times[0] - a.times[1]);
-    const b = await fresh(options, ["/noop", "/noop"]);
+    const b = await measureFresh(options, ["/noop", "/noop"]);
     s.load.push(b.load);
     s.first.push(b.times[0] - b.times[1]);
   }
   // noop, noop (dispatch baseline), instantiate, construct (first client), construct (second).
-  const p = await fresh(parts, ["/noop", "/noop", "/instantiate", "/construct", "/construct"]);
+  const p = await measureFresh(parts, ["/noop", "/noop", "/instantiate", "/construct", "/construct"]);
   const base = p.times[1];
   partSamples.instantiate.push(p.times[2] - base);
   partSamples.firstClient.push(p.times[3] - base);
