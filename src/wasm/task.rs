@@ -2,9 +2,9 @@
 //!
 //! wasm-bindgen-futures made each await two wasm closures (each a JS function registered with a
 //! FinalizationRegistry) and each wake-up a `queueMicrotask`; in workerd, replacing that
-//! machinery took a third off a store hit's CPU time (BENCHMARKS.md, issue 24). Here a promise is watched by one JS call whose
-//! callbacks are plain JS, and a settled promise polls its task at once: the reaction that
-//! settles it is already a fresh microtask.
+//! machinery took a third off a store hit's CPU time (BENCHMARKS.md, issue 24). Here a promise
+//! is watched by one JS call whose callbacks are plain JS, and a settled promise polls its task
+//! at once: the reaction that settles it is already a fresh microtask.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;

@@ -33,7 +33,7 @@ export function environment() {
 }
 
 /** The configuration of a managed-identity app from @azure/identity's options. */
-export function managedConfiguration(name, options) {
+function managedConfiguration(name, options) {
   if (options === null || typeof options !== "object") throw configError("invalid_config", `${name}: options must be an object`);
   for (const option of Object.keys(options)) {
     if (option in INSTEAD) throw configError("unsupported_option", `${name}: options.${option} is @azure/identity's; here use ${INSTEAD[option]}`);

@@ -12,8 +12,9 @@ const NONE = Object.freeze([]);
  * spelling of the request. Requests as written reach an entry without building a key string:
  * one scope (and maybe a tenantId) through two Map lookups by the caller's own strings (a key
  * concatenated and hashed afresh on every hit was about 0.9 µs of a hit with a tenantId:
- * BENCHMARKS.md); any other spelling through its JSON. Separate maps keep the spellings apart whatever characters
- * the strings hold, so a tenantId cannot be crafted to read another tenant's entry.
+ * BENCHMARKS.md); any other spelling through its JSON. Separate maps keep the spellings apart
+ * whatever characters the strings hold, so a tenantId cannot be crafted to read another
+ * tenant's entry.
  *
  * Bounded as the core's memory level is (cache.maxEntries), evicting by the clock algorithm: a
  * hit only marks its entry used; past the bound, used entries from the oldest on get a second
@@ -46,7 +47,7 @@ export class Memo {
   lookup(request) {
     const scopes = request?.scopes;
     if (!Array.isArray(scopes)) return undefined;
-    if (scopes.length === 1 && request.authority === undefined && request.azureRegion === undefined) {
+    if (keptByScope(request, scopes)) {
       return this.#byScope.get(scopes[0])?.get(request.tenantId);
     }
     const key = otherKey(request, scopes);
@@ -107,7 +108,7 @@ export class Memo {
     let map;
     let key;
     let scope;
-    if (scopes.length === 1 && request.authority === undefined && request.azureRegion === undefined) {
+    if (keptByScope(request, scopes)) {
       [scope, key] = [scopes[0], request.tenantId];
       if (typeof scope !== "string" || (key !== undefined && typeof key !== "string")) return;
       map = this.#byScope.get(scope);
@@ -153,6 +154,11 @@ export class Memo {
       this.#entries.set(key, entry);
     }
   }
+}
+
+/** Whether a request of `scopes` is kept in #byScope: one scope, no authority, no region. */
+function keptByScope(request, scopes) {
+  return scopes.length === 1 && request.authority === undefined && request.azureRegion === undefined;
 }
 
 /** The #other key of a request: JSON of its scopes and tenant choice, when all are strings. */
